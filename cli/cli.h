@@ -1,0 +1,29 @@
+/*
+ * cli/cli.h — the subcommands of the statechannel command.  Each takes
+ * the arguments after its name (argv[0] is the subcommand's name) and
+ * the global options, and returns the process exit code: 0 success,
+ * 1 a refused change (a patch that cannot apply), 2 a usage error or
+ * unreadable/invalid input.
+ */
+#ifndef SC_CLI_CLI_H
+#define SC_CLI_CLI_H
+
+#define SC_CLI_OK 0
+#define SC_CLI_REFUSED 1
+#define SC_CLI_USAGE 2
+
+typedef struct sc_cli_globals {
+	const char *db_path; /* --db, else $STATECHANNEL_DB, else default */
+} sc_cli_globals;
+
+typedef struct sc_cli_command {
+	const char *name;
+	const char *summary; /* one line for the top-level --help */
+	int (*run)(const sc_cli_globals *g, int argc, char **argv);
+} sc_cli_command;
+
+/* JSON subcommands (cli/cmd_json.c). */
+int sc_cli_diff(const sc_cli_globals *g, int argc, char **argv);
+int sc_cli_apply(const sc_cli_globals *g, int argc, char **argv);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * json/patch.h — RFC 6902 JSON Patch on json-c values: apply (all six
+ * ops, atomic) and diff (a small patch from one document to another).
+ * Prefix sc_patch_.  Pointers (RFC 6901) are in json/pointer.h.
+ */
+#ifndef SC_JSON_PATCH_H
+#define SC_JSON_PATCH_H
+
+#include <json-c/json.h>
+
+#include "common/error.h"
+
+/*
+ * Applies patch (a JSON array of op objects; borrowed) to *doc.
+ * *doc is in/out: on success it holds the patched document, which may
+ * be a different object than before (an op on the root "" path); the
+ * function releases the reference it replaced and *doc owns the new
+ * one.  Values the patch adds are deep copies: the document never shares
+ * an object with patch.  Atomic: on any error *doc is exactly as it was,
+ * and err->index is the index of the failing op (-1 when the patch
+ * itself is not an array).  Errors: SC_ERR_PATCH (malformed op, missing
+ * path, bad target), SC_ERR_POINTER (malformed pointer), SC_ERR_TEST
+ * (a test op did not match), SC_ERR_TOO_DEEP (the result would nest
+ * deeper than SC_JSON_MAX_DEPTH), SC_ERR_NOMEM.
+ */
+sc_err sc_patch_apply(json_object **doc, json_object *patch, sc_error *err);
+
+/*
+ * Computes a patch that turns from into to (both borrowed; NULL is JSON
+ * null).  apply(from, diff(from, to)) always equals to.  The patch is
+ * small: an insertion or removal in an array is one op, equal numbers
+ * (1, 1.0) are no change, and where element ops would be longer than
+ * replacing a container, the container is replaced.  On success *out is
+ * a new reference to a JSON array (empty when from equals to).
+ * Errors: SC_ERR_NOMEM, SC_ERR_TOO_DEEP.
+ */
+sc_err sc_patch_diff(json_object *from, json_object *to, json_object **out,
+		     sc_error *err);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * json/value.h — helpers on json-c values that the rest of StateChannel
+ * shares: bounded parsing, deep equality and copy, structural hashing,
+ * compact serialization.  Prefix sc_json_.  Knows nothing of HTTP or SQL.
+ */
+#ifndef SC_JSON_VALUE_H
+#define SC_JSON_VALUE_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+
+/* Deepest nesting any document may have (parsed, or produced by a patch). */
+#define SC_JSON_MAX_DEPTH 512
+
+/*
+ * Parses exactly len bytes of buf as one JSON value (whitespace around it
+ * allowed, anything else after it is an error).  Nesting deeper than
+ * SC_JSON_MAX_DEPTH fails with SC_ERR_TOO_DEEP; invalid text with
+ * SC_ERR_JSON (message says where).  On success *out is a new reference
+ * (the JSON literal null gives *out == NULL and SC_OK).  On error *out is
+ * untouched.
+ */
+sc_err sc_json_parse(const char *buf, size_t len, json_object **out,
+		     sc_error *err);
+
+/*
+ * Deep equality as RFC 6902 "test" defines it: numbers compare by value
+ * (1 equals 1.0), objects regardless of member order, arrays element by
+ * element.  NULL (JSON null) equals only NULL.  Borrows both.  Returns 1
+ * when equal, 0 otherwise.
+ */
+int sc_json_equal(json_object *a, json_object *b);
+
+/*
+ * Returns a deep copy of src as a new reference, sharing nothing with
+ * src.  A NULL src (JSON null) gives NULL with *ok-style success, so the
+ * result alone cannot tell failure from null: returns SC_ERR_NOMEM on
+ * allocation failure, else SC_OK, with the copy in *out.
+ */
+sc_err sc_json_copy(json_object *src, json_object **out);
+
+/*
+ * Structural hash consistent with sc_json_equal: equal values hash
+ * equal (1 and 1.0 too; member order does not matter).  Borrows.
+ */
+uint64_t sc_json_hash(json_object *o);
+
+/*
+ * Nesting depth of o: scalars and null are 1, [] and {} are 1, [[1]] is 2.
+ */
+size_t sc_json_depth(json_object *o);
+
+/*
+ * Compact serialization (no spaces, "/" not escaped).  Returns a string
+ * borrowed from o, valid until o is next modified or freed; NULL o gives
+ * "null".  *len (if not NULL) receives its length.  NULL on allocation
+ * failure.
+ */
+const char *sc_json_text(json_object *o, size_t *len);
+
+#endif

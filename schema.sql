@@ -1,0 +1,1 @@
+-- placeholder: the store issue writes the schema.

@@ -1,0 +1,239 @@
+/*
+ * store/store.h — the SQLite store: topics, the global patch log,
+ * versions, epoch and cursors, retention, idempotency keys, and the
+ * cross-process wake.  Prefix sc_store_.  Knows SQL; knows nothing of
+ * HTTP or FastCGI.
+ *
+ * One sc_store is one SQLite connection and is used by one thread at a
+ * time; a multi-threaded process opens one per thread.  Any number of
+ * processes may open the same database file at once.
+ *
+ * Terms (see shared/DESIGN.md): a topic is one named JSON document; its
+ * version goes +1 for every non-empty change; seq is one global, strictly
+ * increasing number over the whole log; a cursor is "EPOCH:SEQ" where the
+ * epoch is a random id made when the database was created.
+ */
+#ifndef SC_STORE_STORE_H
+#define SC_STORE_STORE_H
+
+#include <json-c/json.h>
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+
+#define SC_TOPIC_MAX 200   /* bytes in a topic name */
+#define SC_CURSOR_MAX 64   /* bytes in a formatted cursor, with its NUL */
+
+typedef struct sc_store sc_store;
+typedef struct sc_store_txn sc_store_txn;
+
+typedef struct sc_store_options {
+	const char *path;      /* the database file; required */
+	int sync_full;         /* 1: PRAGMA synchronous=FULL, 0: NORMAL */
+	int busy_timeout_ms;   /* 0: the default (5000) */
+	long keep_versions;    /* retention: keep at least this many log rows
+				  per topic; 0: the default (1000) */
+	long keep_seconds;     /* ...and every row younger than this; 0: the
+				  default (3600) */
+	int readonly;          /* 1: open read-only (no init, no writes) */
+} sc_store_options;
+
+/*
+ * Checks a topic name: 1 to SC_TOPIC_MAX bytes of ASCII letters, digits
+ * and ":_-.@".  Returns SC_OK, or SC_ERR_TOPIC with a message saying why.
+ */
+sc_err sc_store_topic_check(const char *topic, sc_error *err);
+
+/*
+ * Opens (creating when missing, unless readonly) the database at
+ * opt->path, applies schema.sql or migrates an older schema, sets WAL
+ * mode, the busy timeout and synchronous, and maps the wake file beside
+ * the database.  On success *out is a new store the caller frees with
+ * sc_store_close.  Errors: SC_ERR_SCHEMA (made by a newer version),
+ * SC_ERR_STORE (not a database, corrupt), SC_ERR_READONLY, SC_ERR_IO,
+ * SC_ERR_NOMEM; *out is then NULL.
+ */
+sc_err sc_store_open(const sc_store_options *opt, sc_store **out,
+		     sc_error *err);
+
+/* Closes the connection and frees s.  NULL does nothing. */
+void sc_store_close(sc_store *s);
+
+/* The database's epoch (a short random hex id); borrowed from s. */
+const char *sc_store_epoch(sc_store *s);
+
+/* Writes "EPOCH:SEQ" for seq into buf (SC_CURSOR_MAX bytes). */
+void sc_store_cursor_format(sc_store *s, int64_t seq,
+			    char buf[SC_CURSOR_MAX]);
+
+/*
+ * Parses a cursor.  SC_OK with *seq set when text is "EPOCH:SEQ" of this
+ * database's epoch; SC_ERR_CURSOR when it is malformed, of another epoch,
+ * or ahead of the log (the caller sends full state instead).
+ */
+sc_err sc_store_cursor_parse(sc_store *s, const char *text, int64_t *seq,
+			     sc_error *err);
+
+/* A topic's state as stored, with its version and the cursor of the
+ * read (the highest seq visible in the same snapshot). */
+typedef struct sc_store_state {
+	int64_t version;
+	int64_t seq;
+	char *state;        /* compact JSON text, owned; sc_store_state_free */
+	size_t state_len;
+} sc_store_state;
+
+/* Frees what st owns (not st itself) and zeroes it.  NULL is fine. */
+void sc_store_state_free(sc_store_state *st);
+
+/*
+ * Reads topic in one snapshot.  SC_OK fills *out (caller frees with
+ * sc_store_state_free); SC_ERR_NOT_FOUND when the topic does not exist;
+ * SC_ERR_TOPIC, SC_ERR_BUSY, SC_ERR_STORE, SC_ERR_NOMEM.
+ */
+sc_err sc_store_get(sc_store *s, const char *topic, sc_store_state *out,
+		    sc_error *err);
+
+/*
+ * Creates topic at version 0 with state initial (borrowed; NULL is JSON
+ * null) when it does not exist; does nothing when it does.  No log row.
+ * SC_OK in both cases.
+ */
+sc_err sc_store_create(sc_store *s, const char *topic, json_object *initial,
+		       sc_error *err);
+
+/*
+ * Inside a change: the handle the callback of sc_store_change gets.
+ */
+
+/* The current state, as the callback has changed it so far.  Borrowed:
+ * valid until the next sc_store_txn_* call or the end of the change. */
+json_object *sc_store_txn_state(sc_store_txn *txn);
+const char *sc_store_txn_topic(sc_store_txn *txn);
+/* The topic's version before this change. */
+int64_t sc_store_txn_version(sc_store_txn *txn);
+/* The store's SQLite handle, inside the change's write transaction:
+ * whatever the callback writes with it commits with the state, or not. */
+sqlite3 *sc_store_txn_db(sc_store_txn *txn);
+
+/*
+ * Replaces the whole state with state (ownership taken, even on error).
+ * The log row gets the diff from the old state (json/patch.h).
+ */
+sc_err sc_store_txn_set(sc_store_txn *txn, json_object *state,
+			sc_error *err);
+
+/*
+ * Applies ops (a JSON Patch array, borrowed) to the state now; they go
+ * into the log row as they are, without a diff.  Atomic: on error the
+ * state is as before this call (err->index is the failing op).
+ */
+sc_err sc_store_txn_patch(sc_store_txn *txn, json_object *ops, sc_error *err);
+
+/*
+ * The callback of a change.  Returns SC_OK to commit, anything else to
+ * roll back everything (state, log, the application's own writes); that
+ * code and err are what sc_store_change returns.
+ */
+typedef sc_err (*sc_store_change_fn)(sc_store_txn *txn, void *arg,
+				     sc_error *err);
+
+/* What a change produced. */
+typedef struct sc_store_result {
+	int64_t version;   /* the topic's version after the change */
+	int64_t seq;       /* the log row's seq; when the change was empty,
+			      the highest seq at commit (a cursor to resume) */
+	char *patch;       /* compact JSON text of the ops logged ("[]" when
+			      empty); owned, sc_store_result_free */
+	int replayed;      /* 1: idem_key was seen before and this is the
+			      first result again; nothing changed now */
+} sc_store_result;
+
+/* Frees what r owns (not r itself) and zeroes it.  NULL is fine. */
+void sc_store_result_free(sc_store_result *r);
+
+/*
+ * The write path, one transaction (BEGIN IMMEDIATE, retried while
+ * busy): when idem_key (may be NULL) was already used for this topic,
+ * fills *out with the stored first result (replayed = 1) and calls
+ * nothing.  Else loads the topic, calls fn(txn, arg, err), and when it
+ * returns SC_OK and the state changed: writes the new state, version
+ * + 1 and one log row (seq, topic, version, patch, event, time),
+ * records idem_key, commits, and wakes every waiting process.  An empty
+ * change commits the application's writes but adds no version and no
+ * log row.  Errors: SC_ERR_NOT_FOUND (no such topic: sc_store_create it
+ * first), whatever fn returned, SC_ERR_BUSY, SC_ERR_STORE, SC_ERR_NOMEM;
+ * on error nothing is written and *out is zeroed.
+ */
+sc_err sc_store_change(sc_store *s, const char *topic, const char *event,
+		       const char *idem_key, sc_store_change_fn fn, void *arg,
+		       sc_store_result *out, sc_error *err);
+
+/* One log row, borrowed: valid during the callback only. */
+typedef struct sc_store_entry {
+	int64_t seq;
+	const char *topic;
+	int64_t version;
+	const char *patch;   /* compact JSON text */
+	size_t patch_len;
+	const char *event;   /* may be NULL */
+	int64_t time_ms;     /* commit time, ms since the Unix epoch */
+} sc_store_entry;
+
+/* Returns 0 to go on, nonzero to stop the walk. */
+typedef int (*sc_store_entry_fn)(const sc_store_entry *e, void *arg);
+
+/*
+ * Walks the log rows with seq > after_seq, in seq order, for the given
+ * topics (ntopics == 0: every topic), at most limit rows (0: no limit),
+ * in one snapshot.  *last_seq (if not NULL) receives the highest seq of
+ * the snapshot (not only of the rows walked), so a caller can go on
+ * from there.  Errors: SC_ERR_TOPIC, SC_ERR_BUSY, SC_ERR_STORE.
+ */
+sc_err sc_store_log(sc_store *s, const char *const *topics, size_t ntopics,
+		    int64_t after_seq, size_t limit, sc_store_entry_fn fn,
+		    void *arg, int64_t *last_seq, sc_error *err);
+
+/*
+ * Whether a stream of topic can resume after after_seq with patches
+ * alone: SC_OK when the log still holds every change of topic after
+ * after_seq; SC_ERR_CURSOR when it does not (pruned by retention, or the
+ * topic was created after after_seq): send the full state;
+ * SC_ERR_NOT_FOUND when there is no such topic.
+ */
+sc_err sc_store_resumable(sc_store *s, const char *topic, int64_t after_seq,
+			  sc_error *err);
+
+/* The highest seq in the log (0 when empty). */
+sc_err sc_store_max_seq(sc_store *s, int64_t *seq, sc_error *err);
+
+/*
+ * Cross-process wake.  Every commit by any process bumps a counter
+ * shared through a small file beside the database.  sc_store_wake_token
+ * reads it; sc_store_wait blocks until it differs from *token or
+ * timeout_ms passes (-1: no timeout), then stores the current value in
+ * *token.  Returns 1 when the counter moved, 0 on timeout.  It is only
+ * a hint: read the log to learn what changed.  sc_store_wait may be
+ * called from a thread of its own while another thread uses s for SQL.
+ */
+uint64_t sc_store_wake_token(sc_store *s);
+int sc_store_wait(sc_store *s, uint64_t *token, int timeout_ms);
+
+/*
+ * Retention: deletes log rows that are both beyond the newest
+ * keep_versions of their topic and older than keep_seconds, and expired
+ * idempotency keys.  *removed (if not NULL) receives the rows deleted.
+ * sc_store_compact prunes, then VACUUMs when vacuum is 1.
+ */
+sc_err sc_store_prune(sc_store *s, int64_t *removed, sc_error *err);
+sc_err sc_store_compact(sc_store *s, int vacuum, sc_error *err);
+
+/* Calls fn(topic, version, arg) for every topic in name order; fn
+ * returns nonzero to stop. */
+sc_err sc_store_topics(sc_store *s,
+		       int (*fn)(const char *topic, int64_t version, void *arg),
+		       void *arg, sc_error *err);
+
+#endif
