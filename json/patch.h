@@ -25,16 +25,4 @@
  */
 sc_err sc_patch_apply(json_object **doc, json_object *patch, sc_error *err);
 
-/*
- * Computes a patch that turns from into to (both borrowed; NULL is JSON
- * null).  apply(from, diff(from, to)) always equals to.  The patch is
- * small: an insertion or removal in an array is one op, equal numbers
- * (1, 1.0) are no change, and where element ops would be longer than
- * replacing a container, the container is replaced.  On success *out is
- * a new reference to a JSON array (empty when from equals to).
- * Errors: SC_ERR_NOMEM, SC_ERR_TOO_DEEP.
- */
-sc_err sc_patch_diff(json_object *from, json_object *to, json_object **out,
-		     sc_error *err);
-
 #endif
