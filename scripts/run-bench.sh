@@ -1,13 +1,10 @@
 #!/usr/bin/env bash
-# Runs every benchmark: each program built from bench/*.c (BUILD/bench/*),
-# then each bench/*.sh script (given BUILD as its argument).  Benchmarks
-# print figures; they assert nothing.
+# Runs every benchmark script bench/*.sh with the build directory as its
+# argument (the programs built from bench/*.c are in BUILD/bench/; each
+# script runs the ones it needs, with whatever else it compares against).
+# Benchmarks print figures; they assert nothing.
 set -euo pipefail
 B=${1:-build}
-for b in $(find "$B/bench" -maxdepth 1 -type f -perm -u+x 2>/dev/null | sort); do
-	echo "== $(basename "$b")"
-	"$b"
-done
 for s in bench/*.sh; do
 	[ -e "$s" ] || continue
 	echo "== $s"
