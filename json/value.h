@@ -17,11 +17,15 @@
 
 /*
  * Parses exactly len bytes of buf as one JSON value (whitespace around it
- * allowed, anything else after it is an error).  Nesting deeper than
- * SC_JSON_MAX_DEPTH fails with SC_ERR_TOO_DEEP; invalid text with
- * SC_ERR_JSON (message says where).  On success *out is a new reference
- * (the JSON literal null gives *out == NULL and SC_OK).  On error *out is
- * untouched.
+ * allowed, anything else after it is an error).  Strict RFC 8259: no
+ * comments, single quotes or trailing commas; strings must be valid
+ * UTF-8; NaN, Infinity, numbers that overflow a double (1e400) and
+ * json-c's laxities ("5.", "1.e3") are refused.  Errors: SC_ERR_TOO_DEEP
+ * for nesting deeper than SC_JSON_MAX_DEPTH, SC_ERR_JSON for invalid text
+ * (the message says at which byte), SC_ERR_TOO_BIG for len > INT_MAX - 1,
+ * SC_ERR_NOMEM.  Integers beyond the 64-bit ranges are clamped by json-c
+ * (to INT64_MIN / UINT64_MAX).  On success *out is a new reference (the
+ * literal null gives *out == NULL); on error *out is untouched.
  */
 sc_err sc_json_parse(const char *buf, size_t len, json_object **out,
 		     sc_error *err);
@@ -35,16 +39,19 @@ sc_err sc_json_parse(const char *buf, size_t len, json_object **out,
 int sc_json_equal(json_object *a, json_object *b);
 
 /*
- * Returns a deep copy of src as a new reference, sharing nothing with
- * src.  A NULL src (JSON null) gives NULL with *ok-style success, so the
- * result alone cannot tell failure from null: returns SC_ERR_NOMEM on
- * allocation failure, else SC_OK, with the copy in *out.
+ * Deep copy: on SC_OK *out is a new reference sharing nothing with src
+ * (borrowed); a NULL src (JSON null) gives *out == NULL and SC_OK.
+ * Integers keep their int64/uint64 type and parsed doubles their text
+ * ("1.10" stays "1.10").  SC_ERR_NOMEM on allocation failure, with *out
+ * untouched.
  */
 sc_err sc_json_copy(json_object *src, json_object **out);
 
 /*
  * Structural hash consistent with sc_json_equal: equal values hash
- * equal (1 and 1.0 too; member order does not matter).  Borrows.
+ * equal (1 and 1.0 too; -0.0 and 0; member order does not matter).
+ * Unequal values collide rarely.  Not stable across processes or
+ * versions: never store it.  O(size of o).  Borrows.
  */
 uint64_t sc_json_hash(json_object *o);
 

@@ -1,0 +1,438 @@
+/*
+ * json/value.c — bounded parsing, deep equality, copy, structural
+ * hashing and compact serialization of json-c values.
+ */
+#include "json/value.h"
+
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+
+/* How a number compares: a negative integer, a non-negative integer,
+ * or a double that is not an integer in the 64-bit ranges. */
+enum num_kind { NUM_NEG, NUM_POS, NUM_REAL };
+
+struct num {
+	enum num_kind kind;
+	int64_t neg;
+	uint64_t pos;
+	double real;
+};
+
+/* Classifies o (a json_type_int or json_type_double) so that integral
+ * doubles land in the same kind and value as the equal integer. */
+static void num_of(json_object *o, struct num *n)
+{
+	double d;
+
+	if (json_object_is_type(o, json_type_int)) {
+		n->neg = json_object_get_int64(o);
+		if (n->neg < 0) {
+			n->kind = NUM_NEG;
+		} else {
+			n->kind = NUM_POS;
+			n->pos = json_object_get_uint64(o);
+		}
+		return;
+	}
+	d = json_object_get_double(o);
+	n->real = d;
+	n->kind = NUM_REAL;
+	if (!isfinite(d) || d != trunc(d))
+		return;
+	if (d < 0 && d >= -9223372036854775808.0) {
+		n->kind = NUM_NEG;
+		n->neg = (int64_t)d;
+	} else if (d >= 0 && d < 18446744073709551616.0) {
+		n->kind = NUM_POS; /* -0.0 too: d >= 0 holds for it */
+		n->pos = (uint64_t)d;
+	}
+}
+
+static int is_number(json_type t)
+{
+	return t == json_type_int || t == json_type_double;
+}
+
+static int num_equal(json_object *a, json_object *b)
+{
+	struct num x, y;
+
+	num_of(a, &x);
+	num_of(b, &y);
+	if (x.kind != y.kind)
+		return 0;
+	switch (x.kind) {
+	case NUM_NEG:
+		return x.neg == y.neg;
+	case NUM_POS:
+		return x.pos == y.pos;
+	default:
+		return x.real == y.real;
+	}
+}
+
+static int object_equal(json_object *a, json_object *b)
+{
+	if (json_object_object_length(a) != json_object_object_length(b))
+		return 0;
+	json_object_object_foreach(a, key, av)
+	{
+		json_object *bv;
+
+		if (!json_object_object_get_ex(b, key, &bv))
+			return 0;
+		if (!sc_json_equal(av, bv))
+			return 0;
+	}
+	return 1;
+}
+
+static int array_equal(json_object *a, json_object *b)
+{
+	size_t i, n = json_object_array_length(a);
+
+	if (n != json_object_array_length(b))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!sc_json_equal(json_object_array_get_idx(a, i),
+				   json_object_array_get_idx(b, i)))
+			return 0;
+	return 1;
+}
+
+int sc_json_equal(json_object *a, json_object *b)
+{
+	json_type ta = json_object_get_type(a);
+	json_type tb = json_object_get_type(b);
+
+	if (a == b)
+		return 1;
+	if (is_number(ta) && is_number(tb))
+		return num_equal(a, b);
+	if (ta != tb)
+		return 0;
+	switch (ta) {
+	case json_type_null:
+		return 1;
+	case json_type_boolean:
+		return !json_object_get_boolean(a) ==
+		       !json_object_get_boolean(b);
+	case json_type_string: {
+		int la = json_object_get_string_len(a);
+
+		return la == json_object_get_string_len(b) &&
+		       memcmp(json_object_get_string(a),
+			      json_object_get_string(b), (size_t)la) == 0;
+	}
+	case json_type_object:
+		return object_equal(a, b);
+	case json_type_array:
+		return array_equal(a, b);
+	default:
+		return 0;
+	}
+}
+
+sc_err sc_json_copy(json_object *src, json_object **out)
+{
+	json_object *dst = NULL;
+
+	if (src == NULL) {
+		*out = NULL;
+		return SC_OK;
+	}
+	/* json-c's deep copy keeps uint64 integers and the original text of
+	 * parsed doubles ("1.10" stays "1.10"). */
+	if (json_object_deep_copy(src, &dst, NULL) != 0) {
+		json_object_put(dst);
+		return SC_ERR_NOMEM;
+	}
+	*out = dst;
+	return SC_OK;
+}
+
+/* splitmix64's finalizer: a cheap, well-distributed 64-bit mix. */
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+#define HASH_K 0x9e3779b97f4a7c15ULL
+
+static uint64_t hash_bytes(const char *s, size_t n, uint64_t seed)
+{
+	uint64_t h = seed ^ (n * HASH_K), w;
+
+	while (n >= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * HASH_K;
+		h ^= h >> 29;
+		s += 8;
+		n -= 8;
+	}
+	w = 0;
+	memcpy(&w, s, n);
+	h = (h ^ w) * HASH_K;
+	return mix(h);
+}
+
+/* Type tags, so that e.g. "" and [] and {} hash apart. */
+enum {
+	TAG_NULL = 1,
+	TAG_FALSE,
+	TAG_TRUE,
+	TAG_NEG,
+	TAG_POS,
+	TAG_REAL,
+	TAG_STRING,
+	TAG_ARRAY,
+	TAG_OBJECT
+};
+
+static uint64_t hash_number(json_object *o)
+{
+	struct num n;
+	uint64_t bits;
+
+	num_of(o, &n);
+	switch (n.kind) {
+	case NUM_NEG:
+		return mix((uint64_t)n.neg ^ TAG_NEG * HASH_K);
+	case NUM_POS:
+		return mix(n.pos ^ TAG_POS * HASH_K);
+	default:
+		memcpy(&bits, &n.real, sizeof(bits));
+		return mix(bits ^ TAG_REAL * HASH_K);
+	}
+}
+
+uint64_t sc_json_hash(json_object *o)
+{
+	uint64_t h, acc;
+	size_t i, n;
+
+	switch (json_object_get_type(o)) {
+	case json_type_null:
+		return mix(TAG_NULL);
+	case json_type_boolean:
+		return mix(json_object_get_boolean(o) ? TAG_TRUE : TAG_FALSE);
+	case json_type_int:
+	case json_type_double:
+		return hash_number(o);
+	case json_type_string:
+		return hash_bytes(json_object_get_string(o),
+				  (size_t)json_object_get_string_len(o),
+				  TAG_STRING);
+	case json_type_array:
+		n = json_object_array_length(o);
+		h = mix(TAG_ARRAY ^ n * HASH_K);
+		for (i = 0; i < n; i++) {
+			h ^= sc_json_hash(json_object_array_get_idx(o, i));
+			h = mix(h * HASH_K);
+		}
+		return h;
+	case json_type_object:
+		/* A sum of per-member hashes: the order does not matter. */
+		acc = 0;
+		json_object_object_foreach(o, key, val)
+		{
+			uint64_t hk = hash_bytes(key, strlen(key), TAG_OBJECT);
+
+			acc += mix(hk ^ (sc_json_hash(val) * HASH_K));
+		}
+		n = (size_t)json_object_object_length(o);
+		return mix(acc ^ mix(TAG_OBJECT ^ n * HASH_K));
+	}
+	return 0;
+}
+
+size_t sc_json_depth(json_object *o)
+{
+	size_t d, max = 0, i, n;
+
+	switch (json_object_get_type(o)) {
+	case json_type_array:
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++) {
+			json_object *e = json_object_array_get_idx(o, i);
+
+			if (json_object_is_type(e, json_type_array) ||
+			    json_object_is_type(e, json_type_object)) {
+				d = sc_json_depth(e);
+				if (d > max)
+					max = d;
+			}
+		}
+		return max + 1;
+	case json_type_object: {
+		json_object_object_foreach(o, key, val)
+		{
+			(void)key;
+			if (json_object_is_type(val, json_type_array) ||
+			    json_object_is_type(val, json_type_object)) {
+				d = sc_json_depth(val);
+				if (d > max)
+					max = d;
+			}
+		}
+		return max + 1;
+	}
+	default:
+		return 1;
+	}
+}
+
+/* Returns 1 when s is a JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?
+ * ([eE][+-]?[0-9]+)? */
+static int json_number_text(const char *s)
+{
+	if (*s == '-')
+		s++;
+	if (*s == '0')
+		s++;
+	else if (*s >= '1' && *s <= '9')
+		while (*s >= '0' && *s <= '9')
+			s++;
+	else
+		return 0;
+	if (*s == '.') {
+		s++;
+		if (*s < '0' || *s > '9')
+			return 0;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		if (*s == '+' || *s == '-')
+			s++;
+		if (*s < '0' || *s > '9')
+			return 0;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	return *s == '\0';
+}
+
+/* Returns 1 when every number in o is a JSON number.  json-c accepts
+ * NaN, Infinity, overflowing exponents (1e400) and "5." or "1.e3" even
+ * in strict mode, and keeps a parsed double's text for output: none of
+ * them is JSON, and a browser could not parse them back, so the parser
+ * refuses them. */
+static int numbers_ok(json_object *o)
+{
+	size_t i, n;
+
+	switch (json_object_get_type(o)) {
+	case json_type_double:
+		return isfinite(json_object_get_double(o)) &&
+		       json_number_text(json_object_get_string(o));
+	case json_type_array:
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++)
+			if (!numbers_ok(json_object_array_get_idx(o, i)))
+				return 0;
+		return 1;
+	case json_type_object: {
+		json_object_object_foreach(o, key, val)
+		{
+			(void)key;
+			if (!numbers_ok(val))
+				return 0;
+		}
+		return 1;
+	}
+	default:
+		return 1;
+	}
+}
+
+sc_err sc_json_parse(const char *buf, size_t len, json_object **out,
+		     sc_error *err)
+{
+	struct json_tokener *tok = NULL;
+	json_object *o = NULL;
+	enum json_tokener_error e;
+	size_t end;
+	sc_err rc = SC_OK;
+
+	if (len > (size_t)INT_MAX - 1) {
+		rc = sc_error_set(err, SC_ERR_TOO_BIG,
+				  "JSON text of %zu bytes is too large", len);
+		goto out;
+	}
+	tok = json_tokener_new_ex(SC_JSON_MAX_DEPTH);
+	if (tok == NULL) {
+		rc = sc_error_set(err, SC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+					JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, buf, (int)len);
+	e = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	if (e == json_tokener_continue) {
+		/* A number or literal at the very end: a NUL terminates it. */
+		o = json_tokener_parse_ex(tok, "", 1);
+		e = json_tokener_get_error(tok);
+		end = len;
+	}
+	if (e == json_tokener_error_depth) {
+		rc = sc_error_set(err, SC_ERR_TOO_DEEP,
+				  "JSON nests deeper than %d levels",
+				  SC_JSON_MAX_DEPTH);
+		goto out;
+	}
+	if (e != json_tokener_success) {
+		rc = sc_error_set(err, SC_ERR_JSON,
+				  "invalid JSON at byte %zu: %s", end,
+				  json_tokener_error_desc(e));
+		goto out;
+	}
+	while (end < len && (buf[end] == ' ' || buf[end] == '\t' ||
+			     buf[end] == '\n' || buf[end] == '\r'))
+		end++;
+	if (end < len) {
+		rc = sc_error_set(
+		    err, SC_ERR_JSON,
+		    "invalid JSON at byte %zu: text after the value", end);
+		goto out;
+	}
+	if (!numbers_ok(o)) {
+		rc = sc_error_set(err, SC_ERR_JSON,
+				  "invalid JSON: a number is malformed "
+				  "(NaN, Infinity, 5., or out of range)");
+		goto out;
+	}
+	*out = o;
+	o = NULL;
+out:
+	json_object_put(o);
+	if (tok != NULL)
+		json_tokener_free(tok);
+	return rc;
+}
+
+const char *sc_json_text(json_object *o, size_t *len)
+{
+	const char *s;
+	size_t n = 0;
+
+	if (o == NULL) {
+		s = "null";
+		n = 4;
+	} else {
+		s = json_object_to_json_string_length(
+		    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+		    &n);
+	}
+	if (len != NULL)
+		*len = s != NULL ? n : 0;
+	return s;
+}
