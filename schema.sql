@@ -1,1 +1,56 @@
--- placeholder: the store issue writes the schema.
+-- schema.sql — the StateChannel database schema, the one source for it.
+--
+-- Compiled into the binaries (store/schema_blob.S) and applied by
+-- sc_store_open to a new database in one transaction.  The version of
+-- this schema is the user_version set on the last line: the store reads
+-- it from this text.  A database with a higher user_version is refused;
+-- a lower one is migrated by the steps in store/store.c (migrations[]),
+-- and a new migration step goes there together with the change here.
+--
+-- topics: one row per topic: its JSON state (compact text), its version
+--   (+1 per non-empty change) and its floor: the log holds every change
+--   of the topic with seq > floor, so a cursor at or above the floor can
+--   be resumed with patches alone.  The floor is the highest seq when
+--   the topic was created and moves up when retention prunes its rows.
+-- log: one row per non-empty change; seq is the global order and never
+--   reused (AUTOINCREMENT: sqlite_sequence holds the highest seq ever
+--   given, even after the rows are pruned).
+-- meta: the epoch, a random id made once per database.
+-- idempotency: the first result of each event that carried a key.
+CREATE TABLE topics (
+	name TEXT PRIMARY KEY NOT NULL,
+	version INTEGER NOT NULL DEFAULT 0,
+	floor INTEGER NOT NULL DEFAULT 0,
+	created_ms INTEGER NOT NULL,
+	updated_ms INTEGER NOT NULL,
+	state TEXT NOT NULL  -- last, so reading the version skips its pages
+) WITHOUT ROWID;
+
+CREATE TABLE log (
+	seq INTEGER PRIMARY KEY AUTOINCREMENT,
+	topic TEXT NOT NULL,
+	version INTEGER NOT NULL,
+	time_ms INTEGER NOT NULL,
+	event TEXT,
+	patch TEXT NOT NULL,
+	UNIQUE (topic, version)
+);
+
+CREATE TABLE meta (
+	key TEXT PRIMARY KEY NOT NULL,
+	value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE idempotency (
+	topic TEXT NOT NULL,
+	key TEXT NOT NULL,
+	time_ms INTEGER NOT NULL,
+	version INTEGER NOT NULL,
+	seq INTEGER NOT NULL,
+	patch TEXT NOT NULL,
+	PRIMARY KEY (topic, key)
+) WITHOUT ROWID;
+
+CREATE INDEX idempotency_time ON idempotency (time_ms);
+
+PRAGMA user_version = 1;

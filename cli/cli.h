@@ -26,4 +26,14 @@ typedef struct sc_cli_command {
 int sc_cli_diff(const sc_cli_globals *g, int argc, char **argv);
 int sc_cli_apply(const sc_cli_globals *g, int argc, char **argv);
 
+/* Store subcommands (cli/cmd_store.c). */
+int sc_cli_init(const sc_cli_globals *g, int argc, char **argv);
+int sc_cli_topics(const sc_cli_globals *g, int argc, char **argv);
+int sc_cli_get(const sc_cli_globals *g, int argc, char **argv);
+int sc_cli_set(const sc_cli_globals *g, int argc, char **argv);
+int sc_cli_patch(const sc_cli_globals *g, int argc, char **argv);
+int sc_cli_log(const sc_cli_globals *g, int argc, char **argv);
+int sc_cli_watch(const sc_cli_globals *g, int argc, char **argv);
+int sc_cli_compact(const sc_cli_globals *g, int argc, char **argv);
+
 #endif

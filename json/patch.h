@@ -1,7 +1,7 @@
 /*
- * json/patch.h — RFC 6902 JSON Patch on json-c values: apply (all six
- * ops, atomic) and diff (a small patch from one document to another).
- * Prefix sc_patch_.  Pointers (RFC 6901) are in json/pointer.h.
+ * json/patch.h — RFC 6902 JSON Patch on json-c values: apply, all six
+ * ops, atomic.  Prefix sc_patch_.  Pointers (RFC 6901) are in
+ * json/pointer.h; the diff that makes patches is in json/diff.h.
  */
 #ifndef SC_JSON_PATCH_H
 #define SC_JSON_PATCH_H

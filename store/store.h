@@ -38,6 +38,8 @@ typedef struct sc_store_options {
 	long keep_seconds;     /* ...and every row younger than this; 0: the
 				  default (3600) */
 	int readonly;          /* 1: open read-only (no init, no writes) */
+	long idem_seconds;     /* idempotency keys are kept at least this
+				  long; 0: the default (86400) */
 } sc_store_options;
 
 /*
