@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The browser benchmark: the js-framework-benchmark operations as events
+# against the jsbench app behind lighttpd, rendered with the React hook in
+# Debian's headless chromium (playwright-core); prints push→DOM times and
+# bytes received per operation.
+#   bench/browser.sh [BUILD_DIR]      (REPS=5 by default)
+# Installs chromium (apt-get) and the npm packages of tests/browser when
+# missing; the page (examples/jsbench/www/main.jsx) is bundled with React by
+# esbuild into a temp dir.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+B=$(cd "${1:-build}" && pwd)
+if [ ! -x "$B/jsbench.fcgi" ]; then
+	echo "bench/browser: no $B/jsbench.fcgi (make B=$B)" >&2
+	exit 1
+fi
+if [ ! -x /usr/bin/chromium ]; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium >/dev/null 2>&1 ||
+		{ apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium >/dev/null; }
+fi
+if [ ! -d "$ROOT/tests/browser/node_modules/esbuild" ]; then
+	(cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sc-bench-browser.XXXXXX")
+chmod 755 "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+node "$ROOT/bench/browser_build.mjs" "$tmp/www"
+SC_BROWSER_TMP="$tmp" node "$ROOT/bench/browser_bench.mjs" "$B" "$tmp/www"

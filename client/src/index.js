@@ -1,0 +1,471 @@
+// statechannel-client: the browser side of StateChannel.
+//
+//   const ch = createStateChannel({ baseUrl: '', topic: 'list:groceries' });
+//   ch.subscribe(() => render(ch.getState()));
+//   await ch.push('add', { name: 'Milk', quantity: 2 });
+//
+// One EventSource carries every topic of a channel (GET /stream/{topic} for
+// one, /stream?topic=a&topic=b for several); `state` frames replace a
+// topic's state, `patch` frames are applied with structural sharing
+// (./patch.js).  A patch that is not the next version triggers a resync
+// (GET /state/{topic}, then the stream again from that snapshot) instead of a
+// wrong state.  The HTTP/SSE contract is in DESIGN.md of the repository.
+
+import { applyPatch } from './patch.js';
+
+export { applyPatch, parsePointer, PatchError, jsonEqual } from './patch.js';
+
+/** An error answered by the server ({"error":{"code","message"}}) or a
+ *  network failure (code "network"). */
+export class StateChannelError extends Error {
+  constructor(code, message, status, body) {
+    super(message);
+    this.name = 'StateChannelError';
+    this.code = code;
+    this.status = status;
+    this.body = body;
+  }
+}
+
+const STATUSES = ['connecting', 'open', 'reconnecting', 'closed'];
+export { STATUSES };
+
+// Topic names are ASCII letters, digits and ":_-.@": safe in a URL as they
+// are.  Anything else is percent-encoded (and refused by the server).
+function enc(s) {
+  return encodeURIComponent(s).replace(/%3A/gi, ':').replace(/%40/g, '@');
+}
+
+function trimBase(baseUrl) {
+  return (baseUrl || '').replace(/\/+$/, '');
+}
+
+/** "EPOCH:SEQ" → { epoch, seq } (null when it is not a cursor). */
+export function parseCursor(c) {
+  if (typeof c !== 'string') return null;
+  const i = c.lastIndexOf(':');
+  if (i < 0) return null;
+  const seq = Number(c.slice(i + 1));
+  if (!Number.isFinite(seq)) return null;
+  return { epoch: c.slice(0, i), seq };
+}
+
+// The earlier of two cursors; null when they are from different epochs
+// (nothing can be resumed: the stream must start with full state).
+function minCursor(a, b) {
+  if (a == null) return b;
+  if (b == null) return a;
+  const pa = parseCursor(a);
+  const pb = parseCursor(b);
+  if (!pa || !pb || pa.epoch !== pb.epoch) return null;
+  return pa.seq <= pb.seq ? a : b;
+}
+
+function randomId() {
+  const c = globalThis.crypto;
+  if (c && typeof c.randomUUID === 'function') return c.randomUUID();
+  // crypto.randomUUID exists only in secure contexts (https, localhost).
+  const b = new Uint8Array(16);
+  if (c && typeof c.getRandomValues === 'function') c.getRandomValues(b);
+  else for (let i = 0; i < 16; i++) b[i] = Math.floor(Math.random() * 256);
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function backoff(attempt, base, max) {
+  const d = Math.min(max, base * 2 ** attempt);
+  return d / 2 + Math.random() * (d / 2);
+}
+
+async function readAnswer(res) {
+  const text = await res.text();
+  let body = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = null;
+  }
+  if (!res.ok) {
+    const e = body && body.error;
+    throw new StateChannelError(
+      (e && e.code) || `http_${res.status}`,
+      (e && e.message) || `${res.status} ${res.statusText || ''}`.trim(),
+      res.status,
+      body,
+    );
+  }
+  if (body === null) throw new StateChannelError('bad_answer', 'the server did not answer JSON', res.status);
+  return body;
+}
+
+function cleanHeaders(h) {
+  const out = {};
+  if (!h) return out;
+  const entries = typeof h.entries === 'function' && !(h.constructor === Object) ? h.entries() : Object.entries(h);
+  for (const [k, v] of entries) if (v !== undefined && v !== null) out[k] = Array.isArray(v) ? v.join(', ') : String(v);
+  return out;
+}
+
+/**
+ * GET {baseUrl}/state/{topic}: { topic, version, cursor, state }, for
+ * server-side rendering (Next.js getServerSideProps).  `headers` is sent as
+ * is: forward the request's cookie / authorization so the app's authorize()
+ * sees the user.  With an array of topics, an array of answers.
+ */
+export async function getInitialState(baseUrl, topic, options = {}) {
+  if (Array.isArray(topic)) return Promise.all(topic.map((t) => getInitialState(baseUrl, t, options)));
+  const f = options.fetch || globalThis.fetch;
+  const res = await f(`${trimBase(baseUrl)}/state/${enc(topic)}`, {
+    headers: { Accept: 'application/json', ...cleanHeaders(options.headers) },
+    cache: 'no-store',
+  });
+  return readAnswer(res);
+}
+
+// `initial` as a Map topic → answer: one answer, an array of answers, or an
+// object keyed by topic.
+function initialMap(initial, topics) {
+  const m = new Map();
+  if (!initial) return m;
+  const add = (a) => {
+    if (a && typeof a.topic === 'string' && topics.includes(a.topic)) m.set(a.topic, a);
+  };
+  if (Array.isArray(initial)) initial.forEach(add);
+  else if (typeof initial.topic === 'string' && 'state' in initial) add(initial);
+  else for (const t of topics) if (initial[t]) add({ topic: t, ...initial[t] });
+  return m;
+}
+
+/**
+ * A store of one or several topics over one EventSource.
+ * See index.d.ts for the options and the methods.
+ */
+export function createStateChannel(options) {
+  const opts = options || {};
+  const baseUrl = trimBase(opts.baseUrl);
+  const topics = opts.topics ? [...opts.topics] : opts.topic != null ? [opts.topic] : [];
+  if (topics.length === 0) throw new TypeError('createStateChannel: give a topic or topics');
+  const single = !opts.topics;
+  const ES = opts.EventSource || globalThis.EventSource;
+  const doFetch = opts.fetch || ((...a) => globalThis.fetch(...a));
+  const headers = cleanHeaders(opts.headers);
+  const retry = { attempts: 8, baseDelay: 100, maxDelay: 3000, ...(opts.retry || {}) };
+  const reconnectDelay = { baseDelay: 250, maxDelay: 5000, ...(opts.reconnect || {}) };
+  const applyAnswers = opts.applyAnswers !== false;
+  const onError = opts.onError || (() => {});
+
+  const entries = new Map(); // topic → { state, version } (absent: not known yet)
+  let lastId = null; // the cursor to resume from
+  let es = null;
+  let status = 'connecting';
+  let pending = 0;
+  let closed = false;
+  let started = false;
+  let reconnectTimer = null;
+  let reconnectAttempt = 0;
+  let resyncing = null; // Set of topics being fetched again, or null
+  let generation = 0; // bumped by close(): late answers of an old run are dropped
+  const listeners = new Set();
+  let keyed = null; // the cached getState() of a several-topic channel
+
+  const init = initialMap(opts.initial, topics);
+  for (const [t, a] of init) {
+    entries.set(t, { state: a.state, version: a.version });
+  }
+  if (init.size > 0) {
+    let c;
+    let first = true;
+    for (const a of init.values()) {
+      c = first ? a.cursor ?? null : minCursor(c, a.cursor ?? null);
+      first = false;
+    }
+    lastId = c ?? null;
+  }
+
+  function notify() {
+    for (const l of [...listeners]) {
+      try {
+        l();
+      } catch (e) {
+        onError(e);
+      }
+    }
+  }
+
+  function setStatus(s) {
+    if (status === s) return;
+    status = s;
+    notify();
+  }
+
+  function setTopic(topic, state, version) {
+    const e = entries.get(topic);
+    if (e && e.state === state && e.version === version) return;
+    entries.set(topic, { state, version });
+    keyed = null;
+  }
+
+  function streamUrl(after) {
+    let u = single ? `${baseUrl}/stream/${enc(topics[0])}` : `${baseUrl}/stream?${topics.map((t) => `topic=${enc(t)}`).join('&')}`;
+    if (after) u += `${single ? '?' : '&'}after=${enc(after)}`;
+    return u;
+  }
+
+  function frame(ev) {
+    try {
+      return JSON.parse(ev.data);
+    } catch (e) {
+      onError(e);
+      return null;
+    }
+  }
+
+  function onStateFrame(ev) {
+    const d = frame(ev);
+    if (!d || !topics.includes(d.topic)) return;
+    if (ev.lastEventId) lastId = ev.lastEventId;
+    setTopic(d.topic, d.state, d.version);
+    notify();
+  }
+
+  function onPatchFrame(ev) {
+    const d = frame(ev);
+    if (!d || !topics.includes(d.topic)) return;
+    const e = entries.get(d.topic);
+    if (e && d.version <= e.version) {
+      // Already applied (from the answer to our own push, or a snapshot).
+      if (ev.lastEventId) lastId = ev.lastEventId;
+      return;
+    }
+    if (!e || d.version !== e.version + 1) {
+      resync(d.topic);
+      return;
+    }
+    let next;
+    try {
+      next = applyPatch(e.state, d.patch);
+    } catch (err) {
+      onError(err);
+      resync(d.topic);
+      return;
+    }
+    if (ev.lastEventId) lastId = ev.lastEventId;
+    setTopic(d.topic, next, d.version);
+    notify();
+  }
+
+  function dropStream() {
+    if (es) {
+      es.close();
+      es = null;
+    }
+    if (reconnectTimer) {
+      clearTimeout(reconnectTimer);
+      reconnectTimer = null;
+    }
+  }
+
+  function openStream() {
+    dropStream();
+    if (closed) return;
+    if (!ES) throw new TypeError('createStateChannel: no EventSource (pass one in options.EventSource)');
+    const src = new ES(streamUrl(lastId), opts.withCredentials ? { withCredentials: true } : undefined);
+    es = src;
+    src.addEventListener('state', (ev) => es === src && onStateFrame(ev));
+    src.addEventListener('patch', (ev) => es === src && onPatchFrame(ev));
+    src.addEventListener('open', () => {
+      if (es !== src) return;
+      reconnectAttempt = 0;
+      setStatus('open');
+    });
+    src.addEventListener('error', () => {
+      if (es !== src || closed) return;
+      // CLOSED (2): the browser gave up (an HTTP error, a wrong content
+      // type): reconnect ourselves from the last cursor, with backoff.
+      // CONNECTING (0): the browser reconnects itself with Last-Event-ID.
+      if (src.readyState === 2) {
+        src.close();
+        es = null;
+        scheduleReconnect();
+      }
+      setStatus('reconnecting');
+    });
+  }
+
+  function scheduleReconnect() {
+    if (closed || reconnectTimer) return;
+    const d = backoff(reconnectAttempt++, reconnectDelay.baseDelay, reconnectDelay.maxDelay);
+    reconnectTimer = setTimeout(() => {
+      reconnectTimer = null;
+      openStream();
+    }, d);
+  }
+
+  // Fetch the given topics' snapshots again, then stream from the earliest
+  // cursor (patches a snapshot already holds are ignored by version).
+  async function fetchThenStream(list) {
+    const gen = generation;
+    let attempt = 0;
+    for (;;) {
+      try {
+        const answers = await Promise.all(list.map((t) => getInitialState(baseUrl, t, { headers, fetch: doFetch })));
+        if (closed || gen !== generation) return;
+        // Topics not fetched again resume from our last cursor; fetched
+        // ones from their snapshot.
+        let after = list.length === topics.length ? null : lastId;
+        let reset = false;
+        for (const a of answers) {
+          setTopic(a.topic, a.state, a.version);
+          const m = minCursor(after, a.cursor ?? null);
+          if (m === null && after !== null) reset = true;
+          else after = m;
+        }
+        // A snapshot from another epoch (the database was replaced): no
+        // cursor of ours means anything; start over with full state frames.
+        lastId = reset ? null : after;
+        resyncing = null;
+        notify();
+        openStream();
+        return;
+      } catch (err) {
+        if (closed || gen !== generation) return;
+        onError(err);
+        setStatus('reconnecting');
+        await sleep(backoff(attempt++, reconnectDelay.baseDelay, reconnectDelay.maxDelay));
+        if (closed || gen !== generation) return;
+      }
+    }
+  }
+
+  function resync(topic) {
+    if (closed) return;
+    if (resyncing) {
+      resyncing.add(topic);
+      return;
+    }
+    resyncing = new Set([topic]);
+    dropStream();
+    setStatus('reconnecting');
+    // Topics reported while the first fetch runs join the next round.
+    Promise.resolve().then(() => resyncing && fetchThenStream([...resyncing]));
+  }
+
+  function connect() {
+    if (started && !closed) return;
+    closed = false;
+    started = true;
+    generation++;
+    status = 'connecting';
+    const missing = topics.filter((t) => !entries.has(t));
+    if (entries.size > 0 && missing.length > 0) {
+      // Some topics have a snapshot, some not: fetch the others so the one
+      // stream can start after a cursor for all.
+      resyncing = new Set(missing);
+      fetchThenStream(missing);
+    } else openStream();
+    notify();
+  }
+
+  async function push(event, payload, pushOpts = {}) {
+    const topic = pushOpts.topic ?? (single || topics.length === 1 ? topics[0] : undefined);
+    if (topic === undefined) throw new TypeError('push: several topics: say which one ({ topic })');
+    const id = pushOpts.id ?? randomId();
+    const body = JSON.stringify(payload === undefined ? { event, id } : { event, payload, id });
+    const url = `${baseUrl}/events/${enc(topic)}`;
+    pending++;
+    notify();
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const last = attempt + 1 >= retry.attempts;
+        let res;
+        let answer;
+        try {
+          res = await doFetch(url, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...headers },
+            body,
+            credentials: opts.credentials,
+          });
+          // 502/503/504: the application is down or busy (a web server in
+          // front of a restarting FastCGI process): the same id is safe to
+          // send again.
+          if (res.status >= 502 && res.status <= 504 && !last) {
+            await res.text().catch(() => {});
+            await sleep(backoff(attempt, retry.baseDelay, retry.maxDelay));
+            continue;
+          }
+          answer = await readAnswer(res);
+        } catch (err) {
+          if (err instanceof StateChannelError) throw err;
+          // A network failure: the event may or may not have been stored;
+          // the idempotency id makes sending it again safe.
+          if (last) throw new StateChannelError('network', String((err && err.message) || err), 0);
+          await sleep(backoff(attempt, retry.baseDelay, retry.maxDelay));
+          continue;
+        }
+        if (applyAnswers && answer && Array.isArray(answer.patch)) {
+          const e = entries.get(answer.topic);
+          if (e && answer.version === e.version + 1) {
+            try {
+              setTopic(answer.topic, applyPatch(e.state, answer.patch), answer.version);
+            } catch (err2) {
+              onError(err2); // the stream will bring it (or resync)
+            }
+          }
+        }
+        return answer;
+      }
+    } finally {
+      pending--;
+      notify();
+    }
+  }
+
+  function getState(topic) {
+    if (topic !== undefined) return entries.get(topic)?.state;
+    if (single) return entries.get(topics[0])?.state;
+    if (keyed === null) {
+      keyed = {};
+      for (const t of topics) keyed[t] = entries.get(t)?.state;
+    }
+    return keyed;
+  }
+
+  const store = {
+    topics,
+    getState,
+    getVersion: (topic) => entries.get(topic ?? topics[0])?.version,
+    getStatus: () => status,
+    getPending: () => pending,
+    getCursor: () => lastId,
+    get status() {
+      return status;
+    },
+    get pending() {
+      return pending;
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    push,
+    connect,
+    close() {
+      if (closed) return;
+      closed = true;
+      generation++;
+      resyncing = null;
+      dropStream();
+      status = 'closed';
+      notify();
+    },
+  };
+  if (opts.autoConnect !== false) connect();
+  return store;
+}
+
+export default createStateChannel;

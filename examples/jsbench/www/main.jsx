@@ -1,0 +1,110 @@
+// The js-framework-benchmark table rendered with React from a StateChannel
+// topic (examples/jsbench/app.c): every button sends an event; the table
+// shows what the server's patches made of the state.  The benchmark
+// (bench/browser_bench.mjs) drives window.bench.
+import { memo, useLayoutEffect } from 'react';
+import { createRoot } from 'react-dom/client';
+import {
+  StateChannelProvider,
+  useStateChannel,
+  useStateChannelSelector,
+  useStateChannelStore,
+} from '../../../client/src/react.js';
+
+const params = new URLSearchParams(location.search);
+const topic = params.get('topic') || 'bench:1';
+// ?answers=0: the DOM changes only from the SSE patch frame (the server
+// push path); default: from the POST's answer when it is the next version.
+const applyAnswers = params.get('answers') !== '0';
+
+// Every commit of the table: [version, time]; the benchmark waits for the
+// commit of the version an event produced.
+const commits = [];
+
+const Row = memo(function Row({ row, selected, push }) {
+  return (
+    <tr className={selected ? 'danger' : ''} data-id={row.id}>
+      <td className="id">{row.id}</td>
+      <td>
+        <a className="lbl" onClick={() => push('select', { id: row.id })}>
+          {row.label}
+        </a>
+      </td>
+      <td>
+        <a className="remove" onClick={() => push('remove', { id: row.id })}>
+          ×
+        </a>
+      </td>
+    </tr>
+  );
+});
+
+const selRows = (s) => (s ? s.rows : []);
+const selSelected = (s) => (s ? s.selected : null);
+
+function Table() {
+  const { pushMessage, status, pending } = useStateChannel();
+  const store = useStateChannelStore();
+  const rows = useStateChannelSelector(selRows);
+  const selected = useStateChannelSelector(selSelected);
+  const version = store.getVersion();
+  useLayoutEffect(() => {
+    commits.push([version, performance.now()]);
+  }, [version]);
+  const b = (event, label, payload) => (
+    <button id={event} type="button" onClick={() => pushMessage(event, payload)}>
+      {label}
+    </button>
+  );
+  return (
+    <>
+      <div className="buttons">
+        {b('create', 'Create 1,000 rows')}
+        {b('create_10000', 'Create 10,000 rows')}
+        {b('append_1000', 'Append 1,000 rows')}
+        {b('update_every_10th', 'Update every 10th row')}
+        {b('clear', 'Clear')}
+        {b('swap', 'Swap rows')}
+      </div>
+      <p id="meta" data-status={status} data-version={version ?? ''}>
+        {topic} · {status} · version {version ?? '–'} · {rows.length} rows{pending ? ` · sending ${pending}` : ''}
+      </p>
+      <table>
+        <tbody id="tbody">
+          {rows.map((r) => (
+            <Row key={r.id} row={r} selected={r.id === selected} push={pushMessage} />
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
+function Bench() {
+  const store = useStateChannelStore();
+  window.bench = {
+    store,
+    commits,
+    /** Sends one event; resolves with {ms, version} once the DOM shows it. */
+    async run(event, payload) {
+      const t0 = performance.now();
+      const answer = await store.push(event, payload);
+      const answerMs = performance.now() - t0;
+      const changed = !!(answer.patch && answer.patch.length);
+      const info = { version: answer.version, cursor: answer.cursor, changed, answerMs, answerBytes: JSON.stringify(answer).length };
+      if (!changed) return { ms: answerMs, ...info }; // nothing changed
+      for (;;) {
+        const c = commits.find(([v, t]) => v >= answer.version && t >= t0);
+        if (c) return { ms: c[1] - t0, ...info };
+        await new Promise((r) => setTimeout(r, 0));
+      }
+    },
+  };
+  return <Table />;
+}
+
+createRoot(document.getElementById('root')).render(
+  <StateChannelProvider topic={topic} options={{ applyAnswers }}>
+    <Bench />
+  </StateChannelProvider>,
+);

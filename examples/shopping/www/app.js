@@ -1,0 +1,186 @@
+// The shopping list page: plain DOM + the StateChannel client module.
+// The list comes from the URL (?list=groceries, the default): topic
+// "list:NAME".  Every change is an event (add, rename, toggle, remove,
+// clear_bought) sent with push(); the page never changes its own copy:
+// what it shows is what the server's patches made of the state.
+import { createStateChannel } from '/client/src/index.js';
+
+const params = new URLSearchParams(location.search);
+const listName = (params.get('list') || 'groceries').replace(/[^A-Za-z0-9:_.@-]/g, '') || 'groceries';
+const topic = `list:${listName}`;
+const $ = (id) => document.getElementById(id);
+
+$('list-name').textContent = listName;
+document.title = `${listName} — shopping list`;
+
+const channel = createStateChannel({ baseUrl: '', topic });
+window.statechannel = channel; // for the browser tests and the console
+
+function showError(err) {
+  const el = $('error');
+  if (!err) {
+    el.hidden = true;
+    el.textContent = '';
+    return;
+  }
+  el.hidden = false;
+  el.dataset.code = err.code || '';
+  el.textContent = err.message || String(err);
+}
+
+async function send(event, payload) {
+  try {
+    const answer = await channel.push(event, payload);
+    showError(null);
+    return answer;
+  } catch (err) {
+    showError(err); // e.g. 422 {"error":{"code":"bad_name","message":"the name is empty"}}
+    return null;
+  }
+}
+
+// Rows by item id; an item object whose identity did not change (structural
+// sharing) is not touched.
+const rows = new Map(); // id → { li, item }
+let editing = null; // the id being renamed
+
+function makeRow(item) {
+  const li = document.createElement('li');
+  li.dataset.id = item.id;
+  const box = document.createElement('input');
+  box.type = 'checkbox';
+  box.className = 'toggle';
+  box.setAttribute('aria-label', 'bought');
+  box.addEventListener('change', () => send('toggle', { id: item.id }));
+  const name = document.createElement('span');
+  name.className = 'name';
+  name.title = 'double-click to rename';
+  name.addEventListener('dblclick', () => startRename(item.id));
+  const qty = document.createElement('span');
+  qty.className = 'qty';
+  const rename = document.createElement('button');
+  rename.type = 'button';
+  rename.className = 'rename';
+  rename.textContent = 'Rename';
+  rename.addEventListener('click', () => startRename(item.id));
+  const remove = document.createElement('button');
+  remove.type = 'button';
+  remove.className = 'remove';
+  remove.textContent = 'Remove';
+  remove.addEventListener('click', () => send('remove', { id: item.id }));
+  li.append(box, name, qty, rename, remove);
+  return li;
+}
+
+function fillRow(li, item) {
+  li.classList.toggle('bought', !!item.bought);
+  li.querySelector('.toggle').checked = !!item.bought;
+  li.querySelector('.name').textContent = item.name;
+  li.querySelector('.qty').textContent = `× ${item.quantity}`;
+}
+
+function startRename(id) {
+  const row = rows.get(id);
+  if (!row || editing === id) return;
+  editing = id;
+  const name = row.li.querySelector('.name');
+  const input = document.createElement('input');
+  input.className = 'rename-input';
+  input.value = row.item.name;
+  input.setAttribute('aria-label', 'new name');
+  let done = false;
+  const finish = async (save) => {
+    if (done) return;
+    done = true;
+    const value = input.value;
+    editing = null;
+    input.replaceWith(name);
+    const cur = rows.get(id);
+    if (save && cur && value !== cur.item.name) await send('rename', { id, name: value });
+    render();
+  };
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') finish(true);
+    else if (e.key === 'Escape') finish(false);
+  });
+  input.addEventListener('blur', () => finish(true));
+  name.replaceWith(input);
+  input.focus();
+  input.select();
+}
+
+function render() {
+  const state = channel.getState();
+  const items = (state && state.items) || [];
+  const ul = $('items');
+  const seen = new Set();
+  let prev = null;
+  for (const item of items) {
+    seen.add(item.id);
+    let row = rows.get(item.id);
+    if (!row) {
+      row = { li: makeRow(item), item: null };
+      rows.set(item.id, row);
+    }
+    if (row.item !== item) {
+      row.item = item;
+      if (editing !== item.id) fillRow(row.li, item);
+    }
+    const want = prev ? prev.nextSibling : ul.firstChild;
+    if (want !== row.li) ul.insertBefore(row.li, want);
+    prev = row.li;
+  }
+  for (const [id, row] of rows) {
+    if (!seen.has(id)) {
+      row.li.remove();
+      rows.delete(id);
+      if (editing === id) editing = null;
+    }
+  }
+  $('empty').hidden = !state || items.length > 0;
+  const st = $('status');
+  st.dataset.status = channel.status;
+  st.textContent = channel.status;
+  const p = $('pending');
+  p.hidden = channel.pending === 0;
+  p.textContent = `sending ${channel.pending}…`;
+  const v = channel.getVersion();
+  $('version').textContent = v === undefined ? '' : `version ${v}`;
+  document.body.dataset.version = v === undefined ? '' : String(v);
+}
+
+let scheduled = false;
+channel.subscribe(() => {
+  if (scheduled) return;
+  scheduled = true;
+  queueMicrotask(() => {
+    scheduled = false;
+    render();
+  });
+});
+render();
+
+$('add-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const nameEl = $('add-name');
+  const qtyEl = $('add-quantity');
+  const name = nameEl.value;
+  const qty = qtyEl.value;
+  const payload = { name };
+  const q = Number(qty);
+  if (qty !== '') payload.quantity = Number.isInteger(q) ? q : qty;
+  // Clear the form at once (the next item can be typed while this one is
+  // on its way); give the text back if the server refuses it.
+  nameEl.value = '';
+  qtyEl.value = '1';
+  nameEl.focus();
+  if (!(await send('add', payload)) && nameEl.value === '') {
+    nameEl.value = name;
+    qtyEl.value = qty;
+  }
+});
+
+$('clear-bought').addEventListener('click', () => send('clear_bought', {}));
+addEventListener('pagehide', () => channel.close());
+// Back from the back/forward cache: resume from the last cursor.
+addEventListener('pageshow', (e) => e.persisted && channel.connect());
