@@ -23,23 +23,34 @@
 
 #include "common/error.h"
 
-#define SC_TOPIC_MAX 200   /* bytes in a topic name */
-#define SC_CURSOR_MAX 64   /* bytes in a formatted cursor, with its NUL */
+#define SC_TOPIC_MAX 200 /* bytes in a topic name */
+/* WAL pages between automatic checkpoints (SQLite's default: 1000).  A
+ * commit writes about four pages, and a checkpoint costs two fsyncs even
+ * with synchronous=NORMAL: checkpointing less often is most of the
+ * commit rate.  The WAL file is cut back to 64 MiB after a spike. */
+#define SC_STORE_WAL_PAGES 4000
+#define SC_CURSOR_MAX	   64 /* bytes in a formatted cursor, with its NUL */
 
 typedef struct sc_store sc_store;
 typedef struct sc_store_txn sc_store_txn;
 
 typedef struct sc_store_options {
-	const char *path;      /* the database file; required */
-	int sync_full;         /* 1: PRAGMA synchronous=FULL, 0: NORMAL */
-	int busy_timeout_ms;   /* 0: the default (5000) */
-	long keep_versions;    /* retention: keep at least this many log rows
-				  per topic; 0: the default (1000) */
-	long keep_seconds;     /* ...and every row younger than this; 0: the
-				  default (3600) */
-	int readonly;          /* 1: open read-only (no init, no writes) */
-	long idem_seconds;     /* idempotency keys are kept at least this
-				  long; 0: the default (86400) */
+	const char *path;    /* the database file; required */
+	int sync_full;	     /* 1: PRAGMA synchronous=FULL, 0: NORMAL.
+				Both are WAL.  NORMAL: a commit survives
+				a crash of the process at once, but an
+				OS crash or power loss may undo the last
+				commits (never corrupt the file).  FULL:
+				every commit is on disk when it returns
+				(one fsync each: much slower). */
+	int busy_timeout_ms; /* 0: the default (5000) */
+	long keep_versions;  /* retention: keep at least this many log rows
+				per topic; 0: the default (1000) */
+	long keep_seconds;   /* ...and every row younger than this; 0: the
+				default (3600) */
+	int readonly;	     /* 1: open read-only (no init, no writes) */
+	long idem_seconds;   /* idempotency keys are kept at least this
+				long; 0: the default (86400) */
 } sc_store_options;
 
 /*
@@ -67,13 +78,14 @@ void sc_store_close(sc_store *s);
 const char *sc_store_epoch(sc_store *s);
 
 /* Writes "EPOCH:SEQ" for seq into buf (SC_CURSOR_MAX bytes). */
-void sc_store_cursor_format(sc_store *s, int64_t seq,
-			    char buf[SC_CURSOR_MAX]);
+void sc_store_cursor_format(sc_store *s, int64_t seq, char buf[SC_CURSOR_MAX]);
 
 /*
  * Parses a cursor.  SC_OK with *seq set when text is "EPOCH:SEQ" of this
- * database's epoch; SC_ERR_CURSOR when it is malformed, of another epoch,
- * or ahead of the log (the caller sends full state instead).
+ * database's epoch (SEQ: decimal digits, no sign, no leading zero);
+ * SC_ERR_CURSOR when it is malformed, of another epoch, or ahead of the
+ * highest seq ever given (the caller sends full state instead); an
+ * SQLite failure reading the log gives SC_ERR_STORE / SC_ERR_BUSY.
  */
 sc_err sc_store_cursor_parse(sc_store *s, const char *text, int64_t *seq,
 			     sc_error *err);
@@ -83,7 +95,7 @@ sc_err sc_store_cursor_parse(sc_store *s, const char *text, int64_t *seq,
 typedef struct sc_store_state {
 	int64_t version;
 	int64_t seq;
-	char *state;        /* compact JSON text, owned; sc_store_state_free */
+	char *state; /* compact JSON text, owned; sc_store_state_free */
 	size_t state_len;
 } sc_store_state;
 
@@ -100,8 +112,10 @@ sc_err sc_store_get(sc_store *s, const char *topic, sc_store_state *out,
 
 /*
  * Creates topic at version 0 with state initial (borrowed; NULL is JSON
- * null) when it does not exist; does nothing when it does.  No log row.
- * SC_OK in both cases.
+ * null) when it does not exist; does nothing when it does.  No log row;
+ * the topic's log counts as complete from the highest seq at creation
+ * (see sc_store_resumable).  SC_OK in both cases; SC_ERR_TOPIC,
+ * SC_ERR_READONLY, SC_ERR_BUSY, SC_ERR_STORE, SC_ERR_NOMEM.
  */
 sc_err sc_store_create(sc_store *s, const char *topic, json_object *initial,
 		       sc_error *err);
@@ -111,7 +125,10 @@ sc_err sc_store_create(sc_store *s, const char *topic, json_object *initial,
  */
 
 /* The current state, as the callback has changed it so far.  Borrowed:
- * valid until the next sc_store_txn_* call or the end of the change. */
+ * valid until the next sc_store_txn_* call or the end of the change.
+ * Do not modify it in place (the connection keeps it for the next
+ * change): copy it (sc_json_copy) and sc_store_txn_set the copy, or
+ * sc_store_txn_patch. */
 json_object *sc_store_txn_state(sc_store_txn *txn);
 const char *sc_store_txn_topic(sc_store_txn *txn);
 /* The topic's version before this change. */
@@ -121,36 +138,45 @@ int64_t sc_store_txn_version(sc_store_txn *txn);
 sqlite3 *sc_store_txn_db(sc_store_txn *txn);
 
 /*
- * Replaces the whole state with state (ownership taken, even on error).
- * The log row gets the diff from the old state (json/patch.h).
+ * Replaces the whole state with state (ownership taken, even on error;
+ * NULL is JSON null).  The log row gets the diff from the old state
+ * (json/diff.h); equal states add nothing.  On error the state is as
+ * before.  Errors: those of sc_diff, SC_ERR_TOO_BIG (the change's patch
+ * text passes 64 MiB), SC_ERR_NOMEM.
  */
-sc_err sc_store_txn_set(sc_store_txn *txn, json_object *state,
-			sc_error *err);
+sc_err sc_store_txn_set(sc_store_txn *txn, json_object *state, sc_error *err);
 
 /*
  * Applies ops (a JSON Patch array, borrowed) to the state now; they go
  * into the log row as they are, without a diff.  Atomic: on error the
- * state is as before this call (err->index is the failing op).
+ * state is as before this call (err->index is the failing op).  Errors:
+ * those of sc_patch_apply, SC_ERR_TOO_BIG, SC_ERR_NOMEM.
  */
 sc_err sc_store_txn_patch(sc_store_txn *txn, json_object *ops, sc_error *err);
 
 /*
  * The callback of a change.  Returns SC_OK to commit, anything else to
  * roll back everything (state, log, the application's own writes); that
- * code and err are what sc_store_change returns.
+ * code and err are what sc_store_change returns.  It may read and write
+ * with sc_store_txn_db and call the read functions of the store, but
+ * must not call sc_store_change, create, prune or compact on the same
+ * store, nor BEGIN/COMMIT/ROLLBACK on the handle (SAVEPOINTs are fine).
+ * Several sc_store_txn_set / sc_store_txn_patch calls in one change log
+ * one patch: their ops in order.  A change whose ops are all "test" (or
+ * none) is empty.
  */
 typedef sc_err (*sc_store_change_fn)(sc_store_txn *txn, void *arg,
 				     sc_error *err);
 
 /* What a change produced. */
 typedef struct sc_store_result {
-	int64_t version;   /* the topic's version after the change */
-	int64_t seq;       /* the log row's seq; when the change was empty,
-			      the highest seq at commit (a cursor to resume) */
-	char *patch;       /* compact JSON text of the ops logged ("[]" when
-			      empty); owned, sc_store_result_free */
-	int replayed;      /* 1: idem_key was seen before and this is the
-			      first result again; nothing changed now */
+	int64_t version; /* the topic's version after the change */
+	int64_t seq;	 /* the log row's seq; when the change was empty,
+			    the highest seq at commit (a cursor to resume) */
+	char *patch;	 /* compact JSON text of the ops logged ("[]" when
+			    empty); owned, sc_store_result_free */
+	int replayed;	 /* 1: idem_key was seen before and this is the
+			    first result again; nothing changed now */
 } sc_store_result;
 
 /* Frees what r owns (not r itself) and zeroes it.  NULL is fine. */
@@ -165,9 +191,15 @@ void sc_store_result_free(sc_store_result *r);
  * + 1 and one log row (seq, topic, version, patch, event, time),
  * records idem_key, commits, and wakes every waiting process.  An empty
  * change commits the application's writes but adds no version and no
- * log row.  Errors: SC_ERR_NOT_FOUND (no such topic: sc_store_create it
- * first), whatever fn returned, SC_ERR_BUSY, SC_ERR_STORE, SC_ERR_NOMEM;
- * on error nothing is written and *out is zeroed.
+ * log row.  Errors: SC_ERR_TOPIC, SC_ERR_INVALID (idem_key over 256
+ * bytes), SC_ERR_NOT_FOUND (no such topic: sc_store_create it first),
+ * whatever fn returned, SC_ERR_BUSY (the lock was not had within the
+ * busy timeout), SC_ERR_READONLY, SC_ERR_STORE, SC_ERR_IO, SC_ERR_NOMEM;
+ * on error nothing is written and *out is zeroed.  Idempotency keys are
+ * per topic, recorded with empty changes too, and kept idem_seconds.
+ * Every 256th version of a topic, the change also prunes that topic's
+ * log by retention (see sc_store_prune) and the expired keys, so the log
+ * stays bounded without a separate job.
  */
 sc_err sc_store_change(sc_store *s, const char *topic, const char *event,
 		       const char *idem_key, sc_store_change_fn fn, void *arg,
@@ -178,10 +210,10 @@ typedef struct sc_store_entry {
 	int64_t seq;
 	const char *topic;
 	int64_t version;
-	const char *patch;   /* compact JSON text */
+	const char *patch; /* compact JSON text */
 	size_t patch_len;
-	const char *event;   /* may be NULL */
-	int64_t time_ms;     /* commit time, ms since the Unix epoch */
+	const char *event; /* may be NULL */
+	int64_t time_ms;   /* commit time, ms since the Unix epoch */
 } sc_store_entry;
 
 /* Returns 0 to go on, nonzero to stop the walk. */
@@ -192,7 +224,8 @@ typedef int (*sc_store_entry_fn)(const sc_store_entry *e, void *arg);
  * topics (ntopics == 0: every topic), at most limit rows (0: no limit),
  * in one snapshot.  *last_seq (if not NULL) receives the highest seq of
  * the snapshot (not only of the rows walked), so a caller can go on
- * from there.  Errors: SC_ERR_TOPIC, SC_ERR_BUSY, SC_ERR_STORE.
+ * from there.  fn must not call sc_store_log on s (it may format
+ * cursors).  Errors: SC_ERR_TOPIC, SC_ERR_BUSY, SC_ERR_STORE.
  */
 sc_err sc_store_log(sc_store *s, const char *const *topics, size_t ntopics,
 		    int64_t after_seq, size_t limit, sc_store_entry_fn fn,
@@ -208,7 +241,7 @@ sc_err sc_store_log(sc_store *s, const char *const *topics, size_t ntopics,
 sc_err sc_store_resumable(sc_store *s, const char *topic, int64_t after_seq,
 			  sc_error *err);
 
-/* The highest seq in the log (0 when empty). */
+/* The highest seq ever given (0 when none; pruning does not lower it). */
 sc_err sc_store_max_seq(sc_store *s, int64_t *seq, sc_error *err);
 
 /*
@@ -216,9 +249,14 @@ sc_err sc_store_max_seq(sc_store *s, int64_t *seq, sc_error *err);
  * shared through a small file beside the database.  sc_store_wake_token
  * reads it; sc_store_wait blocks until it differs from *token or
  * timeout_ms passes (-1: no timeout), then stores the current value in
- * *token.  Returns 1 when the counter moved, 0 on timeout.  It is only
- * a hint: read the log to learn what changed.  sc_store_wait may be
- * called from a thread of its own while another thread uses s for SQL.
+ * *token.  Returns 1 when the counter moved, 0 on timeout or when a
+ * signal interrupted the wait.  It is only a hint: read the log to learn
+ * what changed (take the token before reading, so a commit after the
+ * read ends the next wait at once).  A slow poll of the log (every
+ * 250 ms, on a read-only connection of the waiter's own) also returns 1
+ * when the log moved without a wake-up (a writer killed between its
+ * commit and its wake-up).  sc_store_wait may be called from one thread
+ * of its own while another thread uses s for SQL.
  */
 uint64_t sc_store_wake_token(sc_store *s);
 int sc_store_wait(sc_store *s, uint64_t *token, int timeout_ms);
@@ -226,8 +264,12 @@ int sc_store_wait(sc_store *s, uint64_t *token, int timeout_ms);
 /*
  * Retention: deletes log rows that are both beyond the newest
  * keep_versions of their topic and older than keep_seconds, and expired
- * idempotency keys.  *removed (if not NULL) receives the rows deleted.
- * sc_store_compact prunes, then VACUUMs when vacuum is 1.
+ * idempotency keys (older than idem_seconds).  What goes is always the
+ * oldest part of a topic's log, and the topic's floor moves up with it
+ * (sc_store_resumable then refuses cursors before it).  *removed (if not
+ * NULL) receives the log rows deleted.  sc_store_compact prunes, then
+ * VACUUMs when vacuum is 1, then checkpoints and truncates the WAL.
+ * Errors: SC_ERR_READONLY, SC_ERR_BUSY, SC_ERR_STORE, SC_ERR_IO.
  */
 sc_err sc_store_prune(sc_store *s, int64_t *removed, sc_error *err);
 sc_err sc_store_compact(sc_store *s, int vacuum, sc_error *err);

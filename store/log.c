@@ -1,0 +1,268 @@
+/*
+ * store/log.c — reading the log (the walk after a cursor, whether a
+ * cursor can be resumed) and retention (prune, compact).
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "store/internal.h"
+#include "store/store.h"
+
+/* Binds the topics of a walk: one name, or a JSON array of names for
+ * json_each (built with json-c). */
+static sc_err bind_topics(sc_store *s, sqlite3_stmt *st,
+			  const char *const *topics, size_t ntopics,
+			  json_object **arr, sc_error *err)
+{
+	size_t i;
+	int r;
+
+	if (ntopics == 1) {
+		r = sqlite3_bind_text(st, 1, topics[0], -1, SQLITE_STATIC);
+		return r == SQLITE_OK ? SC_OK
+				      : sc_store_sqlerr(s, r, "bind", err);
+	}
+	*arr = json_object_new_array_ext((int)ntopics);
+	if (*arr == NULL)
+		return sc_error_set(err, SC_ERR_NOMEM, "out of memory");
+	for (i = 0; i < ntopics; i++) {
+		json_object *t = json_object_new_string(topics[i]);
+
+		if (t == NULL || json_object_array_add(*arr, t) != 0) {
+			json_object_put(t);
+			return sc_error_set(err, SC_ERR_NOMEM, "out of memory");
+		}
+	}
+	r = sqlite3_bind_text(
+	    st, 1, json_object_to_json_string_ext(*arr, JSON_C_TO_STRING_PLAIN),
+	    -1, SQLITE_TRANSIENT);
+	return r == SQLITE_OK ? SC_OK : sc_store_sqlerr(s, r, "bind", err);
+}
+
+sc_err sc_store_log(sc_store *s, const char *const *topics, size_t ntopics,
+		    int64_t after_seq, size_t limit, sc_store_entry_fn fn,
+		    void *arg, int64_t *last_seq, sc_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	json_object *arr = NULL;
+	int64_t top = 0;
+	sc_err rc = SC_OK;
+	size_t i;
+	int r = SQLITE_OK, began = 0;
+
+	if (last_seq != NULL)
+		*last_seq = 0;
+	for (i = 0; i < ntopics && rc == SC_OK; i++)
+		rc = sc_store_topic_check(topics[i], err);
+	if (rc != SC_OK)
+		return rc;
+	/* One read transaction: the rows and the highest seq are of one
+	 * snapshot.  Inside a caller's transaction, that one serves. */
+	if (sqlite3_get_autocommit(s->db)) {
+		rc = sc_store_exec(s, ST_BEGIN_READ, "begin", err);
+		began = rc == SC_OK;
+	}
+	if (rc == SC_OK)
+		rc = sc_store_seq_now(s, &top, err);
+	if (rc == SC_OK) {
+		st = sc_store_stmt(s,
+				   ntopics == 0	  ? ST_LOG_ALL
+				   : ntopics == 1 ? ST_LOG_ONE
+						  : ST_LOG_MANY,
+				   err);
+		if (st == NULL)
+			rc = err != NULL ? err->code : SC_ERR_STORE;
+	}
+	if (rc == SC_OK && ntopics > 0)
+		rc = bind_topics(s, st, topics, ntopics, &arr, err);
+	if (rc == SC_OK) {
+		r = sqlite3_bind_int64(st, 2, after_seq);
+		if (r == SQLITE_OK)
+			r = sqlite3_bind_int64(st, 3,
+					       limit ? (int64_t)limit : -1);
+		if (r != SQLITE_OK)
+			rc = sc_store_sqlerr(s, r, "bind", err);
+	}
+	while (rc == SC_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+		sc_store_entry e;
+
+		e.seq = sqlite3_column_int64(st, 0);
+		e.topic = (const char *)sqlite3_column_text(st, 1);
+		e.version = sqlite3_column_int64(st, 2);
+		e.time_ms = sqlite3_column_int64(st, 3);
+		e.event = (const char *)sqlite3_column_text(st, 4);
+		e.patch = (const char *)sqlite3_column_text(st, 5);
+		e.patch_len = (size_t)sqlite3_column_bytes(st, 5);
+		if (e.topic == NULL || e.patch == NULL) {
+			rc = sc_error_set(err, SC_ERR_NOMEM, "out of memory");
+			break;
+		}
+		if (fn(&e, arg) != 0)
+			break;
+	}
+	if (rc == SC_OK && r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = sc_store_sqlerr(s, r, "read the log", err);
+	sc_store_reset(st);
+	if (began && rc == SC_OK)
+		rc = sc_store_exec(s, ST_COMMIT, "end the read", err);
+	if (began && rc != SC_OK)
+		sc_store_rollback(s);
+	json_object_put(arr);
+	if (rc == SC_OK && last_seq != NULL)
+		*last_seq = top;
+	return rc;
+}
+
+sc_err sc_store_resumable(sc_store *s, const char *topic, int64_t after_seq,
+			  sc_error *err)
+{
+	sqlite3_stmt *st;
+	sc_err rc;
+	int r;
+
+	rc = sc_store_topic_check(topic, err);
+	if (rc != SC_OK)
+		return rc;
+	st = sc_store_stmt(s, ST_TOPIC_FLOOR, err);
+	if (st == NULL)
+		return err != NULL ? err->code : SC_ERR_STORE;
+	r = sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
+	if (r == SQLITE_OK)
+		r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		int64_t floor = sqlite3_column_int64(st, 0);
+		int64_t top = sqlite3_column_int64(st, 1);
+
+		if (after_seq < floor)
+			rc = sc_error_set(err, SC_ERR_CURSOR,
+					  "the log of %s is complete only "
+					  "after seq %" PRId64,
+					  topic, floor);
+		else if (after_seq > top)
+			rc = sc_error_set(err, SC_ERR_CURSOR,
+					  "cursor ahead of the log");
+	} else if (r == SQLITE_DONE) {
+		rc = sc_error_set(err, SC_ERR_NOT_FOUND, "no such topic: %s",
+				  topic);
+	} else {
+		rc = sc_store_sqlerr(s, r, "read the topic", err);
+	}
+	sc_store_reset(st);
+	return rc;
+}
+
+/* Runs a write statement of the cache with up to two int64 bindings;
+ * adds the rows it changed to *changed (if not NULL). */
+static sc_err run(sc_store *s, enum st_id id, int nbind, int64_t a, int64_t b,
+		  int64_t *changed, sc_error *err)
+{
+	sqlite3_stmt *st = sc_store_stmt(s, id, err);
+	sc_err rc = SC_OK;
+	int r = SQLITE_OK;
+
+	if (st == NULL)
+		return err != NULL ? err->code : SC_ERR_STORE;
+	if (nbind > 0)
+		r = sqlite3_bind_int64(st, 1, a);
+	if (r == SQLITE_OK && nbind > 1)
+		r = sqlite3_bind_int64(st, 2, b);
+	if (r == SQLITE_OK)
+		r = sqlite3_step(st);
+	if (r != SQLITE_DONE)
+		rc = sc_store_sqlerr(s, r, "prune", err);
+	else if (changed != NULL)
+		*changed += sqlite3_changes(s->db);
+	sc_store_reset(st);
+	return rc;
+}
+
+sc_err sc_store_prune_topic(sc_store *s, const char *topic, int64_t version,
+			    int64_t now, sc_error *err)
+{
+	sqlite3_stmt *st = sc_store_stmt(s, ST_PRUNE_TOPIC_FLOOR, err);
+	sc_err rc = SC_OK;
+	int r;
+
+	if (st == NULL)
+		return err != NULL ? err->code : SC_ERR_STORE;
+	r = sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
+	if (r == SQLITE_OK)
+		r = sqlite3_bind_int64(st, 2, version - s->keep_versions);
+	if (r == SQLITE_OK)
+		r = sqlite3_bind_int64(st, 3,
+				       now - (int64_t)s->keep_seconds * 1000);
+	if (r == SQLITE_OK)
+		r = sqlite3_step(st);
+	if (r != SQLITE_DONE)
+		rc = sc_store_sqlerr(s, r, "prune", err);
+	sc_store_reset(st);
+	if (rc == SC_OK &&
+	    (st = sc_store_stmt(s, ST_PRUNE_TOPIC_LOG, err)) == NULL)
+		rc = err != NULL ? err->code : SC_ERR_STORE;
+	if (rc == SC_OK) {
+		r = sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
+		if (r == SQLITE_OK)
+			r = sqlite3_step(st);
+		if (r != SQLITE_DONE)
+			rc = sc_store_sqlerr(s, r, "prune", err);
+		sc_store_reset(st);
+	}
+	if (rc == SC_OK)
+		rc = run(s, ST_PRUNE_IDEM, 1,
+			 now - (int64_t)s->idem_seconds * 1000, 0, NULL, err);
+	return rc;
+}
+
+sc_err sc_store_prune(sc_store *s, int64_t *removed, sc_error *err)
+{
+	int64_t now = sc_store_now_ms(), n = 0;
+	sc_err rc;
+
+	if (removed != NULL)
+		*removed = 0;
+	if (s->readonly)
+		return sc_error_set(err, SC_ERR_READONLY,
+				    "the store is open read-only");
+	rc = sc_store_exec(s, ST_BEGIN_WRITE, "begin", err);
+	if (rc != SC_OK)
+		return rc;
+	/* Move each topic's floor up to the newest row that may go, then
+	 * delete every row at or below its topic's floor: what goes is
+	 * always a prefix of the topic's log, never one of its newest
+	 * keep_versions. */
+	rc = run(s, ST_PRUNE_FLOOR, 2, s->keep_versions,
+		 now - (int64_t)s->keep_seconds * 1000, NULL, err);
+	if (rc == SC_OK)
+		rc = run(s, ST_PRUNE_LOG, 0, 0, 0, &n, err);
+	if (rc == SC_OK)
+		rc = run(s, ST_PRUNE_IDEM, 1,
+			 now - (int64_t)s->idem_seconds * 1000, 0, NULL, err);
+	if (rc == SC_OK)
+		rc = sc_store_exec(s, ST_COMMIT, "commit", err);
+	if (rc != SC_OK) {
+		sc_store_rollback(s);
+		n = 0;
+	}
+	if (removed != NULL)
+		*removed = n;
+	return rc;
+}
+
+sc_err sc_store_compact(sc_store *s, int vacuum, sc_error *err)
+{
+	sc_err rc = sc_store_prune(s, NULL, err);
+	int r;
+
+	if (rc == SC_OK && vacuum) {
+		r = sqlite3_exec(s->db, "VACUUM", NULL, NULL, NULL);
+		if (r != SQLITE_OK)
+			rc = sc_store_sqlerr(s, r, "vacuum", err);
+	}
+	if (rc == SC_OK) {
+		r = sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL,
+				 NULL, NULL);
+		if (r != SQLITE_OK)
+			rc = sc_store_sqlerr(s, r, "checkpoint", err);
+	}
+	return rc;
+}

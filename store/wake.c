@@ -1,0 +1,223 @@
+/*
+ * store/wake.c — the cross-process wake.  A small file beside the
+ * database (DB-wake) is mapped shared by every process that opens the
+ * store; its first word is a counter that every commit of a log row
+ * bumps, followed by FUTEX_WAKE on it (a non-private futex: it works
+ * across processes because they map the same file page).  A waiter
+ * sleeps in FUTEX_WAIT on the counter, so it wakes within microseconds
+ * of a commit by any process, and polls the log's highest seq on a
+ * connection of its own every POLL_MS as the safety net: a writer
+ * killed between its commit and its bump, or a writer that does not use
+ * this code, delays a wake-up by at most POLL_MS but never loses one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "store/internal.h"
+#include "store/store.h"
+
+#define WAKE_SIZE 4096
+#define POLL_MS	  250
+
+/* The shared page: the futex word, then how many are waiting on it
+ * (a writer skips the FUTEX_WAKE system call when nobody waits). */
+typedef struct wake_page {
+	uint32_t counter;
+	uint32_t waiters;
+} wake_page;
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+sc_err sc_wake_open(sc_wake *w, const char *db_path, int readonly,
+		    sc_error *err)
+{
+	size_t n = strlen(db_path);
+	char *path = sc_malloc(n + sizeof("-wake"));
+	struct stat db, st;
+	sc_err rc = SC_OK;
+
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+	w->poll_seq = -1;
+	if (path == NULL)
+		return sc_error_set(err, SC_ERR_NOMEM, "out of memory");
+	if (strcmp(db_path, ":memory:") == 0 ||
+	    strncmp(db_path, "file:", 5) == 0)
+		goto out; /* no file to put a wake file beside */
+	memcpy(path, db_path, n);
+	memcpy(path + n, "-wake", sizeof("-wake"));
+	if (stat(db_path, &db) != 0)
+		db.st_mode = 0644;
+	if (!readonly) {
+		w->fd =
+		    open(path, O_RDWR | O_CREAT | O_CLOEXEC, db.st_mode & 0666);
+		w->writable = w->fd >= 0;
+	}
+	if (w->fd < 0)
+		w->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Without a wake file (a read-only directory) the slow poll alone
+	 * serves: no error. */
+	if (w->fd < 0 || fstat(w->fd, &st) != 0)
+		goto out;
+	if (w->writable && geteuid() == 0 && db.st_uid != st.st_uid &&
+	    fchown(w->fd, db.st_uid, db.st_gid) != 0) {
+		/* root made it for another owner's database: best effort */
+	}
+	if (st.st_size < WAKE_SIZE) {
+		if (!w->writable || ftruncate(w->fd, WAKE_SIZE) != 0)
+			goto out;
+	}
+	w->map =
+	    mmap(NULL, WAKE_SIZE, PROT_READ | (w->writable ? PROT_WRITE : 0),
+		 MAP_SHARED, w->fd, 0);
+	if (w->map == MAP_FAILED) {
+		w->map = NULL;
+		rc = sc_error_set(err, SC_ERR_IO, "%s: mmap: %s", path,
+				  strerror(errno));
+	}
+out:
+	if (rc != SC_OK || w->map == NULL) {
+		if (w->fd >= 0)
+			close(w->fd);
+		w->fd = -1;
+		w->writable = 0;
+	}
+	sc_free(path);
+	return rc;
+}
+
+void sc_wake_close(sc_wake *w)
+{
+	if (w->map != NULL)
+		munmap(w->map, WAKE_SIZE);
+	if (w->fd >= 0)
+		close(w->fd);
+	sqlite3_close(w->poll_db);
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+}
+
+void sc_wake_bump(sc_wake *w)
+{
+	wake_page *p = w->map;
+
+	if (p == NULL || !w->writable)
+		return;
+	__atomic_add_fetch(&p->counter, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&p->waiters, __ATOMIC_SEQ_CST) != 0)
+		syscall(SYS_futex, &p->counter, FUTEX_WAKE, INT_MAX, NULL, NULL,
+			0);
+}
+
+uint64_t sc_store_wake_token(sc_store *s)
+{
+	wake_page *p = s->wake.map;
+
+	return p ? __atomic_load_n(&p->counter, __ATOMIC_SEQ_CST) : 0;
+}
+
+/*
+ * The slow poll: the highest seq, read on the waiter's own read-only
+ * connection (the store's connection may be busy in another thread).
+ * Returns 1 when it moved since the last look.
+ */
+static int poll_moved(sc_store *s)
+{
+	sc_wake *w = &s->wake;
+	uint32_t counter = (uint32_t)sc_store_wake_token(s);
+	sqlite3_stmt *st = NULL;
+	int64_t seq = -1;
+	int moved = 0;
+
+	w->poll_ms = mono_ms();
+	if (w->poll_db == NULL &&
+	    sqlite3_open_v2(s->path, &w->poll_db,
+			    SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		sqlite3_close(w->poll_db);
+		w->poll_db = NULL;
+		return 0;
+	}
+	if (sqlite3_prepare_v2(w->poll_db,
+			       "SELECT coalesce((SELECT seq FROM "
+			       "sqlite_sequence WHERE name = 'log'), 0)",
+			       -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		seq = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	/* The log moved while the counter did not: a lost wake-up.  When
+	 * the counter moved too, the futex has told (or will tell). */
+	if (seq >= 0) {
+		moved = w->poll_seq >= 0 && seq != w->poll_seq &&
+			counter == w->poll_counter;
+		w->poll_seq = seq;
+	}
+	w->poll_counter = counter;
+	return moved;
+}
+
+int sc_store_wait(sc_store *s, uint64_t *token, int timeout_ms)
+{
+	wake_page *p = s->wake.map;
+	int64_t start = mono_ms(), now = start;
+	uint32_t cur;
+
+	if (s->wake.poll_seq < 0)
+		poll_moved(s);
+	for (;;) {
+		int64_t slice = POLL_MS - (now - s->wake.poll_ms);
+		struct timespec ts;
+		int r;
+
+		cur = p ? __atomic_load_n(&p->counter, __ATOMIC_SEQ_CST) : 0;
+		if (cur != (uint32_t)*token)
+			break;
+		if (slice <= 0) {
+			if (poll_moved(s))
+				break;
+			slice = POLL_MS;
+		}
+		if (timeout_ms >= 0) {
+			if (now - start >= timeout_ms)
+				return 0;
+			if (slice > timeout_ms - (now - start))
+				slice = timeout_ms - (now - start);
+		}
+		ts.tv_sec = slice / 1000;
+		ts.tv_nsec = (slice % 1000) * 1000000;
+		if (p != NULL) {
+			__atomic_add_fetch(&p->waiters, 1, __ATOMIC_SEQ_CST);
+			r = (int)syscall(SYS_futex, &p->counter, FUTEX_WAIT,
+					 cur, &ts, NULL, 0);
+			__atomic_sub_fetch(&p->waiters, 1, __ATOMIC_SEQ_CST);
+		} else {
+			r = nanosleep(&ts, NULL);
+		}
+		if (r != 0 && errno == EINTR) {
+			/* A signal: let the caller look at it. */
+			cur = p ? __atomic_load_n(&p->counter, __ATOMIC_SEQ_CST)
+				: 0;
+			if (cur == (uint32_t)*token)
+				return 0;
+			break;
+		}
+		now = mono_ms();
+	}
+	*token = cur;
+	return 1;
+}
