@@ -14,6 +14,11 @@ PKGS=(
 
 missing=()
 for p in "${PKGS[@]}"; do
+	# A nodejs from NodeSource ships npm itself (and conflicts with
+	# Debian's npm package): an npm on the PATH is enough.
+	if [ "$p" = npm ] && command -v npm >/dev/null; then
+		continue
+	fi
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 		grep -q 'install ok installed'; then
 		missing+=("$p")

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The integration tests: real lighttpd, Apache (mod_fcgid and
+# mod_proxy_fcgi) and nginx on 127.0.0.1, started and stopped by the tests
+# themselves, in front of BUILD_DIR/shopping.fcgi.
+#   tests/integration/run.sh BUILD_DIR [TEST_FILE...]
+# SC_IT_KEEP=1 keeps each server's temp dir (config, logs, database).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+B=${1:-build}
+shift || true
+B=$(cd "$B" && pwd)
+if [ ! -x "$B/shopping.fcgi" ]; then
+	echo "integration: no $B/shopping.fcgi (build it first)" >&2
+	exit 1
+fi
+cd "$here"
+if [ ! -d node_modules ]; then
+	npm ci --no-audit --no-fund --loglevel=error
+fi
+# Every server's temp dir lives under one root: whatever is left there
+# when the run ends (a crashed test) is killed and removed.
+root=$(mktemp -d "${TMPDIR:-/tmp}/sc-integration.XXXXXX")
+chmod 755 "$root"
+cleanup() {
+	local f p pids=() a
+	for f in /proc/[0-9]*/cmdline; do
+		p=${f#/proc/}
+		p=${p%/cmdline}
+		[ "$p" = $$ ] && continue
+		mapfile -d '' a <"$f" 2>/dev/null || continue
+		[[ "${a[*]}" == *"$root"* ]] && pids+=("$p")
+	done
+	if [ ${#pids[@]} -gt 0 ]; then
+		echo "integration: killing leftover processes: ${pids[*]}" >&2
+		kill -9 "${pids[@]}" 2>/dev/null || true
+	fi
+	if [ -n "${SC_IT_KEEP:-}" ]; then
+		echo "integration: the servers' dirs are kept in $root" >&2
+	else
+		rm -rf "$root"
+	fi
+}
+trap cleanup EXIT
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
+files=("$@")
+[ ${#files[@]} -gt 0 ] || files=(*.test.js)
+SC_BUILD="$B" SC_IT_TMP="$root" node --test --test-concurrency="${SC_IT_JOBS:-2}" \
+	--test-timeout=180000 "${files[@]}"
