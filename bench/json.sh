@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# JSON diff/apply benchmark (prints figures, asserts nothing): our sc_diff
+# and sc_patch_apply against fast-json-patch's compare and applyPatch on
+# the js-framework-benchmark operations as state transitions.
+#   bench/json.sh BUILD_DIR
+# BUILD_DIR/bench/json_bench generates the state pairs, times our side and
+# writes the pairs to a temporary directory; bench/json_fjp.mjs times
+# fast-json-patch on the same pairs and prints one table.  The npm
+# packages (bench/package-lock.json) are installed with `npm ci` when
+# bench/node_modules is missing.
+set -euo pipefail
+B=${1:-build}
+HERE=$(cd "$(dirname "$0")" && pwd)
+BENCH="$B/bench/json_bench"
+if [ ! -x "$BENCH" ]; then
+	echo "json.sh: $BENCH is missing: build it first (make B=$B)" >&2
+	exit 1
+fi
+if ! command -v node >/dev/null; then
+	echo "json.sh: node is not installed; our side only:"
+	"$BENCH"
+	exit 0
+fi
+if [ ! -d "$HERE/node_modules/fast-json-patch" ]; then
+	echo "json.sh: installing fast-json-patch (npm ci in bench/)"
+	(cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+DIR=$(mktemp -d "${TMPDIR:-/tmp}/sc-json-bench.XXXXXX")
+trap 'rm -rf "$DIR"' EXIT
+echo "our side alone (BUILD/bench/json_bench):"
+"$BENCH" "$DIR"
+echo
+echo "beside fast-json-patch $(node -p 'require("'"$HERE"'/node_modules/fast-json-patch/package.json").version') (node $(node --version)):"
+node "$HERE/json_fjp.mjs" "$DIR"

@@ -1,0 +1,327 @@
+/*
+ * bench/json_bench.c — sc_diff and sc_patch_apply on the
+ * js-framework-benchmark operations, as state transitions of
+ * {"rows":[{"id":N,"label":"..."}...],"selected":null}.  Prints figures;
+ * asserts nothing.
+ *
+ *	json_bench [DIR]
+ *
+ * For each operation it times sc_diff (parse excluded) and sc_patch_apply
+ * (on a fresh copy each run, the copy excluded) as the median of repeated
+ * runs, and measures the patch's compact size and that of replacing the
+ * whole document.  With DIR, it writes each pair as DIR/NAME.from.json
+ * and DIR/NAME.to.json and its figures as DIR/results.tsv, for
+ * bench/json_fjp.mjs to run fast-json-patch on the same states.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "json/diff.h"
+#include "json/patch.h"
+#include "json/value.h"
+
+static uint64_t seed = 0x9e3779b97f4a7c15ULL;
+static int next_id = 1;
+
+static uint32_t rnd(uint32_t n)
+{
+	seed ^= seed << 13;
+	seed ^= seed >> 7;
+	seed ^= seed << 17;
+	return (uint32_t)((seed >> 11) % n);
+}
+
+static const char *const adjectives[] = {
+    "pretty",	 "large",	"big",	    "small",	 "tall",
+    "short",	 "long",	"handsome", "plain",	 "quaint",
+    "clean",	 "elegant",	"easy",	    "angry",	 "crazy",
+    "helpful",	 "mushy",	"odd",	    "unsightly", "adorable",
+    "important", "inexpensive", "cheap",    "expensive", "fancy"};
+static const char *const colours[] = {"red",   "yellow", "blue",   "green",
+				      "pink",  "brown",	 "purple", "brown",
+				      "white", "black",	 "orange"};
+static const char *const nouns[] = {
+    "table",  "chair",	  "house",  "bbq",   "desk",  "car",	 "pony",
+    "cookie", "sandwich", "burger", "pizza", "mouse", "keyboard"};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static json_object *row(void)
+{
+	json_object *r = json_object_new_object();
+	char label[96];
+
+	snprintf(label, sizeof(label), "%s %s %s",
+		 adjectives[rnd(COUNT(adjectives))],
+		 colours[rnd(COUNT(colours))], nouns[rnd(COUNT(nouns))]);
+	json_object_object_add(r, "id", json_object_new_int(next_id++));
+	json_object_object_add(r, "label", json_object_new_string(label));
+	return r;
+}
+
+/* A state with count new rows. */
+static json_object *state(int count)
+{
+	json_object *s = json_object_new_object();
+	json_object *rows = json_object_new_array();
+	int i;
+
+	for (i = 0; i < count; i++)
+		json_object_array_add(rows, row());
+	json_object_object_add(s, "rows", rows);
+	json_object_object_add(s, "selected", NULL);
+	return s;
+}
+
+static json_object *copy(json_object *o)
+{
+	json_object *c = NULL;
+
+	if (sc_json_copy(o, &c) != SC_OK) {
+		fprintf(stderr, "json_bench: out of memory\n");
+		exit(1);
+	}
+	return c;
+}
+
+static json_object *rows_of(json_object *s)
+{
+	json_object *rows = NULL;
+
+	json_object_object_get_ex(s, "rows", &rows);
+	return rows;
+}
+
+/* Inserts v at index i of arr (json-c 0.16 has no insert). */
+static void insert(json_object *arr, size_t i, json_object *v)
+{
+	size_t j, n = json_object_array_length(arr);
+
+	json_object_array_add(arr, NULL);
+	for (j = n; j > i; j--)
+		json_object_array_put_idx(
+		    arr, j,
+		    json_object_get(json_object_array_get_idx(arr, j - 1)));
+	json_object_array_put_idx(arr, i, v);
+}
+
+struct pair {
+	const char *name;
+	json_object *from, *to;
+};
+
+static void make_pairs(struct pair *p)
+{
+	json_object *s, *rows, *r;
+	size_t i;
+	char label[128];
+
+	p[0] = (struct pair){"create 1k", state(0), state(1000)};
+
+	s = state(1000);
+	p[1] = (struct pair){"replace 1k", s, state(1000)};
+
+	s = state(10000);
+	p[2] = (struct pair){"update 10th of 10k", s, copy(s)};
+	rows = rows_of(p[2].to);
+	for (i = 0; i < 10000; i += 10) {
+		r = json_object_array_get_idx(rows, i);
+		snprintf(
+		    label, sizeof(label), "%s !!!",
+		    json_object_get_string(json_object_object_get(r, "label")));
+		json_object_object_add(r, "label",
+				       json_object_new_string(label));
+	}
+
+	s = state(1000);
+	p[3] = (struct pair){"select row", s, copy(s)};
+	json_object_object_add(
+	    p[3].to, "selected",
+	    json_object_new_int(json_object_get_int(json_object_object_get(
+		json_object_array_get_idx(rows_of(s), 4), "id"))));
+
+	s = state(1000);
+	p[4] = (struct pair){"swap rows 2, 999", s, copy(s)};
+	rows = rows_of(p[4].to);
+	r = json_object_get(json_object_array_get_idx(rows, 1));
+	json_object_array_put_idx(
+	    rows, 1, json_object_get(json_object_array_get_idx(rows, 998)));
+	json_object_array_put_idx(rows, 998, r);
+
+	s = state(1000);
+	p[5] = (struct pair){"remove row", s, copy(s)};
+	json_object_array_del_idx(rows_of(p[5].to), 500, 1);
+
+	p[6] = (struct pair){"create 10k", state(0), state(10000)};
+
+	s = state(1000);
+	p[7] = (struct pair){"append 1k to 1k", s, copy(s)};
+	rows = rows_of(p[7].to);
+	for (i = 0; i < 1000; i++)
+		json_object_array_add(rows, row());
+
+	s = state(1000);
+	p[8] = (struct pair){"clear 1k", s, state(0)};
+
+	s = state(1000);
+	p[9] = (struct pair){"insert row at 10", s, copy(s)};
+	insert(rows_of(p[9].to), 10, row());
+}
+
+#define NPAIRS 10
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Each figure is the median of as many runs as fit in ~150 ms, at
+ * least 5 and at most MAX_RUNS. */
+#define MAX_RUNS 201
+
+static double median(double *t, int n)
+{
+	qsort(t, (size_t)n, sizeof(*t), cmp_double);
+	return t[n / 2];
+}
+
+static int enough(int runs, double spent_us)
+{
+	return runs >= MAX_RUNS || (runs >= 5 && spent_us > 150000);
+}
+
+static double time_diff(const struct pair *p)
+{
+	double t[MAX_RUNS], start, spent = 0;
+	json_object *patch;
+	int n = 0;
+
+	while (!enough(n, spent)) {
+		start = now_us();
+		if (sc_diff(p->from, p->to, &patch, NULL) != SC_OK)
+			return -1;
+		t[n] = now_us() - start;
+		spent += t[n++];
+		json_object_put(patch);
+	}
+	return median(t, n);
+}
+
+static double time_apply(const struct pair *p, json_object *patch)
+{
+	double t[MAX_RUNS], start, spent = 0;
+	json_object *doc;
+	int n = 0;
+
+	while (!enough(n, spent)) {
+		doc = copy(p->from);
+		start = now_us();
+		if (sc_patch_apply(&doc, patch, NULL) != SC_OK) {
+			json_object_put(doc);
+			return -1;
+		}
+		t[n] = now_us() - start;
+		spent += t[n++];
+		json_object_put(doc);
+	}
+	return median(t, n);
+}
+
+static int write_file(const char *dir, const char *name, const char *suffix,
+		      json_object *o)
+{
+	char path[4096];
+	size_t len;
+	const char *text = sc_json_text(o, &len);
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "%s/%s.%s.json", dir, name, suffix);
+	f = fopen(path, "w");
+	if (f == NULL || text == NULL)
+		return -1;
+	ok = fwrite(text, 1, len, f) == len;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct pair p[NPAIRS];
+	const char *dir = argc > 1 ? argv[1] : NULL;
+	FILE *tsv = NULL;
+	char path[4096], file[64];
+	int i, rc = 0;
+
+	make_pairs(p);
+	if (dir != NULL) {
+		snprintf(path, sizeof(path), "%s/results.tsv", dir);
+		tsv = fopen(path, "w");
+		if (tsv == NULL) {
+			perror(path);
+			return 1;
+		}
+	}
+	printf("%-20s %10s %10s %9s %9s %9s %s\n", "op", "diff us", "apply us",
+	       "bytes", "ops", "replace", "check");
+	for (i = 0; i < NPAIRS; i++) {
+		json_object *patch = NULL, *doc;
+		size_t bytes, whole;
+		double td, ta;
+		const char *check;
+
+		if (sc_diff(p[i].from, p[i].to, &patch, NULL) != SC_OK) {
+			printf("%-20s diff failed\n", p[i].name);
+			rc = 1;
+			continue;
+		}
+		sc_json_text(patch, &bytes);
+		sc_json_text(p[i].to, &whole);
+		whole += sizeof("[{\"op\":\"replace\",\"path\":\"\","
+				"\"value\":}]") -
+			 1;
+		doc = copy(p[i].from);
+		check = sc_patch_apply(&doc, patch, NULL) == SC_OK &&
+				sc_json_equal(doc, p[i].to)
+			    ? "ok"
+			    : "MISMATCH";
+		json_object_put(doc);
+		td = time_diff(&p[i]);
+		ta = time_apply(&p[i], patch);
+		printf("%-20s %10.1f %10.1f %9zu %9zu %9zu %s\n", p[i].name, td,
+		       ta, bytes, json_object_array_length(patch), whole,
+		       check);
+		if (tsv != NULL) {
+			snprintf(file, sizeof(file), "op%d", i);
+			if (write_file(dir, file, "from", p[i].from) != 0 ||
+			    write_file(dir, file, "to", p[i].to) != 0) {
+				fprintf(stderr, "json_bench: cannot write %s\n",
+					dir);
+				rc = 1;
+			}
+			fprintf(tsv, "%s\t%s\t%.1f\t%.1f\t%zu\t%zu\t%zu\n",
+				file, p[i].name, td, ta, bytes,
+				json_object_array_length(patch), whole);
+		}
+		json_object_put(patch);
+	}
+	for (i = 0; i < NPAIRS; i++) {
+		json_object_put(p[i].from);
+		json_object_put(p[i].to);
+	}
+	if (tsv != NULL && fclose(tsv) != 0)
+		rc = 1;
+	return rc;
+}
