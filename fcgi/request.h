@@ -1,0 +1,41 @@
+/*
+ * fcgi/request.h — one request on a worker thread: routing, the bounded
+ * body, authorization, the store calls, the JSON answers and errors,
+ * and the hand-off of streams to the hub.  Prefix sc_request_.
+ */
+#ifndef SC_FCGI_REQUEST_H
+#define SC_FCGI_REQUEST_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include "fcgi/fcgiwire.h"
+#include "fcgi/hub.h"
+#include "fcgi/statechannel.h"
+#include "store/store.h"
+
+/* What one worker thread serves requests with. */
+typedef struct sc_request_env {
+	const sc_app *app;
+	sc_store *store;   /* this thread's own connection */
+	sc_hub *hub;	   /* NULL: streams answer 503 */
+	size_t body_limit; /* bytes of a POST body */
+	/* Held around each write transaction when not NULL: the workers of
+	 * a process queue on it instead of polling SQLite's write lock. */
+	pthread_mutex_t *write_lock;
+} sc_request_env;
+
+/*
+ * Answers request r read from connection c.  Returns 1 when the
+ * connection was handed to the hub (a stream: the caller must forget
+ * it), 0 when the answer was written (the caller goes on with the next
+ * request when r->keep_conn, else closes), -1 when writing failed (the
+ * caller closes).  Never changes the store on a bad request.
+ */
+int sc_request_handle(sc_request_env *env, sc_fcgi_conn *c,
+		      const sc_fcgi_request *r);
+
+/* The HTTP status sent for an error code of the store or a handler. */
+int sc_request_status(sc_err code);
+
+#endif

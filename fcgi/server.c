@@ -1,0 +1,461 @@
+/*
+ * fcgi/server.c — listening socket, accept thread, worker threads, hub,
+ * signals (see server.h).
+ *
+ * Connections flow through one queue: the accept thread pushes new
+ * ones, the hub pushes idle keep-alive ones that became readable, and N
+ * workers pop them, read one request at a time with blocking reads and
+ * answer it.  A stream's connection goes to the hub instead and never
+ * comes back to a worker until its response is complete.
+ */
+#include "fcgi/server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "fcgi/request.h"
+
+#define QUEUE_CAP 16384
+#define IDLE_MS	  30000 /* a new connection must start a request by then */
+
+typedef struct workq {
+	pthread_mutex_t lock;
+	pthread_cond_t nonfull;
+	int efd; /* an eventfd, readable while the queue holds connections */
+	int fds[QUEUE_CAP];
+	size_t head, n;
+	int closed;
+} workq;
+
+typedef struct server server;
+
+typedef struct worker {
+	server *srv;
+	pthread_t thread;
+	int started;
+	sc_request_env env;
+	int ep; /* the listening socket and the queue, shared wake-one */
+	sc_fcgi_request req;
+	sc_fcgi_conn conn;
+} worker;
+
+struct server {
+	const sc_server_options *opt;
+	int listen_fd;
+	int tcp; /* the listening socket is TCP (TCP_NODELAY) */
+	atomic_int stop;
+	workq q;
+	pthread_mutex_t write_lock; /* one writer of this process at a time */
+	sc_hub *hub;
+	worker **workers;
+};
+
+/* --- the queue ------------------------------------------------------ */
+
+static void q_push(workq *q, int fd)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&q->lock);
+	while (q->n == QUEUE_CAP && !q->closed)
+		pthread_cond_wait(&q->nonfull, &q->lock);
+	if (q->closed) {
+		pthread_mutex_unlock(&q->lock);
+		close(fd);
+		return;
+	}
+	q->fds[(q->head + q->n) % QUEUE_CAP] = fd;
+	if (q->n++ == 0 && write(q->efd, &one, sizeof(one)) < 0)
+		(void)0; /* cannot fail below 2^64 - 1 */
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* The next queued connection, or -1 when there is none. */
+static int q_trypop(workq *q)
+{
+	uint64_t v;
+	int fd = -1;
+
+	pthread_mutex_lock(&q->lock);
+	if (q->n > 0 && !q->closed) {
+		fd = q->fds[q->head];
+		q->head = (q->head + 1) % QUEUE_CAP;
+		if (--q->n == 0 && read(q->efd, &v, sizeof(v)) < 0)
+			(void)0; /* it was readable */
+		pthread_cond_signal(&q->nonfull);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return fd;
+}
+
+static void q_close(workq *q)
+{
+	pthread_mutex_lock(&q->lock);
+	q->closed = 1;
+	while (q->n > 0) {
+		close(q->fds[q->head]);
+		q->head = (q->head + 1) % QUEUE_CAP;
+		q->n--;
+	}
+	pthread_cond_broadcast(&q->nonfull);
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* --- sockets -------------------------------------------------------- */
+
+int sc_server_is_listener(int fd)
+{
+	int on = 0;
+	socklen_t len = sizeof(on);
+
+	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
+}
+
+static int listen_unix(const char *path, sc_error *err)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		sc_error_set(err, SC_ERR_INVALID, "socket path too long: %s",
+			     path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path); /* a stale socket of an earlier run */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    chmod(path, 0666) != 0 || listen(fd, 4096) != 0) {
+		sc_error_set(err, SC_ERR_IO, "cannot listen on %s: %s", path,
+			     strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int listen_tcp(const char *addr, sc_error *err)
+{
+	char host[256];
+	const char *colon = strrchr(addr, ':'), *h = addr;
+	size_t hl = (size_t)(colon - addr);
+	struct addrinfo hints, *res = NULL, *ai;
+	int fd = -1, on = 1, gai;
+
+	if (hl > 1 && addr[0] == '[' && addr[hl - 1] == ']') {
+		h = addr + 1;
+		hl -= 2;
+	}
+	if (hl >= sizeof(host)) {
+		sc_error_set(err, SC_ERR_INVALID, "bad address %s", addr);
+		return -1;
+	}
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	gai = getaddrinfo(hl ? host : NULL, colon + 1, &hints, &res);
+	if (gai != 0) {
+		sc_error_set(err, SC_ERR_INVALID, "bad address %s: %s", addr,
+			     gai_strerror(gai));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+			    ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    listen(fd, 4096) == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0)
+		sc_error_set(err, SC_ERR_IO, "cannot listen on %s: %s", addr,
+			     strerror(errno));
+	freeaddrinfo(res);
+	return fd;
+}
+
+int sc_server_listen(const char *addr, sc_error *err)
+{
+	if (strchr(addr, '/') != NULL || strchr(addr, ':') == NULL)
+		return listen_unix(addr, err);
+	return listen_tcp(addr, err);
+}
+
+/* --- threads -------------------------------------------------------- */
+
+static void set_blocking(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl >= 0 && (fl & O_NONBLOCK))
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+}
+
+/* The hub's callback: an idle keep-alive connection has a request. */
+static void conn_ready(void *arg, int fd)
+{
+	server *srv = arg;
+
+	set_blocking(fd);
+	q_push(&srv->q, fd);
+}
+
+static void serve(worker *w, int fd)
+{
+	server *srv = w->srv;
+	sc_fcgi_conn *c = &w->conn;
+	int rc;
+
+	c->fd = fd;
+	c->start = c->end = 0;
+	for (;;) {
+		if (sc_fcgi_read_request(c, &w->req, srv->opt->body_limit,
+					 IDLE_MS, &srv->stop) != SC_OK)
+			break;
+		rc = sc_request_handle(&w->env, c, &w->req);
+		if (rc == 1)
+			return; /* the hub has it */
+		if (rc < 0 || !w->req.keep_conn || srv->stop)
+			break;
+		if (c->start < c->end || srv->hub == NULL)
+			continue; /* the next request is already here */
+		sc_hub_add_idle(srv->hub, fd);
+		return;
+	}
+	close(fd);
+}
+
+/* A new connection's socket options. */
+static void conn_setup(server *srv, int fd)
+{
+	int on = 1;
+
+	if (srv->tcp)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	sc_fcgi_conn_setup(fd);
+}
+
+/*
+ * The next connection for worker w: one the hub gave back, else a new
+ * one.  Idle workers sleep in their own epoll set, where the listening
+ * socket and the queue are EPOLLEXCLUSIVE: a new connection wakes one
+ * worker, not all.  Returns -1 once the server stops.
+ */
+static int next_conn(worker *w)
+{
+	server *srv = w->srv;
+	struct epoll_event ev[2];
+	int fd;
+
+	while (!srv->stop) {
+		fd = q_trypop(&srv->q);
+		if (fd >= 0)
+			return fd;
+		fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0) {
+			conn_setup(srv, fd);
+			return fd;
+		}
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM) {
+			struct timespec ts = {0, 10000000};
+
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		epoll_wait(w->ep, ev, 2, 250);
+	}
+	return -1;
+}
+
+static void *worker_main(void *arg)
+{
+	worker *w = arg;
+	int fd;
+
+	while ((fd = next_conn(w)) >= 0)
+		serve(w, fd);
+	sc_fcgi_request_free(&w->req);
+	return NULL;
+}
+
+/* Adds fd to ep, waking one waiter at a time. */
+static int watch(int ep, int fd)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	ev.data.fd = fd;
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static sc_err open_store(const sc_server_options *opt, sc_store **out,
+			 sc_error *err)
+{
+	sc_store_options so;
+
+	memset(&so, 0, sizeof(so));
+	so.path = opt->db_path;
+	so.sync_full = opt->sync_full;
+	return sc_store_open(&so, out, err);
+}
+
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int sc_server_run(const sc_server_options *opt)
+{
+	server srv;
+	sc_hub_options ho = opt->hub;
+	sc_store *hub_store = NULL;
+	sc_error err;
+	sigset_t sigs;
+	int i, sig, status = 1, owns_listen = 0;
+
+	memset(&srv, 0, sizeof(srv));
+	srv.opt = opt;
+	srv.listen_fd = -1;
+	sc_error_clear(&err);
+	srv.q.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	pthread_mutex_init(&srv.q.lock, NULL);
+	pthread_cond_init(&srv.q.nonfull, NULL);
+	pthread_mutex_init(&srv.write_lock, NULL);
+	raise_nofile();
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+	if (opt->listen != NULL) {
+		srv.listen_fd = sc_server_listen(opt->listen, &err);
+		owns_listen = 1;
+	} else if (sc_server_is_listener(0)) {
+		srv.listen_fd = 0;
+	} else {
+		sc_error_set(&err, SC_ERR_INVALID,
+			     "no FastCGI socket: give --listen PATH|HOST:PORT "
+			     "or start me from the web server (--help)");
+	}
+	if (srv.listen_fd < 0 || srv.q.efd < 0)
+		goto out;
+	{
+		struct sockaddr_storage sa;
+		socklen_t len = sizeof(sa);
+
+		srv.tcp = getsockname(srv.listen_fd, (struct sockaddr *)&sa,
+				      &len) == 0 &&
+			  sa.ss_family != AF_UNIX;
+	}
+	fcntl(srv.listen_fd, F_SETFL,
+	      fcntl(srv.listen_fd, F_GETFL) | O_NONBLOCK);
+	srv.workers = sc_calloc((size_t)opt->workers, sizeof(*srv.workers));
+	if (srv.workers == NULL)
+		goto out;
+	for (i = 0; i < opt->workers; i++) {
+		worker *w = sc_calloc(1, sizeof(*w));
+
+		if (w == NULL)
+			goto out;
+		srv.workers[i] = w;
+		w->srv = &srv;
+		w->env.app = opt->app;
+		w->env.body_limit = opt->body_limit;
+		w->env.write_lock = &srv.write_lock;
+		w->ep = epoll_create1(EPOLL_CLOEXEC);
+		if (w->ep < 0 || watch(w->ep, srv.listen_fd) != 0 ||
+		    watch(w->ep, srv.q.efd) != 0) {
+			sc_error_set(&err, SC_ERR_IO, "epoll: %s",
+				     strerror(errno));
+			goto out;
+		}
+		if (open_store(opt, &w->env.store, &err) != SC_OK)
+			goto out;
+	}
+	if (open_store(opt, &hub_store, &err) != SC_OK)
+		goto out;
+	ho.ready = conn_ready;
+	ho.ready_arg = &srv;
+	if (sc_hub_start(&ho, hub_store, &srv.hub, &err) != SC_OK)
+		goto out;
+	for (i = 0; i < opt->workers; i++) {
+		srv.workers[i]->env.hub = srv.hub;
+		if (pthread_create(&srv.workers[i]->thread, NULL, worker_main,
+				   srv.workers[i]) != 0)
+			goto out;
+		srv.workers[i]->started = 1;
+	}
+	status = 0;
+	do {
+		if (sigwait(&sigs, &sig) != 0)
+			break;
+	} while (sig == SIGUSR1);
+out:
+	if (status != 0 && err.message[0] != '\0')
+		fprintf(stderr, "statechannel: %s\n", err.message);
+	srv.stop = 1;
+	for (i = 0; srv.workers != NULL && i < opt->workers; i++)
+		if (srv.workers[i] != NULL && srv.workers[i]->started)
+			pthread_join(srv.workers[i]->thread, NULL);
+	q_close(&srv.q); /* before the hub stops: it may still push */
+	sc_hub_stop(srv.hub);
+	for (i = 0; srv.workers != NULL && i < opt->workers; i++) {
+		if (srv.workers[i] != NULL) {
+			sc_store_close(srv.workers[i]->env.store);
+			if (srv.workers[i]->ep >= 0)
+				close(srv.workers[i]->ep);
+		}
+		sc_free(srv.workers[i]);
+	}
+	sc_free(srv.workers);
+	if (owns_listen && srv.listen_fd >= 0) {
+		close(srv.listen_fd);
+		if (strchr(opt->listen, '/') != NULL ||
+		    strchr(opt->listen, ':') == NULL)
+			unlink(opt->listen);
+	}
+	pthread_cond_destroy(&srv.q.nonfull);
+	pthread_mutex_destroy(&srv.q.lock);
+	pthread_mutex_destroy(&srv.write_lock);
+	if (srv.q.efd >= 0)
+		close(srv.q.efd);
+	return status;
+}

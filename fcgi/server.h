@@ -1,0 +1,47 @@
+/*
+ * fcgi/server.h — the process: the FastCGI listening socket (fd 0 from
+ * the web server, or --listen), the accept thread, the worker threads
+ * with their own store connections, the hub, signals and a clean stop.
+ * Prefix sc_server_.
+ */
+#ifndef SC_FCGI_SERVER_H
+#define SC_FCGI_SERVER_H
+
+#include <stddef.h>
+
+#include "fcgi/hub.h"
+#include "fcgi/statechannel.h"
+
+typedef struct sc_server_options {
+	const sc_app *app;
+	const char *db_path;
+	int sync_full;
+	const char *listen; /* PATH or HOST:PORT; NULL: the socket on fd 0 */
+	int workers;	    /* threads for short requests, >= 1 */
+	size_t body_limit;  /* bytes of a POST body */
+	sc_hub_options hub; /* its ready callback is set by the server */
+} sc_server_options;
+
+/*
+ * Opens the listening socket: a Unix socket when addr contains '/' or
+ * has no ':' (a stale socket file is replaced; mode 0666 so the web
+ * server's user can connect), else HOST:PORT over TCP ("[::1]:9000"
+ * for IPv6).  Returns the socket, or -1 with a message in err.
+ */
+int sc_server_listen(const char *addr, sc_error *err);
+
+/*
+ * Whether fd is a listening socket (how a FastCGI application knows it
+ * was spawned by the web server).  1 or 0.
+ */
+int sc_server_is_listener(int fd);
+
+/*
+ * Serves until SIGTERM, SIGINT or SIGHUP, then stops cleanly (streams
+ * ended, threads joined, the Unix socket file removed).  Returns the
+ * process exit status: 0, or 1 when it could not start (message on
+ * stderr).
+ */
+int sc_server_run(const sc_server_options *opt);
+
+#endif

@@ -1,0 +1,200 @@
+/*
+ * fcgi/sse.c — SSE framing, frames and JSON envelopes.
+ */
+#include "fcgi/sse.h"
+
+#include <json-c/json.h>
+#include <json-c/printbuf.h>
+#include <limits.h>
+#include <string.h>
+
+#include "common/alloc.h"
+
+sc_err sc_sse_buf_add(sc_sse_buf *b, const char *s, size_t n)
+{
+	size_t want = b->len + n + 1, nc;
+	char *np;
+
+	if (b->max != 0 && b->len + n > b->max)
+		return SC_ERR_TOO_BIG;
+	if (want > b->cap) {
+		nc = b->cap ? b->cap : 256;
+		while (nc < want)
+			nc *= 2;
+		np = sc_realloc(b->p, nc);
+		if (np == NULL)
+			return SC_ERR_NOMEM;
+		b->p = np;
+		b->cap = nc;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return SC_OK;
+}
+
+void sc_sse_buf_free(sc_sse_buf *b)
+{
+	if (b == NULL)
+		return;
+	sc_free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+static sc_err field(sc_sse_buf *b, const char *name, const char *v, size_t n)
+{
+	sc_err rc = sc_sse_buf_add(b, name, strlen(name));
+
+	if (rc == SC_OK)
+		rc = sc_sse_buf_add(b, v, n);
+	if (rc == SC_OK)
+		rc = sc_sse_buf_add(b, "\n", 1);
+	return rc;
+}
+
+sc_err sc_sse_format(sc_sse_buf *b, const char *event, const char *id,
+		     const char *data, size_t data_len, int terminate)
+{
+	size_t old = b->len, i = 0;
+	sc_err rc = SC_OK;
+
+	if (event != NULL)
+		rc = field(b, "event: ", event, strcspn(event, "\r\n"));
+	if (rc == SC_OK && id != NULL)
+		rc = field(b, "id: ", id, strcspn(id, "\r\n"));
+	/* One data line per line of data: \n, \r\n and \r all end one. */
+	while (rc == SC_OK && data != NULL) {
+		size_t j = i;
+
+		while (j < data_len && data[j] != '\n' && data[j] != '\r')
+			j++;
+		rc = field(b, "data: ", data + i, j - i);
+		if (j >= data_len)
+			break;
+		if (data[j] == '\r' && j + 1 < data_len && data[j + 1] == '\n')
+			j++;
+		i = j + 1;
+	}
+	if (rc == SC_OK && terminate)
+		rc = sc_sse_buf_add(b, "\n", 1);
+	if (rc != SC_OK) {
+		b->len = old;
+		if (b->p != NULL)
+			b->p[old] = '\0';
+	}
+	return rc;
+}
+
+typedef struct raw_text {
+	const char *text;
+	size_t len;
+} raw_text;
+
+/* json-c serializer that prints the JSON text it was given as is. */
+static int raw_serialize(json_object *jso, struct printbuf *pb, int level,
+			 int flags)
+{
+	raw_text *r = json_object_get_userdata(jso);
+
+	(void)level;
+	(void)flags;
+	if (r->len > INT_MAX)
+		return -1;
+	return printbuf_memappend(pb, r->text, (int)r->len) < 0 ? -1 : 0;
+}
+
+sc_err sc_sse_envelope(const char *topic, int64_t version, const char *cursor,
+		       const char *key, const char *raw, size_t raw_len,
+		       char **out, size_t *out_len)
+{
+	raw_text r = {raw, raw_len};
+	json_object *o = json_object_new_object(), *v = NULL;
+	const char *s;
+	size_t n = 0;
+	sc_err rc = SC_ERR_NOMEM;
+
+	*out = NULL;
+	if (o == NULL)
+		goto out;
+	if (json_object_object_add(o, "topic", json_object_new_string(topic)) !=
+		0 ||
+	    json_object_object_add(o, "version",
+				   json_object_new_int64(version)) != 0)
+		goto out;
+	if (cursor != NULL &&
+	    json_object_object_add(o, "cursor",
+				   json_object_new_string(cursor)) != 0)
+		goto out;
+	v = json_object_new_object();
+	if (v == NULL)
+		goto out;
+	json_object_set_serializer(v, raw_serialize, &r, NULL);
+	if (json_object_object_add(o, key, v) != 0) {
+		json_object_put(v);
+		goto out;
+	}
+	s = json_object_to_json_string_length(
+	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+	if (s == NULL)
+		goto out;
+	*out = sc_strndup(s, n);
+	if (*out == NULL)
+		goto out;
+	if (out_len != NULL)
+		*out_len = n;
+	rc = SC_OK;
+out:
+	json_object_put(o);
+	return rc;
+}
+
+char *sc_sse_error_json(const char *code, const char *message, size_t *out_len)
+{
+	json_object *o = json_object_new_object(),
+		    *e = json_object_new_object();
+	const char *s;
+	char *res = NULL;
+	size_t n = 0;
+
+	if (o == NULL || e == NULL) {
+		json_object_put(e);
+		goto out;
+	}
+	if (json_object_object_add(o, "error", e) != 0) {
+		json_object_put(e);
+		goto out;
+	}
+	if (json_object_object_add(e, "code", json_object_new_string(code)) !=
+		0 ||
+	    json_object_object_add(e, "message",
+				   json_object_new_string(message)) != 0)
+		goto out;
+	s = json_object_to_json_string_length(
+	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+	if (s != NULL)
+		res = sc_strndup(s, n);
+	if (res != NULL && out_len != NULL)
+		*out_len = n;
+out:
+	json_object_put(o);
+	return res;
+}
+
+sc_sse_frame *sc_sse_frame_new(const char *text, size_t len)
+{
+	sc_sse_frame *f = sc_malloc(sizeof(*f) + len + 1);
+
+	if (f == NULL)
+		return NULL;
+	f->refs = 1;
+	f->len = len;
+	memcpy(f->text, text, len);
+	f->text[len] = '\0';
+	return f;
+}
+
+void sc_sse_frame_unref(sc_sse_frame *f)
+{
+	if (f != NULL && --f->refs == 0)
+		sc_free(f);
+}
