@@ -70,8 +70,8 @@ HELPERS := $(HELPER_SRC:%.c=$(B)/%)
 BENCH_SRC := $(foreach m,$(MODULES),$(wildcard bench/$(m)_*.c))
 BENCHES := $(BENCH_SRC:%.c=$(B)/%)
 
-.PHONY: all deps test check unit integration run bench fuzz clean format \
-	clang-check
+.PHONY: all deps test check integration client-test browser run bench \
+	fuzz fuzz-seeds clean format
 
 all: $(LIB) $(CLI) $(APPS) $(TESTS) $(HELPERS) $(BENCHES)
 
@@ -119,8 +119,19 @@ integration: all
 		tests/integration/run.sh $(B); \
 	else echo "integration: no tests/integration/run.sh yet"; fi
 
+# The browser side: the client's unit tests (node's test runner), then
+# the real-browser tests (Debian's chromium driven by playwright-core)
+# against the apps behind lighttpd.
+client-test:
+	cd client && { [ -d node_modules ] || npm ci --no-audit --no-fund \
+		--loglevel=error; } && npm test
+
+browser: all
+	tests/browser/run.sh $(B)
+
 # Everything: deps, gcc and clang clean at -Werror, the suite plain and
-# under ASan+UBSan, the fuzz drivers on their seed corpus.
+# under ASan+UBSan (unit, process-level and integration), the fuzz
+# drivers on their seed corpus, the client and the browser tests.
 test: deps
 	$(MAKE) WERROR=1 all
 	$(MAKE) CC=clang WERROR=1 B=build-clang all
@@ -128,6 +139,9 @@ test: deps
 	$(MAKE) SANITIZER=address,undefined check
 	$(MAKE) fuzz-seeds
 	$(MAKE) integration
+	$(MAKE) SANITIZER=address,undefined integration
+	$(MAKE) client-test
+	$(MAKE) browser
 
 FUZZ_SRC := $(wildcard fuzz/*.c)
 FUZZERS := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
