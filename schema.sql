@@ -13,8 +13,16 @@
 --   be resumed with patches alone.  The floor is the highest seq when
 --   the topic was created and moves up when retention prunes its rows.
 -- log: one row per non-empty change; seq is the global order and never
---   reused (AUTOINCREMENT: sqlite_sequence holds the highest seq ever
---   given, even after the rows are pruned).
+--   reused.  seq is the rowid (no AUTOINCREMENT: it would cost a write of
+--   sqlite_sequence per commit): a new row gets max(seq) + 1, so a seq is
+--   never given twice as long as the row holding the highest seq is never
+--   deleted.  That holds because retention only ever deletes the oldest
+--   rows of a topic and always keeps its newest one (keep_versions >= 1,
+--   see sc_store_prune), and nothing else deletes log rows; VACUUM keeps
+--   rowids of an INTEGER PRIMARY KEY.  So max(seq) is the highest seq
+--   ever given.  (topic, version) is unique by construction: versions are
+--   given inside the write transaction that reads the topic's version.
+--   log_topic serves the reads of one topic's log and retention.
 -- meta: the epoch, a random id made once per database.
 -- idempotency: the first result of each event that carried a key.
 CREATE TABLE topics (
@@ -27,14 +35,15 @@ CREATE TABLE topics (
 ) WITHOUT ROWID;
 
 CREATE TABLE log (
-	seq INTEGER PRIMARY KEY AUTOINCREMENT,
+	seq INTEGER PRIMARY KEY,
 	topic TEXT NOT NULL,
 	version INTEGER NOT NULL,
 	time_ms INTEGER NOT NULL,
 	event TEXT,
-	patch TEXT NOT NULL,
-	UNIQUE (topic, version)
+	patch TEXT NOT NULL
 );
+
+CREATE INDEX log_topic ON log (topic, seq);
 
 CREATE TABLE meta (
 	key TEXT PRIMARY KEY NOT NULL,

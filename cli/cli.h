@@ -8,6 +8,8 @@
 #ifndef SC_CLI_CLI_H
 #define SC_CLI_CLI_H
 
+#include <json-c/json.h>
+
 #define SC_CLI_OK 0
 #define SC_CLI_REFUSED 1
 #define SC_CLI_USAGE 2
@@ -21,6 +23,21 @@ typedef struct sc_cli_command {
 	const char *summary; /* one line for the top-level --help */
 	int (*run)(const sc_cli_globals *g, int argc, char **argv);
 } sc_cli_command;
+
+/*
+ * Reads and parses the JSON file path ("-": standard input, up to
+ * 256 MiB) into *out: a new reference (NULL for the literal null).
+ * Returns SC_CLI_OK, or SC_CLI_USAGE after saying why on stderr
+ * ("statechannel CMD: FILE: why"); *out is then NULL.  (cli/io.c)
+ */
+int sc_cli_load_json(const char *cmd, const char *path, json_object **out);
+
+/*
+ * Prints o (borrowed; NULL prints null) compact, a newline, and flushes
+ * stdout.  Returns SC_CLI_OK, or SC_CLI_USAGE after saying why on
+ * stderr.  (cli/io.c)
+ */
+int sc_cli_print_json(const char *cmd, json_object *o);
 
 /* JSON subcommands (cli/cmd_json.c). */
 int sc_cli_diff(const sc_cli_globals *g, int argc, char **argv);

@@ -4,19 +4,14 @@
  * to the other, `apply DOC.json PATCH.json` prints the patched document.
  * "-" reads standard input.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
-#include "common/alloc.h"
 #include "common/error.h"
 #include "json/diff.h"
 #include "json/patch.h"
 #include "json/value.h"
-
-/* Largest input file read (a JSON document or patch). */
-#define INPUT_MAX (256u * 1024 * 1024)
 
 typedef void usage_fn(FILE *f);
 
@@ -95,102 +90,6 @@ static int two_files(int argc, char **argv, usage_fn *usage,
 	return -1;
 }
 
-/* Reads all of f into *buf (sc_free it) and *len, up to INPUT_MAX. */
-static sc_err read_all(FILE *f, char **buf, size_t *len, sc_error *err)
-{
-	size_t cap = 0, n = 0, got;
-	char *b = NULL, *nb;
-	sc_err rc = SC_OK;
-
-	for (;;) {
-		if (n == cap) {
-			if (cap >= INPUT_MAX) {
-				rc = sc_error_set(err, SC_ERR_TOO_BIG,
-						  "larger than %u bytes",
-						  INPUT_MAX);
-				goto out;
-			}
-			cap = cap == 0 ? 65536 : cap * 2;
-			if (cap > INPUT_MAX)
-				cap = INPUT_MAX;
-			nb = sc_realloc(b, cap);
-			if (nb == NULL) {
-				rc = sc_error_set(err, SC_ERR_NOMEM,
-						  "out of memory");
-				goto out;
-			}
-			b = nb;
-		}
-		got = fread(b + n, 1, cap - n, f);
-		n += got;
-		if (got == 0) {
-			if (ferror(f))
-				rc = sc_error_set(err, SC_ERR_IO, "%s",
-						  strerror(errno));
-			break;
-		}
-	}
-out:
-	if (rc != SC_OK) {
-		sc_free(b);
-		return rc;
-	}
-	*buf = b;
-	*len = n;
-	return SC_OK;
-}
-
-/*
- * Reads and parses the JSON file path ("-": standard input) into *out (a
- * new reference; NULL for the literal null).  Returns SC_CLI_OK, or
- * SC_CLI_USAGE after saying why on stderr.
- */
-static int load(const char *cmd, const char *path, json_object **out)
-{
-	int is_stdin = strcmp(path, "-") == 0;
-	const char *name = is_stdin ? "standard input" : path;
-	FILE *f = is_stdin ? stdin : fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0;
-	sc_error err;
-	int code = SC_CLI_OK;
-
-	if (f == NULL) {
-		fprintf(stderr, "statechannel %s: %s: %s\n", cmd, name,
-			strerror(errno));
-		return SC_CLI_USAGE;
-	}
-	if (read_all(f, &buf, &len, &err) != SC_OK ||
-	    sc_json_parse(buf, len, out, &err) != SC_OK) {
-		fprintf(stderr, "statechannel %s: %s: %s\n", cmd, name,
-			err.message);
-		code = SC_CLI_USAGE;
-	}
-	sc_free(buf);
-	if (!is_stdin)
-		fclose(f);
-	return code;
-}
-
-/* Prints o and a newline on stdout; SC_CLI_USAGE when that fails. */
-static int print_json(const char *cmd, json_object *o)
-{
-	size_t len;
-	const char *text = sc_json_text(o, &len);
-
-	if (text == NULL) {
-		fprintf(stderr, "statechannel %s: out of memory\n", cmd);
-		return SC_CLI_USAGE;
-	}
-	if (fwrite(text, 1, len, stdout) != len || putchar('\n') == EOF ||
-	    fflush(stdout) != 0) {
-		fprintf(stderr, "statechannel %s: writing the result: %s\n",
-			cmd, strerror(errno));
-		return SC_CLI_USAGE;
-	}
-	return SC_CLI_OK;
-}
-
 int sc_cli_diff(const sc_cli_globals *g, int argc, char **argv)
 {
 	json_object *from = NULL, *to = NULL, *patch = NULL;
@@ -202,9 +101,9 @@ int sc_cli_diff(const sc_cli_globals *g, int argc, char **argv)
 	code = two_files(argc, argv, usage_diff, files);
 	if (code >= 0)
 		return code;
-	code = load(argv[0], files[0], &from);
+	code = sc_cli_load_json(argv[0], files[0], &from);
 	if (code == SC_CLI_OK)
-		code = load(argv[0], files[1], &to);
+		code = sc_cli_load_json(argv[0], files[1], &to);
 	if (code != SC_CLI_OK)
 		goto out;
 	if (sc_diff(from, to, &patch, &err) != SC_OK) {
@@ -212,7 +111,7 @@ int sc_cli_diff(const sc_cli_globals *g, int argc, char **argv)
 		code = SC_CLI_USAGE;
 		goto out;
 	}
-	code = print_json(argv[0], patch);
+	code = sc_cli_print_json(argv[0], patch);
 out:
 	json_object_put(patch);
 	json_object_put(to);
@@ -232,9 +131,9 @@ int sc_cli_apply(const sc_cli_globals *g, int argc, char **argv)
 	code = two_files(argc, argv, usage_apply, files);
 	if (code >= 0)
 		return code;
-	code = load(argv[0], files[0], &doc);
+	code = sc_cli_load_json(argv[0], files[0], &doc);
 	if (code == SC_CLI_OK)
-		code = load(argv[0], files[1], &patch);
+		code = sc_cli_load_json(argv[0], files[1], &patch);
 	if (code != SC_CLI_OK)
 		goto out;
 	rc = sc_patch_apply(&doc, patch, &err);
@@ -247,7 +146,7 @@ int sc_cli_apply(const sc_cli_globals *g, int argc, char **argv)
 		code = rc == SC_ERR_NOMEM ? SC_CLI_USAGE : SC_CLI_REFUSED;
 		goto out;
 	}
-	code = print_json(argv[0], doc);
+	code = sc_cli_print_json(argv[0], doc);
 out:
 	json_object_put(patch);
 	json_object_put(doc);

@@ -8,7 +8,6 @@
  * change; patch on a missing topic is refused (exit 1), since a patch
  * needs a document to apply to.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,12 +16,9 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "common/alloc.h"
 #include "common/error.h"
 #include "json/value.h"
 #include "store/store.h"
-
-#define INPUT_MAX (256u * 1024 * 1024)
 
 /* The options a subcommand accepts. */
 enum {
@@ -241,22 +237,16 @@ static int fail(const subcmd *c, const sc_error *err, int code)
 	return code;
 }
 
-/* Prints o (a new reference, consumed) and a newline, flushed. */
+/* Prints o (a new reference, consumed; NULL: an allocation failed)
+ * and a newline, flushed. */
 static int print(const subcmd *c, json_object *o)
 {
-	size_t len = 0;
-	const char *text = o ? sc_json_text(o, &len) : NULL;
-	int code = SC_CLI_OK;
+	int code = SC_CLI_USAGE;
 
-	if (text == NULL) {
+	if (o == NULL)
 		fprintf(stderr, "statechannel %s: out of memory\n", c->name);
-		code = SC_CLI_USAGE;
-	} else if (fwrite(text, 1, len, stdout) != len ||
-		   putchar('\n') == EOF || fflush(stdout) != 0) {
-		fprintf(stderr, "statechannel %s: writing: %s\n", c->name,
-			strerror(errno));
-		code = SC_CLI_USAGE;
-	}
+	else
+		code = sc_cli_print_json(c->name, o);
 	json_object_put(o);
 	return code;
 }
@@ -271,56 +261,6 @@ static void add_json(json_object *o, const char *key, const char *text,
 	if (sc_json_parse(text, len, &v, NULL) != SC_OK)
 		v = json_object_new_string_len(text, (int)len);
 	json_object_object_add(o, key, v);
-}
-
-/* Reads and parses a JSON file ("-": standard input). */
-static int load(const subcmd *c, const char *path, json_object **out)
-{
-	int is_stdin = strcmp(path, "-") == 0;
-	FILE *f = is_stdin ? stdin : fopen(path, "rb");
-	char *buf = NULL, *nb;
-	size_t len = 0, cap = 0, got;
-	sc_error err;
-	int code = SC_CLI_OK;
-
-	*out = NULL;
-	if (f == NULL) {
-		fprintf(stderr, "statechannel %s: %s: %s\n", c->name, path,
-			strerror(errno));
-		return SC_CLI_USAGE;
-	}
-	sc_error_clear(&err);
-	for (;;) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 65536;
-			if (cap > INPUT_MAX ||
-			    (nb = sc_realloc(buf, cap)) == NULL) {
-				sc_error_set(&err, SC_ERR_TOO_BIG,
-					     "too large or out of memory");
-				break;
-			}
-			buf = nb;
-		}
-		got = fread(buf + len, 1, cap - len, f);
-		len += got;
-		if (got == 0) {
-			if (ferror(f))
-				sc_error_set(&err, SC_ERR_IO, "%s",
-					     strerror(errno));
-			break;
-		}
-	}
-	if (err.code == SC_OK)
-		sc_json_parse(buf, len, out, &err);
-	if (err.code != SC_OK) {
-		fprintf(stderr, "statechannel %s: %s: %s\n", c->name,
-			is_stdin ? "standard input" : path, err.message);
-		code = SC_CLI_USAGE;
-	}
-	sc_free(buf);
-	if (!is_stdin)
-		fclose(f);
-	return code;
 }
 
 static int cmd_init(const subcmd *c, const sc_cli_globals *g, args *a)
@@ -426,7 +366,7 @@ static int cmd_change(const subcmd *c, const sc_cli_globals *g, args *a)
 	ca.set = strcmp(c->name, "set") == 0;
 	if (sc_store_topic_check(a->pos[0], &err) != SC_OK)
 		return fail(c, &err, SC_CLI_USAGE);
-	code = load(c, a->pos[1], &ca.doc);
+	code = sc_cli_load_json(c->name, a->pos[1], &ca.doc);
 	if (code == SC_CLI_OK)
 		code = open_store(c, g, 0, &s);
 	if (code != SC_CLI_OK)

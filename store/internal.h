@@ -33,11 +33,11 @@ enum st_id {
 	ST_LOG_ALL,
 	ST_IDEM_GET,
 	ST_IDEM_PUT,
-	ST_PRUNE_FLOOR,
-	ST_PRUNE_LOG,
-	ST_PRUNE_IDEM,
+	ST_PRUNE_NEXT,
+	ST_PRUNE_WALK,
 	ST_PRUNE_TOPIC_FLOOR,
 	ST_PRUNE_TOPIC_LOG,
+	ST_PRUNE_IDEM,
 	ST__COUNT
 };
 
@@ -99,8 +99,8 @@ sc_err sc_store_exec(sc_store *s, enum st_id id, const char *what,
 /* Rolls back the open transaction, if any; never fails visibly. */
 void sc_store_rollback(sc_store *s);
 
-/* The highest seq ever given (sqlite_sequence), inside a transaction or
- * as its own snapshot. */
+/* The highest seq ever given (max(seq) of the log, which never loses its
+ * newest row), inside a transaction or as its own snapshot. */
 sc_err sc_store_seq_now(sc_store *s, int64_t *seq, sc_error *err);
 
 /* How often (in versions of a topic) a change also prunes that topic's
@@ -110,8 +110,9 @@ sc_err sc_store_seq_now(sc_store *s, int64_t *seq, sc_error *err);
 /*
  * Retention for one topic, inside the caller's write transaction: moves
  * the topic's floor up to its newest row beyond keep_versions (counted
- * from version) and older than keep_seconds, deletes its rows at or
- * below the floor and the expired idempotency keys.
+ * from version) and older than keep_seconds, never to its newest row,
+ * deletes its rows at or below the floor and the expired idempotency
+ * keys.
  */
 sc_err sc_store_prune_topic(sc_store *s, const char *topic, int64_t version,
 			    int64_t now, sc_error *err);

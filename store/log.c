@@ -151,9 +151,10 @@ sc_err sc_store_resumable(sc_store *s, const char *topic, int64_t after_seq,
 	return rc;
 }
 
-/* Runs a write statement of the cache with up to two int64 bindings;
- * adds the rows it changed to *changed (if not NULL). */
-static sc_err run(sc_store *s, enum st_id id, int nbind, int64_t a, int64_t b,
+/* Runs a write statement of the cache with its text ?1 (when topic is
+ * not NULL) and int64 ?2 (else ?1); adds the rows it changed to *changed
+ * (if not NULL). */
+static sc_err run(sc_store *s, enum st_id id, const char *topic, int64_t v,
 		  int64_t *changed, sc_error *err)
 {
 	sqlite3_stmt *st = sc_store_stmt(s, id, err);
@@ -162,10 +163,10 @@ static sc_err run(sc_store *s, enum st_id id, int nbind, int64_t a, int64_t b,
 
 	if (st == NULL)
 		return err != NULL ? err->code : SC_ERR_STORE;
-	if (nbind > 0)
-		r = sqlite3_bind_int64(st, 1, a);
-	if (r == SQLITE_OK && nbind > 1)
-		r = sqlite3_bind_int64(st, 2, b);
+	if (topic != NULL)
+		r = sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
+	if (r == SQLITE_OK)
+		r = sqlite3_bind_int64(st, topic != NULL ? 2 : 1, v);
 	if (r == SQLITE_OK)
 		r = sqlite3_step(st);
 	if (r != SQLITE_DONE)
@@ -176,46 +177,106 @@ static sc_err run(sc_store *s, enum st_id id, int nbind, int64_t a, int64_t b,
 	return rc;
 }
 
-sc_err sc_store_prune_topic(sc_store *s, const char *topic, int64_t version,
-			    int64_t now, sc_error *err)
+/*
+ * Retention of one topic at version, inside a write transaction: walks
+ * the topic's rows above its floor in seq order (log_topic) and stops at
+ * the first one that must stay, one of the newest keep_versions or
+ * younger than keep_seconds, so what goes is always the oldest part of
+ * the topic's log and the walk costs the rows pruned plus one.  A row
+ * goes only when a later row of the topic was seen: the topic's newest
+ * row always stays, whatever the versions say, and with it the row of
+ * the highest seq, which is what keeps seq from being reused (schema.sql).
+ * Moves the floor up to the last row that goes and deletes the rows at
+ * or below it; adds their number to *removed.
+ */
+static sc_err prune_one(sc_store *s, const char *topic, int64_t version,
+			int64_t now, int64_t *removed, sc_error *err)
 {
-	sqlite3_stmt *st = sc_store_stmt(s, ST_PRUNE_TOPIC_FLOOR, err);
+	sqlite3_stmt *st = sc_store_stmt(s, ST_PRUNE_WALK, err);
+	int64_t keep = s->keep_versions > 0 ? s->keep_versions : 1;
+	int64_t vcut = version - keep;
+	int64_t tcut = now - (int64_t)s->keep_seconds * 1000;
+	int64_t cand = 0, cut = 0;
 	sc_err rc = SC_OK;
 	int r;
 
 	if (st == NULL)
 		return err != NULL ? err->code : SC_ERR_STORE;
 	r = sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
-	if (r == SQLITE_OK)
-		r = sqlite3_bind_int64(st, 2, version - s->keep_versions);
-	if (r == SQLITE_OK)
-		r = sqlite3_bind_int64(st, 3,
-				       now - (int64_t)s->keep_seconds * 1000);
-	if (r == SQLITE_OK)
+	while (r == SQLITE_OK || r == SQLITE_ROW) {
 		r = sqlite3_step(st);
+		if (r != SQLITE_ROW)
+			break;
+		cut = cand; /* a later row exists: the candidate may go */
+		if (sqlite3_column_int64(st, 1) > vcut ||
+		    sqlite3_column_int64(st, 2) >= tcut) {
+			r = SQLITE_DONE;
+			break;
+		}
+		cand = sqlite3_column_int64(st, 0);
+	}
 	if (r != SQLITE_DONE)
 		rc = sc_store_sqlerr(s, r, "prune", err);
 	sc_store_reset(st);
-	if (rc == SC_OK &&
-	    (st = sc_store_stmt(s, ST_PRUNE_TOPIC_LOG, err)) == NULL)
-		rc = err != NULL ? err->code : SC_ERR_STORE;
-	if (rc == SC_OK) {
-		r = sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
-		if (r == SQLITE_OK)
-			r = sqlite3_step(st);
-		if (r != SQLITE_DONE)
-			rc = sc_store_sqlerr(s, r, "prune", err);
-		sc_store_reset(st);
-	}
+	if (rc == SC_OK && cut > 0)
+		rc = run(s, ST_PRUNE_TOPIC_FLOOR, topic, cut, NULL, err);
+	if (rc == SC_OK && cut > 0)
+		rc = run(s, ST_PRUNE_TOPIC_LOG, topic, cut, removed, err);
+	return rc;
+}
+
+sc_err sc_store_prune_topic(sc_store *s, const char *topic, int64_t version,
+			    int64_t now, sc_error *err)
+{
+	sc_err rc = prune_one(s, topic, version, now, NULL, err);
+
 	if (rc == SC_OK)
-		rc = run(s, ST_PRUNE_IDEM, 1,
-			 now - (int64_t)s->idem_seconds * 1000, 0, NULL, err);
+		rc = run(s, ST_PRUNE_IDEM, NULL,
+			 now - (int64_t)s->idem_seconds * 1000, NULL, err);
+	return rc;
+}
+
+/* The topic after name (in name order) into name and *version; *found 0
+ * past the last. */
+static sc_err next_topic(sc_store *s, char name[SC_TOPIC_MAX + 1],
+			 int64_t *version, int *found, sc_error *err)
+{
+	sqlite3_stmt *st = sc_store_stmt(s, ST_PRUNE_NEXT, err);
+	sc_err rc = SC_OK;
+	int r;
+
+	*found = 0;
+	if (st == NULL)
+		return err != NULL ? err->code : SC_ERR_STORE;
+	r = sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	if (r == SQLITE_OK)
+		r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		size_t len = (size_t)sqlite3_column_bytes(st, 0);
+
+		/* Only a name of full length keeps "name > ?1" moving. */
+		if (t == NULL || len > SC_TOPIC_MAX || strlen(t) != len) {
+			rc = sc_error_set(err, SC_ERR_STORE,
+					  "a topic name in the database is "
+					  "malformed");
+		} else {
+			memcpy(name, t, len + 1);
+			*version = sqlite3_column_int64(st, 1);
+			*found = 1;
+		}
+	} else if (r != SQLITE_DONE) {
+		rc = sc_store_sqlerr(s, r, "list the topics", err);
+	}
+	sc_store_reset(st);
 	return rc;
 }
 
 sc_err sc_store_prune(sc_store *s, int64_t *removed, sc_error *err)
 {
-	int64_t now = sc_store_now_ms(), n = 0;
+	int64_t now = sc_store_now_ms(), n = 0, version = 0;
+	char name[SC_TOPIC_MAX + 1] = "";
+	int found = 1;
 	sc_err rc;
 
 	if (removed != NULL)
@@ -226,17 +287,16 @@ sc_err sc_store_prune(sc_store *s, int64_t *removed, sc_error *err)
 	rc = sc_store_exec(s, ST_BEGIN_WRITE, "begin", err);
 	if (rc != SC_OK)
 		return rc;
-	/* Move each topic's floor up to the newest row that may go, then
-	 * delete every row at or below its topic's floor: what goes is
-	 * always a prefix of the topic's log, never one of its newest
-	 * keep_versions. */
-	rc = run(s, ST_PRUNE_FLOOR, 2, s->keep_versions,
-		 now - (int64_t)s->keep_seconds * 1000, NULL, err);
+	/* Topic by topic: each walk costs its rows pruned plus one. */
+	while (rc == SC_OK) {
+		rc = next_topic(s, name, &version, &found, err);
+		if (rc != SC_OK || !found)
+			break;
+		rc = prune_one(s, name, version, now, &n, err);
+	}
 	if (rc == SC_OK)
-		rc = run(s, ST_PRUNE_LOG, 0, 0, 0, &n, err);
-	if (rc == SC_OK)
-		rc = run(s, ST_PRUNE_IDEM, 1,
-			 now - (int64_t)s->idem_seconds * 1000, 0, NULL, err);
+		rc = run(s, ST_PRUNE_IDEM, NULL,
+			 now - (int64_t)s->idem_seconds * 1000, NULL, err);
 	if (rc == SC_OK)
 		rc = sc_store_exec(s, ST_COMMIT, "commit", err);
 	if (rc != SC_OK) {

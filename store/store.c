@@ -24,8 +24,10 @@ extern const char sc_schema_sql[];
 #define DEFAULT_KEEP_SECONDS  3600
 #define DEFAULT_IDEM_SECONDS  86400
 
-#define SEQ_NOW                                                                \
-	"coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'log'), 0)"
+/* The highest seq ever given: the log never loses its newest row (see
+ * schema.sql and sc_store_prune), so that is max(seq), read from the end
+ * of the rowid tree. */
+#define SEQ_NOW	 "coalesce((SELECT max(seq) FROM log), 0)"
 #define LOG_COLS "SELECT seq, topic, version, time_ms, event, patch FROM log "
 
 static const char *const st_sql[ST__COUNT] = {
@@ -49,7 +51,7 @@ static const char *const st_sql[ST__COUNT] = {
     [ST_LOG_INSERT] = "INSERT INTO log (topic, version, time_ms, event, "
 		      "patch) VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_LOG_ONE] = LOG_COLS "WHERE topic = ?1 AND seq > ?2 "
-			    "ORDER BY version LIMIT ?3",
+			    "ORDER BY seq LIMIT ?3",
     [ST_LOG_MANY] = LOG_COLS "WHERE seq > ?2 AND topic IN "
 			     "(SELECT value FROM json_each(?1)) "
 			     "ORDER BY seq LIMIT ?3",
@@ -58,21 +60,15 @@ static const char *const st_sql[ST__COUNT] = {
 		    "WHERE topic = ?1 AND key = ?2",
     [ST_IDEM_PUT] = "INSERT INTO idempotency (topic, key, time_ms, version, "
 		    "seq, patch) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [ST_PRUNE_FLOOR] =
-	"UPDATE topics SET floor = p.top FROM (SELECT l.topic AS topic, "
-	"max(l.seq) AS top FROM log AS l JOIN topics AS t ON t.name = l.topic "
-	"WHERE l.version <= t.version - ?1 AND l.time_ms < ?2 "
-	"GROUP BY l.topic) AS p "
-	"WHERE topics.name = p.topic AND p.top > topics.floor",
-    [ST_PRUNE_LOG] = "DELETE FROM log WHERE seq <= "
-		     "(SELECT floor FROM topics WHERE name = log.topic)",
+    [ST_PRUNE_NEXT] = "SELECT name, version FROM topics WHERE name > ?1 "
+		      "ORDER BY name LIMIT 1",
+    [ST_PRUNE_WALK] = "SELECT seq, version, time_ms FROM log WHERE topic = ?1 "
+		      "AND seq > (SELECT floor FROM topics WHERE name = ?1) "
+		      "ORDER BY seq",
+    [ST_PRUNE_TOPIC_FLOOR] = "UPDATE topics SET floor = ?2 "
+			     "WHERE name = ?1 AND floor < ?2",
+    [ST_PRUNE_TOPIC_LOG] = "DELETE FROM log WHERE topic = ?1 AND seq <= ?2",
     [ST_PRUNE_IDEM] = "DELETE FROM idempotency WHERE time_ms < ?1",
-    [ST_PRUNE_TOPIC_FLOOR] =
-	"UPDATE topics SET floor = p.top FROM (SELECT max(seq) AS top FROM log "
-	"WHERE topic = ?1 AND version <= ?2 AND time_ms < ?3) AS p "
-	"WHERE name = ?1 AND p.top > floor",
-    [ST_PRUNE_TOPIC_LOG] = "DELETE FROM log WHERE topic = ?1 AND seq <= "
-			   "(SELECT floor FROM topics WHERE name = ?1)",
 };
 
 /*
@@ -489,6 +485,8 @@ sc_err sc_store_open(const sc_store_options *opt, sc_store **out, sc_error *err)
 	s->readonly = opt->readonly != 0;
 	s->busy_timeout_ms =
 	    opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : DEFAULT_BUSY_MS;
+	/* >= 1: retention keeps each topic's newest row, so seq is never
+	 * reused (schema.sql). */
 	s->keep_versions =
 	    opt->keep_versions > 0 ? opt->keep_versions : DEFAULT_KEEP_VERSIONS;
 	s->keep_seconds =

@@ -154,9 +154,8 @@ static int poll_moved(sc_store *s)
 		return 0;
 	}
 	if (sqlite3_prepare_v2(w->poll_db,
-			       "SELECT coalesce((SELECT seq FROM "
-			       "sqlite_sequence WHERE name = 'log'), 0)",
-			       -1, &st, NULL) == SQLITE_OK &&
+			       "SELECT coalesce(max(seq), 0) FROM log", -1, &st,
+			       NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW)
 		seq = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);

@@ -674,6 +674,77 @@ static void test_auto_prune(void **state)
 	sc_store_close(s);
 }
 
+/* One change of topic to state text; returns its seq. */
+static int64_t commit_seq(sc_store *s, const char *topic, const char *text)
+{
+	sc_store_result res;
+	sc_error err;
+	int64_t seq;
+
+	assert_int_equal(change(s, topic, NULL, (chg){.set = text}, &res, &err),
+			 SC_OK);
+	seq = res.seq;
+	sc_store_result_free(&res);
+	return seq;
+}
+
+/*
+ * seq is the log's rowid (no AUTOINCREMENT): it is never reused because
+ * retention keeps each topic's newest row, and with it the row of the
+ * highest seq, through prune, compact and VACUUM; even when the topic's
+ * version says the row could go (an application changed it).
+ */
+static void test_seq_not_reused(void **state)
+{
+	const char *p = fresh();
+	sc_store *s = open_opt(p, 1, 1, 0);
+	sc_store_result res;
+	sc_error err;
+	int64_t removed = -1, top = 0;
+
+	(void)state;
+	assert_int_equal(create_json(s, "a", "0", &err), SC_OK);
+	assert_int_equal(create_json(s, "b", "0", &err), SC_OK);
+	assert_int_equal(commit_seq(s, "a", "1"), 1);
+	assert_int_equal(commit_seq(s, "a", "2"), 2);
+	assert_int_equal(commit_seq(s, "b", "1"), 3);
+	assert_int_equal(commit_seq(s, "b", "2"), 4);
+	/* b's version moved by the application's own SQL: by the versions
+	 * alone both of b's rows are beyond keep_versions (1). */
+	assert_int_equal(change(s, "b", NULL,
+				(chg){.sql = "UPDATE topics SET version = 100 "
+					     "WHERE name = 'b'"},
+				&res, &err),
+			 SC_OK);
+	sc_store_result_free(&res);
+	usleep(1100 * 1000);
+	assert_int_equal(sc_store_prune(s, &removed, &err), SC_OK);
+	assert_int_equal(removed, 2); /* a's seq 1 and b's seq 3 */
+	assert_int_equal(log_rows(s, "a"), 1);
+	assert_int_equal(log_rows(s, "b"), 1);
+	assert_int_equal(sc_store_max_seq(s, &top, &err), SC_OK);
+	assert_int_equal(top, 4);
+	/* New commits go on after the highest seq ever given. */
+	assert_int_equal(commit_seq(s, "a", "3"), 5);
+	assert_int_equal(commit_seq(s, "b", "3"), 6);
+	/* Prune again (a's seq 2, b's seq 4 go), compact with VACUUM,
+	 * reopen: still no reuse. */
+	usleep(1100 * 1000);
+	assert_int_equal(sc_store_prune(s, &removed, &err), SC_OK);
+	assert_int_equal(removed, 2);
+	assert_int_equal(sc_store_compact(s, 1, &err), SC_OK);
+	sc_store_close(s);
+	s = open_opt(p, 1, 1, 0);
+	assert_int_equal(sc_store_max_seq(s, &top, &err), SC_OK);
+	assert_int_equal(top, 6);
+	assert_int_equal(commit_seq(s, "b", "4"), 7);
+	assert_int_equal(sc_store_compact(s, 1, &err), SC_OK);
+	assert_int_equal(commit_seq(s, "a", "4"), 8);
+	expect_state(s, "a", 4, "4");
+	expect_state(s, "b", 102, "4");
+	sc_store_close(s);
+}
+
 static sc_err set_same(sc_store_txn *txn, void *arg, sc_error *err)
 {
 	json_object *cur = sc_store_txn_state(txn);
@@ -937,6 +1008,7 @@ int main(void)
 	    cmocka_unit_test(test_log_walk),
 	    cmocka_unit_test(test_retention),
 	    cmocka_unit_test(test_auto_prune),
+	    cmocka_unit_test(test_seq_not_reused),
 	    cmocka_unit_test(test_set_in_place),
 	    cmocka_unit_test(test_bad_files),
 	    cmocka_unit_test(test_readonly_file),

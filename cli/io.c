@@ -1,0 +1,106 @@
+/*
+ * cli/io.c — what the subcommands share for their input and output:
+ * reading a JSON file (or standard input) and printing a JSON value.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/alloc.h"
+#include "common/error.h"
+#include "json/value.h"
+
+/* Largest input file read (a JSON document or patch). */
+#define INPUT_MAX (256u * 1024 * 1024)
+
+/* Reads all of f into *buf (sc_free it) and *len, up to INPUT_MAX. */
+static sc_err read_all(FILE *f, char **buf, size_t *len, sc_error *err)
+{
+	size_t cap = 0, n = 0, got;
+	char *b = NULL, *nb;
+	sc_err rc = SC_OK;
+
+	for (;;) {
+		if (n == cap) {
+			if (cap >= INPUT_MAX) {
+				rc = sc_error_set(err, SC_ERR_TOO_BIG,
+						  "larger than %u bytes",
+						  INPUT_MAX);
+				goto out;
+			}
+			cap = cap == 0 ? 65536 : cap * 2;
+			if (cap > INPUT_MAX)
+				cap = INPUT_MAX;
+			nb = sc_realloc(b, cap);
+			if (nb == NULL) {
+				rc = sc_error_set(err, SC_ERR_NOMEM,
+						  "out of memory");
+				goto out;
+			}
+			b = nb;
+		}
+		got = fread(b + n, 1, cap - n, f);
+		n += got;
+		if (got == 0) {
+			if (ferror(f))
+				rc = sc_error_set(err, SC_ERR_IO, "%s",
+						  strerror(errno));
+			break;
+		}
+	}
+out:
+	if (rc != SC_OK) {
+		sc_free(b);
+		return rc;
+	}
+	*buf = b;
+	*len = n;
+	return SC_OK;
+}
+
+int sc_cli_load_json(const char *cmd, const char *path, json_object **out)
+{
+	int is_stdin = strcmp(path, "-") == 0;
+	const char *name = is_stdin ? "standard input" : path;
+	FILE *f = is_stdin ? stdin : fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0;
+	sc_error err;
+	int code = SC_CLI_OK;
+
+	*out = NULL;
+	if (f == NULL) {
+		fprintf(stderr, "statechannel %s: %s: %s\n", cmd, name,
+			strerror(errno));
+		return SC_CLI_USAGE;
+	}
+	if (read_all(f, &buf, &len, &err) != SC_OK ||
+	    sc_json_parse(buf, len, out, &err) != SC_OK) {
+		fprintf(stderr, "statechannel %s: %s: %s\n", cmd, name,
+			err.message);
+		code = SC_CLI_USAGE;
+	}
+	sc_free(buf);
+	if (!is_stdin)
+		fclose(f);
+	return code;
+}
+
+int sc_cli_print_json(const char *cmd, json_object *o)
+{
+	size_t len;
+	const char *text = sc_json_text(o, &len);
+
+	if (text == NULL) {
+		fprintf(stderr, "statechannel %s: out of memory\n", cmd);
+		return SC_CLI_USAGE;
+	}
+	if (fwrite(text, 1, len, stdout) != len || putchar('\n') == EOF ||
+	    fflush(stdout) != 0) {
+		fprintf(stderr, "statechannel %s: writing the result: %s\n",
+			cmd, strerror(errno));
+		return SC_CLI_USAGE;
+	}
+	return SC_CLI_OK;
+}
