@@ -263,6 +263,9 @@ static sc_err parse_params(sc_fcgi_request *r)
 	if (arena == NULL)
 		return SC_ERR_NOMEM;
 	r->arena = arena;
+	/* It may have shrunk: a BEGIN_REQUEST that restarts the request
+	 * appends its PARAMS to this arena again. */
+	r->arena_cap = need;
 	p = (const unsigned char *)arena;
 	w = arena + raw;
 	while (i < raw) {
@@ -431,6 +434,7 @@ sc_err sc_fcgi_read_request(sc_fcgi_conn *c, sc_fcgi_request *r,
 				r->keep_conn = begin[2] & SC_FCGI_KEEP_CONN;
 				r->arena_len = 0;
 				r->body_len = 0;
+				r->body[0] = '\0';
 				r->body_total = 0;
 				r->body_too_big = 0;
 				rc = SC_OK;

@@ -204,8 +204,10 @@ int sc_route_cursor(const char *last_event_id, const char *query,
 	if (last_event_id != NULL && last_event_id[0] != '\0') {
 		size_t n = strlen(last_event_id);
 
-		if (n >= SC_CURSOR_MAX)
+		if (n >= SC_CURSOR_MAX) {
+			out[0] = '\0'; /* the caller passes out on as is */
 			return 0;
+		}
 		memcpy(out, last_event_id, n + 1);
 		return 1;
 	}
