@@ -178,16 +178,14 @@ void sc_store_result_free(sc_store_result *r)
 static sc_err idem_lookup(sc_store *s, const char *topic, const char *key,
 			  sc_store_result *out, int *found, sc_error *err)
 {
-	sqlite3_stmt *st = sc_store_stmt(s, ST_IDEM_GET, err);
-	sc_err rc = SC_OK;
+	sqlite3_stmt *st;
+	sc_err rc;
 	int r;
 
 	*found = 0;
-	if (st == NULL)
-		return err != NULL ? err->code : SC_ERR_STORE;
-	r = sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
-	if (r == SQLITE_OK)
-		r = sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	rc = sc_store_bind_topic(s, ST_IDEM_GET, topic, key, &st, &r, err);
+	if (rc != SC_OK)
+		return rc;
 	if (r == SQLITE_OK)
 		r = sqlite3_step(st);
 	if (r == SQLITE_ROW) {
@@ -211,15 +209,13 @@ static sc_err idem_lookup(sc_store *s, const char *topic, const char *key,
 static sc_err idem_store(sc_store *s, const char *topic, const char *key,
 			 const sc_store_result *res, int64_t now, sc_error *err)
 {
-	sqlite3_stmt *st = sc_store_stmt(s, ST_IDEM_PUT, err);
-	sc_err rc = SC_OK;
+	sqlite3_stmt *st;
 	int r;
+	sc_err rc =
+	    sc_store_bind_topic(s, ST_IDEM_PUT, topic, key, &st, &r, err);
 
-	if (st == NULL)
-		return err != NULL ? err->code : SC_ERR_STORE;
-	r = sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
-	if (r == SQLITE_OK)
-		r = sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	if (rc != SC_OK)
+		return rc;
 	if (r == SQLITE_OK)
 		r = sqlite3_bind_int64(st, 3, now);
 	if (r == SQLITE_OK)
@@ -242,25 +238,15 @@ static sc_err idem_store(sc_store *s, const char *topic, const char *key,
  */
 static sc_err load(sc_store *s, sc_store_txn *txn, sc_error *err)
 {
-	sqlite3_stmt *st = sc_store_stmt(s, ST_TOPIC_VERSION, err);
-	sc_err rc = SC_OK;
+	sqlite3_stmt *st;
 	int r;
+	sc_err rc =
+	    sc_store_topic_row(s, ST_TOPIC_VERSION, txn->topic, &st, err);
 
-	if (st == NULL)
-		return err != NULL ? err->code : SC_ERR_STORE;
-	r = sqlite3_bind_text(st, 1, txn->topic, -1, SQLITE_STATIC);
-	if (r == SQLITE_OK)
-		r = sqlite3_step(st);
-	if (r == SQLITE_ROW)
-		txn->version = sqlite3_column_int64(st, 0);
-	else if (r == SQLITE_DONE)
-		rc = sc_error_set(err, SC_ERR_NOT_FOUND, "no such topic: %s",
-				  txn->topic);
-	else
-		rc = sc_store_sqlerr(s, r, "read the topic", err);
-	sc_store_reset(st);
 	if (rc != SC_OK)
 		return rc;
+	txn->version = sqlite3_column_int64(st, 0);
+	sc_store_reset(st);
 	if (s->cache_valid && s->cache_version == txn->version &&
 	    strcmp(s->cache_topic, txn->topic) == 0) {
 		txn->state = s->cache_state;
@@ -269,10 +255,10 @@ static sc_err load(sc_store *s, sc_store_txn *txn, sc_error *err)
 		return SC_OK;
 	}
 	sc_store_cache_drop(s);
-	st = sc_store_stmt(s, ST_TOPIC_STATE, err);
-	if (st == NULL)
-		return err != NULL ? err->code : SC_ERR_STORE;
-	r = sqlite3_bind_text(st, 1, txn->topic, -1, SQLITE_STATIC);
+	rc = sc_store_bind_topic(s, ST_TOPIC_STATE, txn->topic, NULL, &st, &r,
+				 err);
+	if (rc != SC_OK)
+		return rc;
 	if (r == SQLITE_OK)
 		r = sqlite3_step(st);
 	if (r == SQLITE_ROW) {
@@ -295,6 +281,20 @@ static sc_err load(sc_store *s, sc_store_txn *txn, sc_error *err)
 	return rc;
 }
 
+/* The cached statement id with the change's topic as ?1, its new
+ * version as ?2 and now as ?3 bound (sc_store_bind_topic). */
+static sc_err bind_change(sc_store *s, enum st_id id, const sc_store_txn *txn,
+			  int64_t now, sqlite3_stmt **st, int *r, sc_error *err)
+{
+	sc_err rc = sc_store_bind_topic(s, id, txn->topic, NULL, st, r, err);
+
+	if (rc == SC_OK && *r == SQLITE_OK)
+		*r = sqlite3_bind_int64(*st, 2, txn->version + 1);
+	if (rc == SC_OK && *r == SQLITE_OK)
+		*r = sqlite3_bind_int64(*st, 3, now);
+	return rc;
+}
+
 /* Writes the new state and the log row; fills out->seq. */
 static sc_err write_change(sc_store *s, sc_store_txn *txn, const char *event,
 			   int64_t now, sc_store_result *out, sc_error *err)
@@ -308,14 +308,9 @@ static sc_err write_change(sc_store *s, sc_store_txn *txn, const char *event,
 	text = sc_json_text(txn->state, &len);
 	if (text == NULL)
 		return sc_error_set(err, SC_ERR_NOMEM, "out of memory");
-	st = sc_store_stmt(s, ST_TOPIC_UPDATE, err);
-	if (st == NULL)
-		return err != NULL ? err->code : SC_ERR_STORE;
-	r = sqlite3_bind_text(st, 1, txn->topic, -1, SQLITE_STATIC);
-	if (r == SQLITE_OK)
-		r = sqlite3_bind_int64(st, 2, txn->version + 1);
-	if (r == SQLITE_OK)
-		r = sqlite3_bind_int64(st, 3, now);
+	rc = bind_change(s, ST_TOPIC_UPDATE, txn, now, &st, &r, err);
+	if (rc != SC_OK)
+		return rc;
 	if (r == SQLITE_OK)
 		r = sqlite3_bind_text(st, 4, text, (int)len, SQLITE_STATIC);
 	if (r == SQLITE_OK)
@@ -325,14 +320,9 @@ static sc_err write_change(sc_store *s, sc_store_txn *txn, const char *event,
 	sc_store_reset(st);
 	if (rc != SC_OK)
 		return rc;
-	st = sc_store_stmt(s, ST_LOG_INSERT, err);
-	if (st == NULL)
-		return err != NULL ? err->code : SC_ERR_STORE;
-	r = sqlite3_bind_text(st, 1, txn->topic, -1, SQLITE_STATIC);
-	if (r == SQLITE_OK)
-		r = sqlite3_bind_int64(st, 2, txn->version + 1);
-	if (r == SQLITE_OK)
-		r = sqlite3_bind_int64(st, 3, now);
+	rc = bind_change(s, ST_LOG_INSERT, txn, now, &st, &r, err);
+	if (rc != SC_OK)
+		return rc;
 	if (r == SQLITE_OK)
 		r = event ? sqlite3_bind_text(st, 4, event, -1, SQLITE_STATIC)
 			  : sqlite3_bind_null(st, 4);
@@ -369,10 +359,7 @@ sc_err sc_store_change(sc_store *s, const char *topic, const char *event,
 		return sc_error_set(err, SC_ERR_INVALID,
 				    "idempotency key longer than %d bytes",
 				    IDEM_KEY_MAX);
-	if (s->readonly)
-		return sc_error_set(err, SC_ERR_READONLY,
-				    "the store is open read-only");
-	rc = sc_store_exec(s, ST_BEGIN_WRITE, "begin", err);
+	rc = sc_store_begin_write(s, err);
 	if (rc != SC_OK)
 		return rc;
 	now = sc_store_now_ms();

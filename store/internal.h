@@ -92,9 +92,35 @@ void sc_store_reset(sqlite3_stmt *st);
  */
 sc_err sc_store_sqlerr(sc_store *s, int rc, const char *what, sc_error *err);
 
+/*
+ * The cached statement id into *st with the text topic bound as ?1 and,
+ * when not NULL, key as ?2 (when topic is NULL nothing is bound): both
+ * must stay unchanged until the reset.  *r is the result of the binds
+ * (SQLITE_OK or their error), for the caller to go on binding or step.
+ * Returns SC_OK, or the error when the statement cannot be prepared
+ * (*st NULL then).
+ */
+sc_err sc_store_bind_topic(sc_store *s, enum st_id id, const char *topic,
+			   const char *key, sqlite3_stmt **st, int *r,
+			   sc_error *err);
+
+/*
+ * Reads the row of topic (its name checked first) with the cached
+ * statement id, a SELECT ... WHERE name = ?1: SC_OK with *st on that
+ * row, for the caller to read and then sc_store_reset; else the error
+ * (SC_ERR_TOPIC, SC_ERR_NOT_FOUND "no such topic", or that of the read),
+ * the statement already reset.
+ */
+sc_err sc_store_topic_row(sc_store *s, enum st_id id, const char *topic,
+			  sqlite3_stmt **st, sc_error *err);
+
 /* Runs a one-step statement (BEGIN, COMMIT, ...) of the cache. */
 sc_err sc_store_exec(sc_store *s, enum st_id id, const char *what,
 		     sc_error *err);
+
+/* Begins a write transaction (BEGIN IMMEDIATE); SC_ERR_READONLY on a
+ * store open read-only. */
+sc_err sc_store_begin_write(sc_store *s, sc_error *err);
 
 /* Rolls back the open transaction, if any; never fails visibly. */
 void sc_store_rollback(sc_store *s);

@@ -117,38 +117,23 @@ sc_err sc_store_resumable(sc_store *s, const char *topic, int64_t after_seq,
 			  sc_error *err)
 {
 	sqlite3_stmt *st;
-	sc_err rc;
-	int r;
+	int64_t floor, top;
+	sc_err rc = sc_store_topic_row(s, ST_TOPIC_FLOOR, topic, &st, err);
 
-	rc = sc_store_topic_check(topic, err);
 	if (rc != SC_OK)
 		return rc;
-	st = sc_store_stmt(s, ST_TOPIC_FLOOR, err);
-	if (st == NULL)
-		return err != NULL ? err->code : SC_ERR_STORE;
-	r = sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
-	if (r == SQLITE_OK)
-		r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		int64_t floor = sqlite3_column_int64(st, 0);
-		int64_t top = sqlite3_column_int64(st, 1);
-
-		if (after_seq < floor)
-			rc = sc_error_set(err, SC_ERR_CURSOR,
-					  "the log of %s is complete only "
-					  "after seq %" PRId64,
-					  topic, floor);
-		else if (after_seq > top)
-			rc = sc_error_set(err, SC_ERR_CURSOR,
-					  "cursor ahead of the log");
-	} else if (r == SQLITE_DONE) {
-		rc = sc_error_set(err, SC_ERR_NOT_FOUND, "no such topic: %s",
-				  topic);
-	} else {
-		rc = sc_store_sqlerr(s, r, "read the topic", err);
-	}
+	floor = sqlite3_column_int64(st, 0);
+	top = sqlite3_column_int64(st, 1);
 	sc_store_reset(st);
-	return rc;
+	if (after_seq < floor)
+		return sc_error_set(err, SC_ERR_CURSOR,
+				    "the log of %s is complete only after seq "
+				    "%" PRId64,
+				    topic, floor);
+	if (after_seq > top)
+		return sc_error_set(err, SC_ERR_CURSOR,
+				    "cursor ahead of the log");
+	return SC_OK;
 }
 
 /* Runs a write statement of the cache with its text ?1 (when topic is
@@ -157,14 +142,12 @@ sc_err sc_store_resumable(sc_store *s, const char *topic, int64_t after_seq,
 static sc_err run(sc_store *s, enum st_id id, const char *topic, int64_t v,
 		  int64_t *changed, sc_error *err)
 {
-	sqlite3_stmt *st = sc_store_stmt(s, id, err);
-	sc_err rc = SC_OK;
-	int r = SQLITE_OK;
+	sqlite3_stmt *st;
+	int r;
+	sc_err rc = sc_store_bind_topic(s, id, topic, NULL, &st, &r, err);
 
-	if (st == NULL)
-		return err != NULL ? err->code : SC_ERR_STORE;
-	if (topic != NULL)
-		r = sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
+	if (rc != SC_OK)
+		return rc;
 	if (r == SQLITE_OK)
 		r = sqlite3_bind_int64(st, topic != NULL ? 2 : 1, v);
 	if (r == SQLITE_OK)
@@ -192,17 +175,17 @@ static sc_err run(sc_store *s, enum st_id id, const char *topic, int64_t v,
 static sc_err prune_one(sc_store *s, const char *topic, int64_t version,
 			int64_t now, int64_t *removed, sc_error *err)
 {
-	sqlite3_stmt *st = sc_store_stmt(s, ST_PRUNE_WALK, err);
+	sqlite3_stmt *st;
 	int64_t keep = s->keep_versions > 0 ? s->keep_versions : 1;
 	int64_t vcut = version - keep;
 	int64_t tcut = now - (int64_t)s->keep_seconds * 1000;
 	int64_t cand = 0, cut = 0;
-	sc_err rc = SC_OK;
 	int r;
+	sc_err rc =
+	    sc_store_bind_topic(s, ST_PRUNE_WALK, topic, NULL, &st, &r, err);
 
-	if (st == NULL)
-		return err != NULL ? err->code : SC_ERR_STORE;
-	r = sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
+	if (rc != SC_OK)
+		return rc;
 	while (r == SQLITE_OK || r == SQLITE_ROW) {
 		r = sqlite3_step(st);
 		if (r != SQLITE_ROW)
@@ -281,10 +264,7 @@ sc_err sc_store_prune(sc_store *s, int64_t *removed, sc_error *err)
 
 	if (removed != NULL)
 		*removed = 0;
-	if (s->readonly)
-		return sc_error_set(err, SC_ERR_READONLY,
-				    "the store is open read-only");
-	rc = sc_store_exec(s, ST_BEGIN_WRITE, "begin", err);
+	rc = sc_store_begin_write(s, err);
 	if (rc != SC_OK)
 		return rc;
 	/* Topic by topic: each walk costs its rows pruned plus one. */

@@ -198,6 +198,52 @@ sc_err sc_store_exec(sc_store *s, enum st_id id, const char *what,
 	return SC_OK;
 }
 
+sc_err sc_store_bind_topic(sc_store *s, enum st_id id, const char *topic,
+			   const char *key, sqlite3_stmt **st, int *r,
+			   sc_error *err)
+{
+	*r = SQLITE_OK;
+	*st = sc_store_stmt(s, id, err);
+	if (*st == NULL)
+		return err != NULL ? err->code : SC_ERR_STORE;
+	if (topic != NULL)
+		*r = sqlite3_bind_text(*st, 1, topic, -1, SQLITE_STATIC);
+	if (*r == SQLITE_OK && key != NULL)
+		*r = sqlite3_bind_text(*st, 2, key, -1, SQLITE_STATIC);
+	return SC_OK;
+}
+
+sc_err sc_store_topic_row(sc_store *s, enum st_id id, const char *topic,
+			  sqlite3_stmt **st, sc_error *err)
+{
+	sc_err rc = sc_store_topic_check(topic, err);
+	int r = SQLITE_OK;
+
+	if (rc == SC_OK)
+		rc = sc_store_bind_topic(s, id, topic, NULL, st, &r, err);
+	if (rc != SC_OK)
+		return rc;
+	if (r == SQLITE_OK)
+		r = sqlite3_step(*st);
+	if (r == SQLITE_ROW)
+		return SC_OK;
+	if (r == SQLITE_DONE)
+		rc = sc_error_set(err, SC_ERR_NOT_FOUND, "no such topic: %s",
+				  topic);
+	else
+		rc = sc_store_sqlerr(s, r, "read the topic", err);
+	sc_store_reset(*st);
+	return rc;
+}
+
+sc_err sc_store_begin_write(sc_store *s, sc_error *err)
+{
+	if (s->readonly)
+		return sc_error_set(err, SC_ERR_READONLY,
+				    "the store is open read-only");
+	return sc_store_exec(s, ST_BEGIN_WRITE, "begin", err);
+}
+
 void sc_store_rollback(sc_store *s)
 {
 	if (!sqlite3_get_autocommit(s->db))
@@ -612,36 +658,23 @@ sc_err sc_store_get(sc_store *s, const char *topic, sc_store_state *out,
 		    sc_error *err)
 {
 	sqlite3_stmt *st;
+	const char *text;
+	size_t len;
 	sc_err rc;
-	int r;
 
 	memset(out, 0, sizeof(*out));
-	rc = sc_store_topic_check(topic, err);
+	rc = sc_store_topic_row(s, ST_TOPIC_GET, topic, &st, err);
 	if (rc != SC_OK)
 		return rc;
-	st = sc_store_stmt(s, ST_TOPIC_GET, err);
-	if (st == NULL)
-		return err != NULL ? err->code : SC_ERR_STORE;
-	r = sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
-	if (r == SQLITE_OK)
-		r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		const char *text = (const char *)sqlite3_column_text(st, 1);
-		size_t len = (size_t)sqlite3_column_bytes(st, 1);
-
-		out->version = sqlite3_column_int64(st, 0);
-		out->seq = sqlite3_column_int64(st, 2);
-		out->state = text ? sc_strndup(text, len) : NULL;
-		out->state_len = len;
-		if (out->state == NULL) {
-			memset(out, 0, sizeof(*out));
-			rc = sc_error_set(err, SC_ERR_NOMEM, "out of memory");
-		}
-	} else if (r == SQLITE_DONE) {
-		rc = sc_error_set(err, SC_ERR_NOT_FOUND, "no such topic: %s",
-				  topic);
-	} else {
-		rc = sc_store_sqlerr(s, r, "read the topic", err);
+	text = (const char *)sqlite3_column_text(st, 1);
+	len = (size_t)sqlite3_column_bytes(st, 1);
+	out->version = sqlite3_column_int64(st, 0);
+	out->seq = sqlite3_column_int64(st, 2);
+	out->state = text ? sc_strndup(text, len) : NULL;
+	out->state_len = len;
+	if (out->state == NULL) {
+		memset(out, 0, sizeof(*out));
+		rc = sc_error_set(err, SC_ERR_NOMEM, "out of memory");
 	}
 	sc_store_reset(st);
 	return rc;
@@ -669,12 +702,9 @@ sc_err sc_store_create(sc_store *s, const char *topic, json_object *initial,
 	rc = sc_store_exec(s, ST_BEGIN_WRITE, "begin", err);
 	if (rc != SC_OK)
 		return rc;
-	st = sc_store_stmt(s, ST_TOPIC_CREATE, err);
-	if (st == NULL) {
-		rc = err != NULL ? err->code : SC_ERR_STORE;
+	rc = sc_store_bind_topic(s, ST_TOPIC_CREATE, topic, NULL, &st, &r, err);
+	if (rc != SC_OK)
 		goto out;
-	}
-	r = sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
 	if (r == SQLITE_OK)
 		r = sqlite3_bind_int64(st, 2, sc_store_now_ms());
 	if (r == SQLITE_OK)

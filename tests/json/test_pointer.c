@@ -13,16 +13,7 @@
 #include "common/alloc.h"
 #include "json/pointer.h"
 #include "json/value.h"
-
-static json_object *J(const char *text)
-{
-	json_object *o = NULL;
-	sc_error err;
-
-	if (sc_json_parse(text, strlen(text), &o, &err) != SC_OK)
-		fail_msg("test JSON %s: %s", text, err.message);
-	return o;
-}
+#include "tests/support.h"
 
 #define MAXTOK 4
 

@@ -13,18 +13,7 @@
 
 #include "common/alloc.h"
 #include "json/value.h"
-
-/* Parses text that must be valid; returns a new reference. */
-static json_object *J(const char *text)
-{
-	json_object *o = NULL;
-	sc_error err;
-
-	sc_error_clear(&err);
-	if (sc_json_parse(text, strlen(text), &o, &err) != SC_OK)
-		fail_msg("test JSON %s: %s", text, err.message);
-	return o;
-}
+#include "tests/support.h"
 
 static const struct parse_case {
 	const char *text;

@@ -24,25 +24,15 @@
 #include "json/patch.h"
 #include "json/value.h"
 #include "store/store.h"
+#include "tests/support.h"
 
-static char dir[64];
 static char dbpath[128];
 static int dbn;
-
-static json_object *J(const char *text)
-{
-	json_object *o = NULL;
-	sc_error err;
-
-	if (sc_json_parse(text, strlen(text), &o, &err) != SC_OK)
-		fail_msg("test JSON %s: %s", text, err.message);
-	return o;
-}
 
 /* A fresh database path for each test. */
 static const char *fresh(void)
 {
-	snprintf(dbpath, sizeof(dbpath), "%s/t%d.db", dir, ++dbn);
+	snprintf(dbpath, sizeof(dbpath), "%s/t%d.db", scratch_dir, ++dbn);
 	return dbpath;
 }
 
@@ -57,38 +47,11 @@ static sc_err create_json(sc_store *s, const char *topic, const char *text,
 	return rc;
 }
 
-static sc_store *open_opt(const char *path, long keep_versions,
-			  long keep_seconds, int readonly)
-{
-	sc_store_options o;
-	sc_store *s = NULL;
-	sc_error err;
-
-	memset(&o, 0, sizeof(o));
-	o.path = path;
-	o.keep_versions = keep_versions;
-	o.keep_seconds = keep_seconds;
-	o.readonly = readonly;
-	if (sc_store_open(&o, &s, &err) != SC_OK)
-		fail_msg("open %s: %s", path, err.message);
-	return s;
-}
-
-static sc_store *open_db(const char *path)
-{
-	return open_opt(path, 0, 0, 0);
-}
-
 static sc_err try_open(const char *path, int readonly, sc_error *err)
 {
-	sc_store_options o;
-	sc_store *s = NULL;
-	sc_err rc;
+	sc_store *s;
+	sc_err rc = store_open(path, 0, 0, readonly, &s, err);
 
-	memset(&o, 0, sizeof(o));
-	o.path = path;
-	o.readonly = readonly;
-	rc = sc_store_open(&o, &s, err);
 	sc_store_close(s);
 	return rc;
 }
@@ -883,7 +846,7 @@ static void test_readonly_file(void **state)
 	sc_store_close(s);
 	/* A file the process cannot write. */
 	chmod(path, 0444);
-	chmod(dir, 0777);
+	chmod(scratch_dir, 0777);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -894,7 +857,7 @@ static void test_readonly_file(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
-	chmod(dir, 0700);
+	chmod(scratch_dir, 0700);
 }
 
 static void test_wake_local(void **state)
@@ -983,17 +946,7 @@ static void test_alloc_failures(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/sc-store-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return scratch_setup("store");
 }
 
 int main(void)
@@ -1016,5 +969,5 @@ int main(void)
 	    cmocka_unit_test(test_alloc_failures),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, scratch_teardown);
 }

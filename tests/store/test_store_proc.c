@@ -25,33 +25,10 @@
 #include "json/patch.h"
 #include "json/value.h"
 #include "store/store.h"
+#include "tests/support.h"
 
-static char dir[64];
 static char helper[512];
 static const char *initial = "{\"n\":0,\"items\":[]}";
-
-static json_object *J(const char *text)
-{
-	json_object *o = NULL;
-	sc_error err;
-
-	if (sc_json_parse(text, strlen(text), &o, &err) != SC_OK)
-		fail_msg("test JSON %s: %s", text, err.message);
-	return o;
-}
-
-static sc_store *open_db(const char *path)
-{
-	sc_store_options o;
-	sc_store *s = NULL;
-	sc_error err;
-
-	memset(&o, 0, sizeof(o));
-	o.path = path;
-	if (sc_store_open(&o, &s, &err) != SC_OK)
-		fail_msg("open %s: %s", path, err.message);
-	return s;
-}
 
 /* Starts helper_writer with its standard output on a pipe. */
 static pid_t spawn(const char *db, long count, long id, long gap_ms,
@@ -185,7 +162,7 @@ static void test_concurrent_writers(void **state)
 	char *seen;
 
 	(void)state;
-	snprintf(db, sizeof(db), "%s/conc.db", dir);
+	snprintf(db, sizeof(db), "%s/conc.db", scratch_dir);
 	make_db(db);
 	for (i = 0; i < 4; i++)
 		pids[i] = spawn(db, 500, i + 1, 0, &fds[i]);
@@ -228,7 +205,7 @@ static void test_crash(void **state)
 	struct timespec ts;
 
 	(void)state;
-	snprintf(db, sizeof(db), "%s/crash.db", dir);
+	snprintf(db, sizeof(db), "%s/crash.db", scratch_dir);
 	make_db(db);
 	srand(42);
 	for (round = 0; round < 20; round++) {
@@ -306,7 +283,7 @@ static void test_wake_across_processes(void **state)
 	FILE *in;
 
 	(void)state;
-	snprintf(db, sizeof(db), "%s/wake.db", dir);
+	snprintf(db, sizeof(db), "%s/wake.db", scratch_dir);
 	make_db(db);
 	s = open_db(db);
 	tok = sc_store_wake_token(s);
@@ -342,26 +319,11 @@ static void test_wake_across_processes(void **state)
 
 static int setup(void **state)
 {
-	const char *b = getenv("SC_BUILD");
-
 	(void)state;
-	snprintf(helper, sizeof(helper), "%s/tests/store/helper_writer",
-		 b != NULL && b[0] != '\0' ? b : "build");
-	if (access(helper, X_OK) != 0) {
-		fprintf(stderr, "no %s (set SC_BUILD)\n", helper);
+	if (build_program(helper, sizeof(helper),
+			  "tests/store/helper_writer") != 0)
 		return -1;
-	}
-	snprintf(dir, sizeof(dir), "/tmp/sc-proc-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return scratch_setup("proc");
 }
 
 int main(void)
@@ -372,5 +334,5 @@ int main(void)
 	    cmocka_unit_test(test_wake_across_processes),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, scratch_teardown);
 }
