@@ -4,9 +4,11 @@
  * splits them).  When both parse, the patch from the first to the second
  * must apply to the first and give a document equal to the second, the
  * diff of a document with itself must be empty, and the patch must not
- * be larger than replacing the whole document.  The documents are freed
- * before the patch is serialized, so ASan sees any object it shares with
- * them.  Any mismatch aborts.
+ * be larger than replacing the whole document.  The patch may share
+ * values with the second document, but holds its own references to them:
+ * both documents are freed before the patch is serialized, so ASan sees
+ * any object the patch would hold without a reference.  Any mismatch
+ * aborts.
  */
 #include <stdint.h>
 #include <stdlib.h>

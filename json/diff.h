@@ -19,8 +19,11 @@
  * (so the patch is never longer than one replace of the whole document,
  * give or take the printing of doubles).  Ops apply in order: array
  * indexes count the ops before them; an append names "-".  Values in the
- * patch are deep copies: it shares no object with from or to.  On success
- * *out is a new reference to a JSON array (empty when from equals to).
+ * patch are shared with to, not copied (the patch holds its own
+ * references, so to may be freed first): serialize or sc_json_copy the
+ * patch before changing to.  The patch shares nothing with from (its ops
+ * share their "op" strings, though).  On success *out is a new reference
+ * to a JSON array (empty when from equals to).
  * Errors (with err filled when not NULL, *out untouched): SC_ERR_TOO_DEEP
  * when to, or a part of from that has to be compared, nests deeper than
  * SC_JSON_MAX_DEPTH (a part of from that is only removed or replaced is

@@ -5,7 +5,8 @@
  * property test: for 20,000 generated pairs (nested objects and arrays,
  * every scalar type, equal numbers 1 and 1.0, awkward keys), applying
  * diff(a, b) to a gives b, diff(a, a) is empty, the patch shares nothing
- * with a or b and is never larger than replacing the whole document.
+ * with a (its values may be b's own, by reference), outlives a and b, and
+ * is never larger than replacing the whole document.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -335,6 +336,28 @@ static void test_depth(void **state)
 	json_object_put(one);
 }
 
+/* Values in the patch are to's own (new references), not copies: the
+ * patch outlives to, and shares nothing with from. */
+static void test_shares_to(void **state)
+{
+	json_object *a = J("{\"k\":[1,2],\"z\":0}");
+	json_object *b = J("{\"k\":{\"x\":[3]},\"z\":0}");
+	json_object *patch = check_diff(a, b), *value = NULL, *member = NULL;
+
+	(void)state;
+	assert_int_equal(json_object_array_length(patch), 1);
+	assert_true(json_object_object_get_ex(
+	    json_object_array_get_idx(patch, 0), "value", &value));
+	assert_true(json_object_object_get_ex(b, "k", &member));
+	assert_ptr_equal(value, member);
+	json_object_put(b);
+	json_object_put(a);
+	assert_string_equal(sc_json_text(patch, NULL),
+			    "[{\"op\":\"replace\",\"path\":\"/k\","
+			    "\"value\":{\"x\":[3]}}]");
+	json_object_put(patch);
+}
+
 /* Every allocation of diff failing in turn: SC_ERR_NOMEM or success,
  * never a leak (ASan) or a crash. */
 static void test_alloc_failure(void **state)
@@ -522,6 +545,54 @@ static json_object *gen_long(void)
 	return o;
 }
 
+/* True when o is doc or lies inside it. */
+static int inside(json_object *doc, json_object *o)
+{
+	size_t i, n;
+
+	if (doc == o)
+		return 1;
+	if (json_object_is_type(doc, json_type_array)) {
+		n = json_object_array_length(doc);
+		for (i = 0; i < n; i++)
+			if (inside(json_object_array_get_idx(doc, i), o))
+				return 1;
+	} else if (json_object_is_type(doc, json_type_object)) {
+		json_object_object_foreach(doc, key, val)
+		{
+			(void)key;
+			if (inside(val, o))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* True when v, or a value inside it, is doc or lies inside doc. */
+static int shares(json_object *v, json_object *doc)
+{
+	size_t i, n;
+
+	if (v == NULL)
+		return 0;
+	if (inside(doc, v))
+		return 1;
+	if (json_object_is_type(v, json_type_array)) {
+		n = json_object_array_length(v);
+		for (i = 0; i < n; i++)
+			if (shares(json_object_array_get_idx(v, i), doc))
+				return 1;
+	} else if (json_object_is_type(v, json_type_object)) {
+		json_object_object_foreach(v, key, val)
+		{
+			(void)key;
+			if (shares(val, doc))
+				return 1;
+		}
+	}
+	return 0;
+}
+
 #define PROPERTY_CASES 20000
 
 static void test_random(void **state)
@@ -547,12 +618,25 @@ static void test_random(void **state)
 				mutate(&b, 4);
 		}
 		/* The diff of copies, which are freed before the patch is
-		 * used: ASan sees any object the patch shares with them. */
+		 * used: ASan sees an object the patch would hold without a
+		 * reference of its own.  Values may be b2's (by reference),
+		 * never a2's. */
 		assert_int_equal(sc_json_copy(a, &a2), SC_OK);
 		assert_int_equal(sc_json_copy(b, &b2), SC_OK);
 		patch = NULL;
 		if (sc_diff(a2, b2, &patch, NULL) != SC_OK)
 			fail_msg("case %d: diff failed", i);
+		for (k = 0; k < (int)json_object_array_length(patch); k++) {
+			json_object *v = NULL;
+
+			json_object_object_get_ex(
+			    json_object_array_get_idx(patch, (size_t)k),
+			    "value", &v);
+			if (shares(v, a2))
+				fail_msg("case %d: the patch shares a value "
+					 "with from",
+					 i);
+		}
 		json_object_put(a2);
 		json_object_put(b2);
 		text = strdup(sc_json_text(patch, &plen));
@@ -591,8 +675,11 @@ static void test_random(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_table),  cmocka_unit_test(test_rows),
-	    cmocka_unit_test(test_depth),  cmocka_unit_test(test_alloc_failure),
+	    cmocka_unit_test(test_table),
+	    cmocka_unit_test(test_rows),
+	    cmocka_unit_test(test_depth),
+	    cmocka_unit_test(test_shares_to),
+	    cmocka_unit_test(test_alloc_failure),
 	    cmocka_unit_test(test_random),
 	};
 
