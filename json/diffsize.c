@@ -1,0 +1,286 @@
+/*
+ * json/diffsize.c — the compact serialized size of json-c values, and of
+ * the containers sc_diff might replace whole.
+ *
+ * Sizes are counted, not printed: strings eight bytes at a time while
+ * none needs escaping, integers by their digits, doubles by the text
+ * json-c prints for them.  A container being diffed is measured only as
+ * far as its element ops already cost, resuming where the last step
+ * stopped, with what was measured whole last (known) not walked again.
+ *
+ * Recursion is bounded by SC_JSON_MAX_DEPTH, so no input can overflow
+ * the stack.
+ */
+#include "json/diffsize.h"
+
+#include <string.h>
+
+#include "common/alloc.h"
+#include "json/value.h"
+
+/* Whether one of the eight bytes of w needs escaping in a JSON string:
+ * a control character, '"' or '\\'. */
+static int needs_escape(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = ones << 7;
+	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+
+	return ((((w - ones * 0x20) & ~w) | ((q - ones) & ~q) |
+		 ((b - ones) & ~b)) &
+		high) != 0;
+}
+
+/* Whether json-c escapes c in a JSON string. */
+#define ESCAPED(c) ((c) < 0x20 || (c) == '"' || (c) == '\\')
+
+/* The bytes json-c adds to escape c, which it escapes. */
+static size_t escape_extra(unsigned char c)
+{
+	if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' ||
+	    c == '\r' || c == '\t')
+		return 1;
+	return 5;
+}
+
+/* Eight bytes at a time while none of them needs escaping. */
+size_t sc_diffsize_string(const char *s, size_t n)
+{
+	size_t i = 0, len = 2 + n;
+	uint64_t w;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (needs_escape(w))
+			break;
+	}
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (ESCAPED(c))
+			len += escape_extra(c);
+	}
+	return len;
+}
+
+/* sc_diffsize_string() of the NUL-terminated key k, in one pass. */
+static size_t key_size(const char *k)
+{
+	const char *p = k;
+	size_t len = 2;
+
+	for (; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (ESCAPED(c))
+			len += escape_extra(c);
+	}
+	return len + (size_t)(p - k);
+}
+
+static size_t digits(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 10) {
+		v /= 10;
+		n++;
+	}
+	return n;
+}
+
+size_t sc_diffsize_int(int64_t i)
+{
+	return i < 0 ? 1 + digits((uint64_t)0 - (uint64_t)i)
+		     : digits((uint64_t)i);
+}
+
+static size_t number_size(json_object *o)
+{
+	const char *text;
+	int64_t i;
+
+	if (json_object_is_type(o, json_type_int)) {
+		i = json_object_get_int64(o);
+		if (i < 0)
+			return 1 + digits((uint64_t)0 - (uint64_t)i);
+		if (i < INT64_MAX) /* else maybe a larger uint64 */
+			return digits((uint64_t)i);
+		return digits(json_object_get_uint64(o));
+	}
+	/* A double prints as its parsed text or json-c's format: ask json-c
+	 * (which caches the text in o, as any serialization of it does). */
+	text = json_object_get_string(o);
+	return text != NULL ? strlen(text) : 0;
+}
+
+/*
+ * Adds the compact serialized size of o, which lies at the given depth of
+ * its document, to *size, stopping early once *size passes cap.  Returns
+ * SC_ERR_TOO_DEEP when o nests past SC_JSON_MAX_DEPTH (within what it
+ * measured).
+ */
+static sc_err value_size(json_object *o, size_t depth, size_t cap, size_t *size)
+{
+	struct lh_table *t;
+	struct lh_entry *e;
+	size_t i, n;
+	sc_err rc;
+
+	if (depth > SC_JSON_MAX_DEPTH)
+		return SC_ERR_TOO_DEEP;
+	switch (json_object_get_type(o)) {
+	case json_type_null:
+		*size += 4;
+		return SC_OK;
+	case json_type_boolean:
+		*size += json_object_get_boolean(o) ? 4 : 5;
+		return SC_OK;
+	case json_type_int:
+	case json_type_double:
+		*size += number_size(o);
+		return SC_OK;
+	case json_type_string:
+		*size +=
+		    sc_diffsize_string(json_object_get_string(o),
+				       (size_t)json_object_get_string_len(o));
+		return SC_OK;
+	case json_type_array:
+		n = json_object_array_length(o);
+		*size += n > 0 ? 1 + n : 2; /* brackets and commas */
+		for (i = 0; i < n && *size <= cap; i++) {
+			rc = value_size(json_object_array_get_idx(o, i),
+					depth + 1, cap, size);
+			if (rc != SC_OK)
+				return rc;
+		}
+		return SC_OK;
+	case json_type_object:
+		t = json_object_get_object(o);
+		n = (size_t)t->count;
+		*size += n > 0 ? 1 + n * 2 : 2; /* braces, colons, commas */
+		for (e = lh_table_head(t); e != NULL && *size <= cap;
+		     e = lh_entry_next(e)) {
+			const char *key = (const char *)lh_entry_k(e);
+
+			*size += key_size(key);
+			rc = value_size((json_object *)lh_entry_v(e), depth + 1,
+					cap, size);
+			if (rc != SC_OK)
+				return rc;
+		}
+		return SC_OK;
+	}
+	return SC_OK;
+}
+
+sc_err sc_diffsize_value(const struct sc_diffsize_known *known, json_object *o,
+			 size_t depth, size_t cap, size_t *size)
+{
+	if (o != NULL && o == known->o && depth <= known->depth) {
+		*size += known->size;
+		return SC_OK;
+	}
+	return value_size(o, depth, cap, size);
+}
+
+sc_err sc_diffsize_scope_measure(struct sc_diffsize_known *known,
+				 struct sc_diffsize_scope *s, size_t cap)
+{
+	json_object *o = s->to;
+	size_t n, m;
+	sc_err rc;
+
+	if (!s->started) {
+		s->started = 1;
+		if (json_object_is_type(o, json_type_array)) {
+			n = json_object_array_length(o);
+			s->measured = n > 0 ? n + 1 : 2; /* [ , ] */
+		} else {
+			n = (size_t)json_object_object_length(o);
+			s->measured = n > 0 ? 2 * n + 1 : 2; /* { : , } */
+			s->entry = lh_table_head(json_object_get_object(o));
+		}
+	}
+	if (json_object_is_type(o, json_type_array)) {
+		void **elems = json_object_get_array(o)->array;
+
+		n = json_object_array_length(o);
+		for (; s->next < n; s->next++) {
+			m = s->measured;
+			if (s->sizes != NULL && s->sizes[s->next] != 0) {
+				m += s->sizes[s->next];
+			} else {
+				rc = sc_diffsize_value(
+				    known, (json_object *)elems[s->next],
+				    s->depth + 1, cap, &m);
+				if (rc != SC_OK)
+					return rc;
+				if (m <= cap && s->sizes != NULL)
+					s->sizes[s->next] = m - s->measured;
+			}
+			if (m > cap) {
+				s->size = s->size > m ? s->size : m;
+				return SC_OK;
+			}
+			s->measured = m;
+		}
+	} else {
+		for (; s->entry != NULL; s->entry = lh_entry_next(s->entry)) {
+			const char *key = lh_entry_k(s->entry);
+
+			m = s->measured + key_size(key);
+			rc = sc_diffsize_value(
+			    known, (json_object *)lh_entry_v(s->entry),
+			    s->depth + 1, cap, &m);
+			if (rc != SC_OK)
+				return rc;
+			if (m > cap) {
+				s->size = s->size > m ? s->size : m;
+				return SC_OK;
+			}
+			s->measured = m;
+		}
+	}
+	s->size = s->measured;
+	s->exact = 1;
+	known->o = o;
+	known->size = s->size;
+	known->depth = s->depth;
+	return SC_OK;
+}
+
+void sc_diffsize_scope_bound(struct sc_diffsize_scope *s, size_t bound)
+{
+	size_t min = 1 + json_object_array_length(s->to); /* [ , ] */
+
+	s->elb += bound;
+	if (s->size < min + s->elb)
+		s->size = min + s->elb;
+}
+
+size_t *sc_diffsize_scope_sizes(struct sc_diffsize_scope *s)
+{
+	if (s->sizes == NULL && s->may_keep_sizes) {
+		s->sizes = sc_calloc(json_object_array_length(s->to),
+				     sizeof(*s->sizes));
+		s->may_keep_sizes = s->sizes != NULL;
+	}
+	return s->sizes;
+}
+
+sc_err sc_diffsize_elem(const struct sc_diffsize_known *known,
+			struct sc_diffsize_scope *s, size_t i, size_t *size)
+{
+	sc_err rc;
+
+	if (s->sizes != NULL && s->sizes[i] != 0) {
+		*size = s->sizes[i];
+		return SC_OK;
+	}
+	*size = 0;
+	rc = sc_diffsize_value(known, json_object_array_get_idx(s->to, i),
+			       s->depth + 1, SIZE_MAX, size);
+	if (rc == SC_OK && sc_diffsize_scope_sizes(s) != NULL)
+		s->sizes[i] = *size;
+	return rc;
+}
