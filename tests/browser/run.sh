@@ -36,5 +36,7 @@ cleanup() {
 trap cleanup EXIT
 files=("$@")
 [ ${#files[@]} -gt 0 ] || files=(*.test.mjs)
-SC_BUILD="$B" SC_BROWSER_TMP="$root" node --test --test-concurrency=1 \
-	--test-timeout=300000 "${files[@]}"
+. "$here/../../scripts/node-test-flags.sh"
+# shellcheck disable=SC2046
+SC_BUILD="$B" SC_BROWSER_TMP="$root" node --test \
+	$(node_test_flags 1 300000) "${files[@]}"

@@ -44,5 +44,7 @@ trap cleanup EXIT
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
 files=("$@")
 [ ${#files[@]} -gt 0 ] || files=(*.test.js)
-SC_BUILD="$B" SC_IT_TMP="$root" node --test --test-concurrency="${SC_IT_JOBS:-2}" \
-	--test-timeout=180000 "${files[@]}"
+. "$here/../../scripts/node-test-flags.sh"
+# shellcheck disable=SC2046
+SC_BUILD="$B" SC_IT_TMP="$root" node --test \
+	$(node_test_flags "${SC_IT_JOBS:-2}" 180000) "${files[@]}"
