@@ -10,9 +10,9 @@
 
 #include <json-c/json.h>
 
-#define SC_CLI_OK 0
+#define SC_CLI_OK      0
 #define SC_CLI_REFUSED 1
-#define SC_CLI_USAGE 2
+#define SC_CLI_USAGE   2
 
 typedef struct sc_cli_globals {
 	const char *db_path; /* --db, else $STATECHANNEL_DB, else default */

@@ -11,27 +11,27 @@
 #define DEFAULT_DB "./var/statechannel.db"
 
 static const sc_cli_command commands[] = {
-	{"init", "create (or migrate) the database", sc_cli_init},
-	{"topics", "list the topics with their versions", sc_cli_topics},
-	{"get", "print a topic's state, version and cursor", sc_cli_get},
-	{"set", "replace a topic's state (creating the topic)", sc_cli_set},
-	{"patch", "apply a JSON Patch to a topic's state", sc_cli_patch},
-	{"log", "print a topic's log after a cursor", sc_cli_log},
-	{"watch", "print new log entries of topics as they commit",
-	 sc_cli_watch},
-	{"compact", "prune the log by retention; --vacuum", sc_cli_compact},
-	{"diff", "print the JSON Patch from OLD.json to NEW.json", sc_cli_diff},
-	{"apply", "apply PATCH.json to DOC.json and print the result",
-	 sc_cli_apply},
+    {"init", "create (or migrate) the database", sc_cli_init},
+    {"topics", "list the topics with their versions", sc_cli_topics},
+    {"get", "print a topic's state, version and cursor", sc_cli_get},
+    {"set", "replace a topic's state (creating the topic)", sc_cli_set},
+    {"patch", "apply a JSON Patch to a topic's state", sc_cli_patch},
+    {"log", "print a topic's log after a cursor", sc_cli_log},
+    {"watch", "print new log entries of topics as they commit", sc_cli_watch},
+    {"compact", "prune the log by retention; --vacuum", sc_cli_compact},
+    {"diff", "print the JSON Patch from OLD.json to NEW.json", sc_cli_diff},
+    {"apply", "apply PATCH.json to DOC.json and print the result",
+     sc_cli_apply},
 };
 
 static void usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: statechannel [--db FILE] SUBCOMMAND [ARGS...]\n\n"
-		   "The database is --db FILE, else $STATECHANNEL_DB, else "
-		   "%s.\n\nSubcommands:\n",
+	fprintf(f,
+		"usage: statechannel [--db FILE] SUBCOMMAND [ARGS...]\n\n"
+		"The database is --db FILE, else $STATECHANNEL_DB, else "
+		"%s.\n\nSubcommands:\n",
 		DEFAULT_DB);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name,

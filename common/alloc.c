@@ -13,7 +13,8 @@ static _Atomic long attempts;
 
 static int should_fail(void)
 {
-	long n = atomic_fetch_add_explicit(&attempts, 1, memory_order_relaxed) + 1;
+	long n =
+	    atomic_fetch_add_explicit(&attempts, 1, memory_order_relaxed) + 1;
 	long limit = atomic_load_explicit(&fail_after, memory_order_relaxed);
 
 	return limit >= 0 && n > limit;

@@ -14,24 +14,24 @@
 
 typedef enum sc_err {
 	SC_OK = 0,
-	SC_ERR_NOMEM,     /* an allocation failed */
-	SC_ERR_INVALID,   /* an argument or input is malformed */
-	SC_ERR_JSON,      /* text is not valid JSON */
-	SC_ERR_TOO_BIG,   /* a size limit was exceeded */
+	SC_ERR_NOMEM,	  /* an allocation failed */
+	SC_ERR_INVALID,	  /* an argument or input is malformed */
+	SC_ERR_JSON,	  /* text is not valid JSON */
+	SC_ERR_TOO_BIG,	  /* a size limit was exceeded */
 	SC_ERR_TOO_DEEP,  /* the nesting-depth limit was exceeded */
-	SC_ERR_POINTER,   /* a JSON Pointer is malformed */
-	SC_ERR_PATCH,     /* a JSON Patch is malformed or cannot apply */
-	SC_ERR_TEST,      /* a JSON Patch "test" op did not match */
+	SC_ERR_POINTER,	  /* a JSON Pointer is malformed */
+	SC_ERR_PATCH,	  /* a JSON Patch is malformed or cannot apply */
+	SC_ERR_TEST,	  /* a JSON Patch "test" op did not match */
 	SC_ERR_NOT_FOUND, /* a path, topic or row does not exist */
-	SC_ERR_TOPIC,     /* a topic name is invalid */
-	SC_ERR_CURSOR,    /* a cursor is malformed or cannot be resumed */
-	SC_ERR_BUSY,      /* the store is busy (lock not obtained in time) */
-	SC_ERR_STORE,     /* the store failed (SQLite error, corrupt file) */
-	SC_ERR_SCHEMA,    /* the database has a newer, unknown schema */
+	SC_ERR_TOPIC,	  /* a topic name is invalid */
+	SC_ERR_CURSOR,	  /* a cursor is malformed or cannot be resumed */
+	SC_ERR_BUSY,	  /* the store is busy (lock not obtained in time) */
+	SC_ERR_STORE,	  /* the store failed (SQLite error, corrupt file) */
+	SC_ERR_SCHEMA,	  /* the database has a newer, unknown schema */
 	SC_ERR_READONLY,  /* the database cannot be written */
 	SC_ERR_REJECTED,  /* the application rejected a change */
 	SC_ERR_FORBIDDEN, /* the application refused access */
-	SC_ERR_IO,        /* a system call failed */
+	SC_ERR_IO,	  /* a system call failed */
 	SC_ERR__COUNT
 } sc_err;
 
@@ -61,6 +61,6 @@ void sc_error_clear(sc_error *err);
  * `return sc_error_set(err, SC_ERR_INVALID, "bad %s", what);`.
  */
 sc_err sc_error_set(sc_error *err, sc_err code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -50,7 +50,8 @@ static void check_request(const sc_fcgi_request *r)
 	if (r->body == NULL || r->body[r->body_len] != '\0' ||
 	    r->body_len > BODY_LIMIT || r->body_total < (long long)r->body_len)
 		abort();
-	if (r->body_too_big && (r->body_len != 0 || r->body_total <= BODY_LIMIT))
+	if (r->body_too_big &&
+	    (r->body_len != 0 || r->body_total <= BODY_LIMIT))
 		abort();
 	if (!r->body_too_big && r->body_total != (long long)r->body_len)
 		abort();

@@ -67,8 +67,8 @@ static void check_decode(const char *s)
 		if (buf == NULL)
 			abort();
 		full[plus] = sc_route_decode(s, n, plus, buf, n + 1);
-		if (full[plus] >= 0 &&
-		    ((size_t)full[plus] > n || strlen(buf) != (size_t)full[plus]))
+		if (full[plus] >= 0 && ((size_t)full[plus] > n ||
+					strlen(buf) != (size_t)full[plus]))
 			abort();
 		for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 			char *out = malloc(sizes[k] ? sizes[k] : 1);
