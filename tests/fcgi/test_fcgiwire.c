@@ -359,6 +359,115 @@ static void test_late_params(void **state)
 	assert_null(sc_fcgi_param_get(&p->req, "C"));
 }
 
+/* Sends PARAMS with one pair of about large_len bytes (filling large
+ * with its value), their end and an empty STDIN for request id2. */
+static void send_large_request(pair *p, uint16_t id2, char *large,
+			       size_t large_len)
+{
+	unsigned char params[2048];
+	size_t n = 0;
+
+	memset(large, 'a', large_len - 1);
+	large[large_len - 1] = '\0';
+	nv(params, &n, "SCRIPT_NAME", large);
+	send_rec(p, SC_FCGI_PARAMS, id2, params, n, 0);
+	send_rec(p, SC_FCGI_PARAMS, id2, NULL, 0, 0);
+	send_rec(p, SC_FCGI_STDIN, id2, NULL, 0, 0);
+}
+
+/* Regression: parse_params shrinks the arena to what the parsed pairs
+ * need; a request restarted by a new BEGIN_REQUEST appended its PARAMS
+ * to it as if it still had its old capacity (a heap overflow, seen by
+ * ASan or glibc's heap checks). */
+static void test_rebegin_same_id_arena(void **state)
+{
+	pair *p = *state;
+	unsigned char params[16];
+	char large[1000];
+	size_t n = 0;
+	atomic_int stop = 0;
+
+	nv(params, &n, "A", "b");
+	send_begin(p, 1, SC_FCGI_RESPONDER, 0);
+	send_rec(p, SC_FCGI_PARAMS, 1, params, n, 0);
+	send_rec(p, SC_FCGI_PARAMS, 1, NULL, 0, 0);
+	/* The same id again: the request starts over. */
+	send_begin(p, 1, SC_FCGI_RESPONDER, 0);
+	send_large_request(p, 1, large, sizeof(large));
+	assert_int_equal(
+	    sc_fcgi_read_request(p->conn, &p->req, 1024, 1000, &stop), SC_OK);
+	assert_int_equal(p->req.id, 1);
+	assert_int_equal(p->req.nparams, 1);
+	assert_null(sc_fcgi_param_get(&p->req, "A"));
+	assert_string_equal(sc_fcgi_param_get(&p->req, "SCRIPT_NAME"), large);
+	assert_true(p->req.arena_cap >= p->req.arena_len);
+}
+
+static void test_abort_rebegin_arena(void **state)
+{
+	pair *p = *state;
+	unsigned char params[16], out[64];
+	char large[1000];
+	size_t n = 0, len;
+	uint16_t id;
+	atomic_int stop = 0;
+
+	nv(params, &n, "A", "b");
+	send_begin(p, 1, SC_FCGI_RESPONDER, SC_FCGI_KEEP_CONN);
+	send_rec(p, SC_FCGI_PARAMS, 1, params, n, 0);
+	send_rec(p, SC_FCGI_PARAMS, 1, NULL, 0, 0);
+	send_rec(p, SC_FCGI_ABORT_REQUEST, 1, NULL, 0, 0);
+	send_begin(p, 2, SC_FCGI_RESPONDER, 0);
+	send_large_request(p, 2, large, sizeof(large));
+	assert_int_equal(
+	    sc_fcgi_read_request(p->conn, &p->req, 1024, 1000, &stop), SC_OK);
+	assert_int_equal(p->req.id, 2);
+	assert_int_equal(p->req.keep_conn, 0);
+	assert_int_equal(p->req.nparams, 1);
+	assert_string_equal(sc_fcgi_param_get(&p->req, "SCRIPT_NAME"), large);
+	assert_int_equal(recv_rec(p, &id, out, &len), SC_FCGI_END_REQUEST);
+	assert_int_equal(id, 1);
+}
+
+/* Regression: a restarted request kept the body of the one before it
+ * (body_len 0, body still the old bytes). */
+static void test_rebegin_resets_body(void **state)
+{
+	pair *p = *state;
+	unsigned char out[64];
+	size_t len;
+	uint16_t id;
+	atomic_int stop = 0;
+
+	send_begin(p, 1, SC_FCGI_RESPONDER, 0);
+	send_rec(p, SC_FCGI_PARAMS, 1, NULL, 0, 0);
+	send_rec(p, SC_FCGI_STDIN, 1, "stale", 5, 0);
+	send_begin(p, 1, SC_FCGI_RESPONDER, SC_FCGI_KEEP_CONN);
+	send_rec(p, SC_FCGI_PARAMS, 1, NULL, 0, 0);
+	send_rec(p, SC_FCGI_STDIN, 1, NULL, 0, 0);
+	assert_int_equal(
+	    sc_fcgi_read_request(p->conn, &p->req, 1024, 1000, &stop), SC_OK);
+	assert_int_equal(p->req.body_len, 0);
+	assert_int_equal(p->req.body_total, 0);
+	assert_string_equal(p->req.body, "");
+
+	/* The same after an abort on a kept connection. */
+	send_begin(p, 3, SC_FCGI_RESPONDER, SC_FCGI_KEEP_CONN);
+	send_rec(p, SC_FCGI_PARAMS, 3, NULL, 0, 0);
+	send_rec(p, SC_FCGI_STDIN, 3, "old body", 8, 0);
+	send_rec(p, SC_FCGI_ABORT_REQUEST, 3, NULL, 0, 0);
+	send_begin(p, 4, SC_FCGI_RESPONDER, 0);
+	send_rec(p, SC_FCGI_PARAMS, 4, NULL, 0, 0);
+	send_rec(p, SC_FCGI_STDIN, 4, NULL, 0, 0);
+	assert_int_equal(
+	    sc_fcgi_read_request(p->conn, &p->req, 1024, 1000, &stop), SC_OK);
+	assert_int_equal(p->req.id, 4);
+	assert_int_equal(p->req.body_len, 0);
+	assert_string_equal(p->req.body, "");
+	assert_int_equal(recv_rec(p, &id, out, &len), SC_FCGI_END_REQUEST);
+	assert_int_equal(id, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -371,6 +480,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_write, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_late_params, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rebegin_same_id_arena, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_abort_rebegin_arena, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_rebegin_resets_body, setup,
+					    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

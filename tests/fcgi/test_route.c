@@ -197,6 +197,33 @@ static void test_cursor(void **state)
 	assert_int_equal(sc_route_cursor(big, NULL, c), 0);
 }
 
+/* Regression: a Last-Event-ID of SC_CURSOR_MAX bytes or more left out
+ * as it was (uninitialised in the caller) while returning 0. */
+static void test_cursor_long_last_event_id(void **state)
+{
+	static const size_t lens[] = {SC_CURSOR_MAX, SC_CURSOR_MAX + 1, 200};
+	char c[SC_CURSOR_MAX], id[201];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		memset(id, 'x', lens[i]);
+		id[lens[i]] = '\0';
+		memset(c, 'y', sizeof(c));
+		assert_int_equal(sc_route_cursor(id, "after=e:3", c), 0);
+		assert_int_equal(c[0], '\0');
+		memset(c, 'y', sizeof(c));
+		assert_int_equal(sc_route_cursor(id, NULL, c), 0);
+		assert_int_equal(c[0], '\0');
+	}
+	/* One byte shorter is still a cursor. */
+	memset(id, 'x', SC_CURSOR_MAX - 1);
+	id[SC_CURSOR_MAX - 1] = '\0';
+	memset(c, 'y', sizeof(c));
+	assert_int_equal(sc_route_cursor(id, NULL, c), 1);
+	assert_string_equal(c, id);
+}
+
 static void test_etag(void **state)
 {
 	(void)state;
@@ -230,6 +257,7 @@ int main(void)
 	    cmocka_unit_test(test_servers),
 	    cmocka_unit_test(test_query),
 	    cmocka_unit_test(test_cursor),
+	    cmocka_unit_test(test_cursor_long_last_event_id),
 	    cmocka_unit_test(test_etag),
 	    cmocka_unit_test(test_is_json),
 	};
