@@ -239,8 +239,10 @@ function tempDir(kind) {
 
 
 // lighttpd -D, the app spawned by it (bin-path: fd 0), PROCS processes,
-// routes at PREFIX (default the site root).
-export async function startLighttpd({ prefix = '/', procs = 2, streamLife = 0 } = {}) {
+// routes at PREFIX (default the site root).  With auth ({users: {name:
+// password}, private}), wrapped in deploy/lighttpd/auth.conf.in: Basic
+// authentication on the routes of the topics beginning with private.
+export async function startLighttpd({ prefix = '/', procs = 2, streamLife = 0, auth } = {}) {
 	const s = new Server('lighttpd', tempDir('lighttpd'));
 	const port = await freePort();
 	const docroot = path.join(s.dir, 'www');
@@ -252,7 +254,17 @@ export async function startLighttpd({ prefix = '/', procs = 2, streamLife = 0 } 
 		HEARTBEAT, STREAM_LIFE: streamLife, BODY_LIMIT,
 	});
 	fs.writeFileSync(path.join(s.dir, 'lighttpd.conf'), conf);
-	const child = s.spawn('/usr/sbin/lighttpd', ['-D', '-f', path.join(s.dir, 'lighttpd.conf')], 'lighttpd.log');
+	let confFile = path.join(s.dir, 'lighttpd.conf');
+	if (auth) {
+		const userfile = path.join(s.dir, 'users');
+		fs.writeFileSync(userfile, Object.entries(auth.users).map(([u, p]) => `${u}:${p}\n`).join(''));
+		confFile = path.join(s.dir, 'lighttpd-auth.conf');
+		fs.writeFileSync(confFile, render('deploy/lighttpd/auth.conf.in', {
+			SITE_CONF: path.join(s.dir, 'lighttpd.conf'), PREFIX: prefix,
+			PRIVATE: auth.private, REALM: auth.realm || 'StateChannel', USERFILE: userfile,
+		}));
+	}
+	const child = s.spawn('/usr/sbin/lighttpd', ['-D', '-f', confFile], 'lighttpd.log');
 	await waitHttp(port, path.join(s.dir, 'lighttpd-error.log'), child);
 	s.base = `http://127.0.0.1:${port}${prefix}`;
 	s.port = port;
