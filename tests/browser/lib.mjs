@@ -4,11 +4,12 @@
 // and Debian's chromium driven by playwright-core.
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+
+import { freePort, waitHttp } from '../integration/lib/servers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(here, '../..');
@@ -16,32 +17,7 @@ export const BUILD = path.resolve(ROOT, process.env.SC_BUILD || 'build');
 const require = createRequire(import.meta.url);
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitPort(port, child, log, ms = 15000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (child.exitCode !== null) break;
-    const ok = await new Promise((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await sleep(50);
-  }
-  throw new Error(`lighttpd on ${port} did not start:\n${fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : ''}`);
-}
+export { freePort };
 
 const live = new Set();
 process.on('exit', () => {
@@ -124,7 +100,7 @@ export async function startServer({ app = 'shopping.fcgi', docroot, procs = 2, h
     },
   };
   live.add(server);
-  await waitPort(port, child, log);
+  await waitHttp(port, log, child);
   return server;
 }
 

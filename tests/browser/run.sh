@@ -7,13 +7,9 @@
 # SC_BROWSER_KEEP=1 keeps each server's temp dir (config, logs, database).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-B=${1:-build}
+. "$here/../../scripts/test-common.sh"
+sc_build_dir browser "${1:-}"
 shift || true
-B=$(cd "$B" && pwd)
-if [ ! -x "$B/shopping.fcgi" ]; then
-	echo "browser: no $B/shopping.fcgi (build it first: make B=$B)" >&2
-	exit 1
-fi
 if [ ! -x /usr/bin/chromium ]; then
 	echo "browser: installing Debian's chromium" >&2
 	export DEBIAN_FRONTEND=noninteractive
@@ -36,7 +32,6 @@ cleanup() {
 trap cleanup EXIT
 files=("$@")
 [ ${#files[@]} -gt 0 ] || files=(*.test.mjs)
-. "$here/../../scripts/node-test-flags.sh"
 # shellcheck disable=SC2046
 SC_BUILD="$B" SC_BROWSER_TMP="$root" node --test \
 	$(node_test_flags 1 300000) "${files[@]}"

@@ -5,10 +5,11 @@
 // user.  The suite (lib/suite.js) checks the refusal without a server that
 // authenticates; this checks the other side.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe } from 'node:test';
 
-import { get, openStream, post } from './lib/http.js';
+import { get, post } from './lib/http.js';
 import { startLighttpd } from './lib/servers.js';
+import { serverHooks } from './lib/suite.js';
 
 const USER = 'alice';
 const PASSWORD = 's3cret-pw';
@@ -27,35 +28,14 @@ function assertRefused(r, what, want = [401, 403]) {
 }
 
 describe('lighttpd with Basic authentication on list:private-* (REMOTE_USER reaches authorize)', { concurrency: false }, () => {
-	let s;
 	let base;
-	const open = [];
-	const stream = async (p, opts) => {
-		const st = await openStream(base + p, opts);
-		open.push(st);
-		return st;
-	};
-
-	before(async () => {
-		s = await startLighttpd({ prefix: '/', procs: 2, auth: { users: { [USER]: PASSWORD }, private: 'list:private-' } });
-		base = s.base;
-	});
-	after(async () => {
-		for (const st of open) st.close();
-		if (!s) return;
-		const left = await s.stop();
-		assert.deepEqual(left, [], `processes left after stop: ${left}`);
-		assert.deepEqual(s.lastReports, [], `sanitizer or crash reports in the logs:\n${s.lastLogs}`);
-	});
-
-	const t = (title, fn) => test(title, async (ctx) => {
-		try {
-			await fn(ctx);
-		} catch (e) {
-			e.message += `\n--- logs (${s && s.dir}):\n${s ? s.logs() : ''}`;
-			throw e;
-		}
-	});
+	const { stream, t } = serverHooks(
+		() => startLighttpd({ prefix: '/', procs: 2, auth: { users: { [USER]: PASSWORD }, private: 'list:private-' } }),
+		'',
+		(x) => {
+			base = x.base;
+		},
+	);
 
 	t('without credentials a private topic is refused (GET, POST, stream) and nothing changes', async () => {
 		const topic = privateTopic();

@@ -6,13 +6,9 @@
 # SC_IT_KEEP=1 keeps each server's temp dir (config, logs, database).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-B=${1:-build}
+. "$here/../../scripts/test-common.sh"
+sc_build_dir integration "${1:-}"
 shift || true
-B=$(cd "$B" && pwd)
-if [ ! -x "$B/shopping.fcgi" ]; then
-	echo "integration: no $B/shopping.fcgi (build it first)" >&2
-	exit 1
-fi
 cd "$here"
 if [ ! -d node_modules ]; then
 	npm ci --no-audit --no-fund --loglevel=error
@@ -44,7 +40,6 @@ trap cleanup EXIT
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
 files=("$@")
 [ ${#files[@]} -gt 0 ] || files=(*.test.js)
-. "$here/../../scripts/node-test-flags.sh"
 # shellcheck disable=SC2046
 SC_BUILD="$B" SC_IT_TMP="$root" node --test \
 	$(node_test_flags "${SC_IT_JOBS:-2}" 180000) "${files[@]}"

@@ -192,6 +192,25 @@ static size_t ops_of(json_object *a, json_object *b, size_t *bytes)
 	return n;
 }
 
+/* Inserts a new row (of id 5000) into rows at index at, moving the rows
+ * from at on one place down. */
+static void insert_row(json_object *rows, size_t at)
+{
+	json_object *tmp;
+	size_t i;
+
+	json_object_array_add(rows, NULL);
+	for (i = json_object_array_length(rows) - 1; i > at; i--)
+		json_object_array_put_idx(
+		    rows, i,
+		    json_object_get(json_object_array_get_idx(rows, i - 1)));
+	tmp = table(5000, 1);
+	json_object_array_put_idx(
+	    rows, at,
+	    json_object_get(json_object_array_get_idx(rows_of(tmp), 0)));
+	json_object_put(tmp);
+}
+
 static void test_rows(void **state)
 {
 	json_object *a, *b, *rows, *row, *tmp;
@@ -202,17 +221,7 @@ static void test_rows(void **state)
 	/* Insert one row near the top: one op. */
 	a = table(1, 1000);
 	b = table(1, 1000);
-	json_object_array_put_idx(rows_of(b), 1000, NULL);
-	rows = rows_of(b);
-	for (i = 1000; i > 3; i--)
-		json_object_array_put_idx(
-		    rows, i,
-		    json_object_get(json_object_array_get_idx(rows, i - 1)));
-	tmp = table(5000, 1);
-	json_object_array_put_idx(
-	    rows, 3,
-	    json_object_get(json_object_array_get_idx(rows_of(tmp), 0)));
-	json_object_put(tmp);
+	insert_row(rows_of(b), 3);
 	assert_int_equal(ops_of(a, b, &bytes), 1);
 
 	/* Remove one row: one op. */
@@ -263,17 +272,7 @@ static void test_rows(void **state)
 	a = table(1, 1000);
 	b = table(1, 1000);
 	json_object_array_del_idx(rows_of(b), 100, 1);
-	rows = rows_of(b);
-	json_object_array_add(rows, NULL);
-	for (i = 999; i > 120; i--)
-		json_object_array_put_idx(
-		    rows, i,
-		    json_object_get(json_object_array_get_idx(rows, i - 1)));
-	tmp = table(5000, 1);
-	json_object_array_put_idx(
-	    rows, 120,
-	    json_object_get(json_object_array_get_idx(rows_of(tmp), 0)));
-	json_object_put(tmp);
+	insert_row(rows_of(b), 120);
 	assert_int_equal(ops_of(a, b, &bytes), 2);
 
 	/* Append 1,000 rows to 1,000: adds, each at "-". */
@@ -545,52 +544,51 @@ static json_object *gen_long(void)
 	return o;
 }
 
-/* True when o is doc or lies inside it. */
-static int inside(json_object *doc, json_object *o)
+/* True when pred(node, arg) holds for t or for a value inside it. */
+static int any_node(json_object *t, int (*pred)(json_object *, void *),
+		    void *arg)
 {
 	size_t i, n;
 
-	if (doc == o)
+	if (pred(t, arg))
 		return 1;
-	if (json_object_is_type(doc, json_type_array)) {
-		n = json_object_array_length(doc);
+	if (json_object_is_type(t, json_type_array)) {
+		n = json_object_array_length(t);
 		for (i = 0; i < n; i++)
-			if (inside(json_object_array_get_idx(doc, i), o))
+			if (any_node(json_object_array_get_idx(t, i), pred,
+				     arg))
 				return 1;
-	} else if (json_object_is_type(doc, json_type_object)) {
-		json_object_object_foreach(doc, key, val)
+	} else if (json_object_is_type(t, json_type_object)) {
+		json_object_object_foreach(t, key, val)
 		{
 			(void)key;
-			if (inside(val, o))
+			if (any_node(val, pred, arg))
 				return 1;
 		}
 	}
 	return 0;
 }
 
+static int is_node(json_object *o, void *want)
+{
+	return o == want;
+}
+
+/* True when o is doc or lies inside it. */
+static int inside(json_object *doc, json_object *o)
+{
+	return any_node(doc, is_node, o);
+}
+
+static int lies_in(json_object *v, void *doc)
+{
+	return v != NULL && inside(doc, v);
+}
+
 /* True when v, or a value inside it, is doc or lies inside doc. */
 static int shares(json_object *v, json_object *doc)
 {
-	size_t i, n;
-
-	if (v == NULL)
-		return 0;
-	if (inside(doc, v))
-		return 1;
-	if (json_object_is_type(v, json_type_array)) {
-		n = json_object_array_length(v);
-		for (i = 0; i < n; i++)
-			if (shares(json_object_array_get_idx(v, i), doc))
-				return 1;
-	} else if (json_object_is_type(v, json_type_object)) {
-		json_object_object_foreach(v, key, val)
-		{
-			(void)key;
-			if (shares(val, doc))
-				return 1;
-		}
-	}
-	return 0;
+	return any_node(v, lies_in, doc);
 }
 
 #define PROPERTY_CASES 20000

@@ -56,7 +56,7 @@ export function freePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function waitHttp(port, log, child, ms = 15000) {
+export async function waitHttp(port, log, child, ms = 15000) {
 	const end = Date.now() + ms;
 	while (Date.now() < end) {
 		if (child.exitCode !== null) break;

@@ -31,6 +31,44 @@ const CURSOR = /^[0-9A-Za-z]+:\d+$/;
 const seqOf = (cursor) => Number(cursor.split(':')[1]);
 const epochOf = (cursor) => cursor.split(':')[0];
 
+// Inside a describe(): before() starts the server (start()) and hands it
+// to onStart, after() closes the streams opened and stops the server,
+// checking nothing is left behind.  Returns stream(path, opts), an
+// openStream on the server closed at the end, and t(title, fn, opts), a
+// test() that prints the server's logs (headed by label) with a failure.
+export function serverHooks(start, label, onStart) {
+	let s;
+	const open = [];
+	const stream = async (path, opts) => {
+		const st = await openStream(s.base + path, opts);
+		open.push(st);
+		return st;
+	};
+
+	before(async () => {
+		s = await start();
+		onStart(s);
+	});
+	after(async () => {
+		for (const st of open) st.close();
+		if (!s) return;
+		const left = await s.stop();
+		assert.deepEqual(left, [], `processes left after stop: ${left}`);
+		assert.deepEqual(s.lastReports, [], `sanitizer or crash reports in the logs:\n${s.lastLogs}`);
+	});
+
+	// On a failure, print the server's logs with the error.
+	const t = (title, fn, opts = {}) => test(title, opts, async (ctx) => {
+		try {
+			await fn(ctx);
+		} catch (e) {
+			e.message += `\n--- ${label}logs (${s && s.dir}):\n${s ? s.logs() : ''}`;
+			throw e;
+		}
+	});
+	return { stream, t };
+}
+
 // options: { streams: how many streams the "disconnect" test opens (under
 // mod_fcgid each pins a process), multiProcess: 'balanced' (lighttpd's
 // max-procs) or 'pinned' (mod_fcgid) when several app processes serve,
@@ -40,33 +78,9 @@ export function defineSuite(name, start, options = {}) {
 	describe(name, { concurrency: false }, () => {
 		let s;
 		let base;
-		const open = [];
-		const stream = async (path, opts) => {
-			const st = await openStream(base + path, opts);
-			open.push(st);
-			return st;
-		};
-
-		before(async () => {
-			s = await start();
-			base = s.base;
-		});
-		after(async () => {
-			for (const st of open) st.close();
-			if (!s) return;
-			const left = await s.stop();
-			assert.deepEqual(left, [], `processes left after stop: ${left}`);
-			assert.deepEqual(s.lastReports, [], `sanitizer or crash reports in the logs:\n${s.lastLogs}`);
-		});
-
-		// On a failure, print the server's logs with the error.
-		const t = (title, fn, opts = {}) => test(title, opts, async (ctx) => {
-			try {
-				await fn(ctx);
-			} catch (e) {
-				e.message += `\n--- ${name} logs (${s && s.dir}):\n${s ? s.logs() : ''}`;
-				throw e;
-			}
+		const { stream, t } = serverHooks(start, `${name} `, (x) => {
+			s = x;
+			base = x.base;
 		});
 
 		t('GET /state answers 200 {topic,version,cursor,state} with an ETag, 304 on If-None-Match', async () => {
