@@ -233,38 +233,35 @@ static sc_err idem_store(sc_store *s, const char *topic, const char *key,
 }
 
 /*
- * Loads the topic's version and state into txn, from the connection's
- * cache when it holds this topic at this version.
+ * Loads the topic's version and state into txn in one read: from the
+ * connection's cache when it holds this topic at this version (the
+ * query then returns no state and skips its pages), else parsed.
  */
 static sc_err load(sc_store *s, sc_store_txn *txn, sc_error *err)
 {
 	sqlite3_stmt *st;
+	int hit = s->cache_valid && strcmp(s->cache_topic, txn->topic) == 0;
 	int r;
-	sc_err rc =
-	    sc_store_topic_row(s, ST_TOPIC_VERSION, txn->topic, &st, err);
+	sc_err rc = sc_store_bind_topic(s, ST_TOPIC_LOAD, txn->topic, NULL, &st,
+					&r, err);
 
 	if (rc != SC_OK)
 		return rc;
-	txn->version = sqlite3_column_int64(st, 0);
-	sc_store_reset(st);
-	if (s->cache_valid && s->cache_version == txn->version &&
-	    strcmp(s->cache_topic, txn->topic) == 0) {
+	if (r == SQLITE_OK && hit)
+		r = sqlite3_bind_int64(st, 2, s->cache_version);
+	if (r == SQLITE_OK)
+		r = sqlite3_step(st);
+	if (r == SQLITE_ROW && hit &&
+	    sqlite3_column_type(st, 1) == SQLITE_NULL) {
+		txn->version = sqlite3_column_int64(st, 0);
 		txn->state = s->cache_state;
 		s->cache_state = NULL;
 		s->cache_valid = 0;
-		return SC_OK;
-	}
-	sc_store_cache_drop(s);
-	rc = sc_store_bind_topic(s, ST_TOPIC_STATE, txn->topic, NULL, &st, &r,
-				 err);
-	if (rc != SC_OK)
-		return rc;
-	if (r == SQLITE_OK)
-		r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
+	} else if (r == SQLITE_ROW) {
 		const char *text = (const char *)sqlite3_column_text(st, 1);
 		int len = sqlite3_column_bytes(st, 1);
 
+		sc_store_cache_drop(s);
 		txn->version = sqlite3_column_int64(st, 0);
 		rc = text == NULL
 			 ? sc_error_set(err, SC_ERR_NOMEM, "out of memory")
@@ -274,8 +271,11 @@ static sc_err load(sc_store *s, sc_store_txn *txn, sc_error *err)
 					  "the stored state of %s is not "
 					  "valid JSON",
 					  txn->topic);
+	} else if (r == SQLITE_DONE) {
+		rc = sc_error_set(err, SC_ERR_NOT_FOUND, "no such topic: %s",
+				  txn->topic);
 	} else {
-		rc = sc_store_sqlerr(s, r, "read the state", err);
+		rc = sc_store_sqlerr(s, r, "read the topic", err);
 	}
 	sc_store_reset(st);
 	return rc;
@@ -389,7 +389,7 @@ sc_err sc_store_change(sc_store *s, const char *topic, const char *event,
 			logged = 1;
 		}
 	} else {
-		rc = sc_store_seq_now(s, &out->seq, err);
+		rc = sc_store_max_seq(s, &out->seq, err);
 		if (rc == SC_OK && (out->patch = sc_strdup("[]")) == NULL)
 			rc = sc_error_set(err, SC_ERR_NOMEM, "out of memory");
 	}

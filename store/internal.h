@@ -20,8 +20,7 @@ enum st_id {
 	ST_COMMIT,
 	ST_ROLLBACK,
 	ST_MAX_SEQ,
-	ST_TOPIC_VERSION,
-	ST_TOPIC_STATE,
+	ST_TOPIC_LOAD,
 	ST_TOPIC_GET,
 	ST_TOPIC_CREATE,
 	ST_TOPIC_UPDATE,
@@ -124,10 +123,6 @@ sc_err sc_store_begin_write(sc_store *s, sc_error *err);
 
 /* Rolls back the open transaction, if any; never fails visibly. */
 void sc_store_rollback(sc_store *s);
-
-/* The highest seq ever given (max(seq) of the log, which never loses its
- * newest row), inside a transaction or as its own snapshot. */
-sc_err sc_store_seq_now(sc_store *s, int64_t *seq, sc_error *err);
 
 /* How often (in versions of a topic) a change also prunes that topic's
  * log and the expired idempotency keys, in its own transaction. */

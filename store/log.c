@@ -63,7 +63,7 @@ sc_err sc_store_log(sc_store *s, const char *const *topics, size_t ntopics,
 		began = rc == SC_OK;
 	}
 	if (rc == SC_OK)
-		rc = sc_store_seq_now(s, &top, err);
+		rc = sc_store_max_seq(s, &top, err);
 	if (rc == SC_OK) {
 		st = sc_store_stmt(s,
 				   ntopics == 0	  ? ST_LOG_ALL

@@ -36,8 +36,9 @@ static const char *const st_sql[ST__COUNT] = {
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_MAX_SEQ] = "SELECT " SEQ_NOW,
-    [ST_TOPIC_VERSION] = "SELECT version FROM topics WHERE name = ?1",
-    [ST_TOPIC_STATE] = "SELECT version, state FROM topics WHERE name = ?1",
+    /* The state only when the version is not ?2, the cached one. */
+    [ST_TOPIC_LOAD] = "SELECT version, CASE WHEN version = ?2 THEN NULL "
+		      "ELSE state END FROM topics WHERE name = ?1",
     [ST_TOPIC_GET] =
 	"SELECT version, state, " SEQ_NOW " FROM topics WHERE name = ?1",
     [ST_TOPIC_CREATE] =
@@ -250,7 +251,8 @@ void sc_store_rollback(sc_store *s)
 		sc_store_exec(s, ST_ROLLBACK, "rollback", NULL);
 }
 
-sc_err sc_store_seq_now(sc_store *s, int64_t *seq, sc_error *err)
+/* Also the store's own: inside a transaction it reads that snapshot. */
+sc_err sc_store_max_seq(sc_store *s, int64_t *seq, sc_error *err)
 {
 	sqlite3_stmt *st = sc_store_stmt(s, ST_MAX_SEQ, err);
 	sc_err rc = SC_OK;
@@ -634,7 +636,7 @@ sc_err sc_store_cursor_parse(sc_store *s, const char *text, int64_t *seq,
 	if ((size_t)(colon - text) != elen || memcmp(text, s->epoch, elen) != 0)
 		return sc_error_set(err, SC_ERR_CURSOR,
 				    "cursor of another database (epoch)");
-	rc = sc_store_seq_now(s, &max, err);
+	rc = sc_store_max_seq(s, &max, err);
 	if (rc != SC_OK)
 		return rc;
 	if (v > max)
@@ -744,9 +746,4 @@ sc_err sc_store_topics(sc_store *s,
 		rc = sc_store_sqlerr(s, r, "list the topics", err);
 	sc_store_reset(st);
 	return rc;
-}
-
-sc_err sc_store_max_seq(sc_store *s, int64_t *seq, sc_error *err)
-{
-	return sc_store_seq_now(s, seq, err);
 }
