@@ -52,6 +52,10 @@ static sc_err fill(reader *rd)
 	for (;;) {
 		if (*rd->stop)
 			return SC_ERR_IO;
+		/* Also when bytes keep trickling in: the receive timeout
+		 * alone lets a peer sending a byte a second hold a worker. */
+		if (rd->started && now_ms() >= rd->deadline)
+			return SC_ERR_IO;
 		n = recv(c->fd, c->buf, sizeof(c->buf), 0);
 		if (n > 0) {
 			c->end = (size_t)n;

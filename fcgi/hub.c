@@ -507,7 +507,7 @@ static sc_err first_frames(sc_hub *h, sub *s, int full, sc_sse_buf *buf,
 	first fi = {h, s, from, buf, 1, 0, SC_OK};
 	int64_t resume = -1, low = INT64_MAX, last = 0;
 	char cur[SC_CURSOR_MAX];
-	const char *names[64];
+	const char *names[SC_HUB_TOPICS_MAX];
 	size_t i;
 	sc_err rc;
 
@@ -569,7 +569,7 @@ static void register_sub(sc_hub *h, sub *s)
 {
 	struct epoll_event ev;
 	sc_sse_buf buf = {0};
-	int64_t from[64];
+	int64_t from[SC_HUB_TOPICS_MAX];
 	sc_sse_frame *f = NULL;
 	size_t i;
 	int fl;
@@ -609,7 +609,7 @@ static void register_sub(sc_hub *h, sub *s)
 	ev.events = EPOLLIN | EPOLLRDHUP;
 	ev.data.ptr = s;
 	fl = fcntl(s->fd, F_GETFL);
-	if (i < s->ntopics || s->ntopics > 64 || fl < 0 ||
+	if (i < s->ntopics || s->ntopics > SC_HUB_TOPICS_MAX || fl < 0 ||
 	    fcntl(s->fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
 	    epoll_ctl(h->ep, EPOLL_CTL_ADD, s->fd, &ev) != 0)
 		goto fail;

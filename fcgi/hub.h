@@ -67,6 +67,10 @@ void sc_hub_stop(sc_hub *h);
 sc_hub_stream *sc_hub_stream_new(int fd, uint16_t id, int keep_conn,
 				 const char *cursor);
 
+/* The most topics one stream may follow (the caller checks; a stream
+ * with more is cut off when the hub registers it). */
+#define SC_HUB_TOPICS_MAX 64
+
 /* Adds a topic (checked by the caller) to s; duplicates are ignored.
  * SC_OK or SC_ERR_NOMEM. */
 sc_err sc_hub_stream_topic(sc_hub_stream *s, const char *topic);

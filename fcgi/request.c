@@ -12,8 +12,11 @@
 #include "fcgi/sse.h"
 #include "json/value.h"
 
-#define MAX_STREAM_TOPICS 64
-#define RETRY_LINE	  "retry: 2000\n\n"
+#define MAX_STREAM_TOPICS SC_HUB_TOPICS_MAX
+/* "topic=" parameters read per stream, repeats included: each is found
+ * by a scan from the start of the query, so this bounds the work. */
+#define MAX_TOPIC_PARAMS (4 * MAX_STREAM_TOPICS)
+#define RETRY_LINE	 "retry: 2000\n\n"
 
 struct sc_ctx {
 	const sc_app *app;
@@ -480,6 +483,11 @@ static int get_stream(sc_request_env *env, sc_fcgi_conn *c,
 		found = sc_route_query(query, "topic", q, t, sizeof(t));
 		if (found == 0)
 			break;
+		if (q == MAX_TOPIC_PARAMS) {
+			rc = respond_error(c, r, 400, NULL, "too_many_topics",
+					   "at most 256 topic parameters");
+			goto out;
+		}
 		if (found < 0 || sc_store_topic_check(t, &err) != SC_OK) {
 			rc = respond_error(c, r, 400, NULL, "bad_topic",
 					   found < 0 ? "a topic is malformed"

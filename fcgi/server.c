@@ -2,10 +2,10 @@
  * fcgi/server.c — listening socket, accept thread, worker threads, hub,
  * signals (see server.h).
  *
- * Connections flow through one queue: the accept thread pushes new
- * ones, the hub pushes idle keep-alive ones that became readable, and N
- * workers pop them, read one request at a time with blocking reads and
- * answer it.  A stream's connection goes to the hub instead and never
+ * N workers accept new connections themselves and pop from one queue
+ * the idle keep-alive ones the hub pushes back when they become
+ * readable; each reads one request at a time with blocking reads and
+ * answers it.  A stream's connection goes to the hub instead and never
  * comes back to a worker until its response is complete.
  */
 #include "fcgi/server.h"
