@@ -7,11 +7,20 @@
 -- a lower one is migrated by the steps in store/store.c (migrations[]),
 -- and a new migration step goes there together with the change here.
 --
--- topics: one row per topic: its JSON state (compact text), its version
---   (+1 per non-empty change) and its floor: the log holds every change
---   of the topic with seq > floor, so a cursor at or above the floor can
---   be resumed with patches alone.  The floor is the highest seq when
---   the topic was created and moves up when retention prunes its rows.
+-- topics: one row per topic, small: its version (+1 per non-empty
+--   change), its floor (the log holds every change of the topic with
+--   seq > floor, so a cursor at or above the floor can be resumed with
+--   patches alone; the floor is the highest seq when the topic was
+--   created and moves up when retention prunes its rows) and where its
+--   snapshot stands: snap_version and snap_seq are the version and the
+--   seq of the last change the snapshot holds, snap_bytes its size,
+--   tail_bytes the bytes of the patches logged after it.
+-- snapshots: the state of a topic at its snap_version (compact JSON).
+--   A topic's current state is its snapshot with its log rows of
+--   seq > snap_seq applied in seq order, so a change writes only its
+--   patch; the snapshot is rewritten when tail_bytes passes snap_bytes
+--   (reading a state then costs at most about twice its size), and
+--   retention never deletes a row the snapshot does not hold.
 -- log: one row per non-empty change; seq is the global order and never
 --   reused.  seq is the rowid (no AUTOINCREMENT: it would cost a write of
 --   sqlite_sequence per commit): a new row gets max(seq) + 1, so a seq is
@@ -31,8 +40,16 @@ CREATE TABLE topics (
 	floor INTEGER NOT NULL DEFAULT 0,
 	created_ms INTEGER NOT NULL,
 	updated_ms INTEGER NOT NULL,
-	state TEXT NOT NULL  -- last, so reading the version skips its pages
+	snap_version INTEGER NOT NULL DEFAULT 0,
+	snap_seq INTEGER NOT NULL DEFAULT 0,
+	snap_bytes INTEGER NOT NULL DEFAULT 0,
+	tail_bytes INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
+
+CREATE TABLE snapshots (
+	topic TEXT PRIMARY KEY NOT NULL,
+	state TEXT NOT NULL
+);
 
 CREATE TABLE log (
 	seq INTEGER PRIMARY KEY,
@@ -62,4 +79,4 @@ CREATE TABLE idempotency (
 
 CREATE INDEX idempotency_time ON idempotency (time_ms);
 
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;

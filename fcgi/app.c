@@ -56,6 +56,9 @@ static void usage(FILE *f, const char *prog)
 	    "  --queue-limit BYTES   output a stream may have queued before "
 	    "it is cut off\n"
 	    "                        (default 1048576)\n"
+	    "  --cache-mb MB         memory for the current states of hot "
+	    "topics, counted\n"
+	    "                        as their JSON text (default 256)\n"
 	    "  --sync-full           SQLite synchronous=FULL: a commit "
 	    "survives power loss\n"
 	    "                        (default NORMAL: survives a crash of "
@@ -106,8 +109,9 @@ int sc_app_main(const sc_app *app, int argc, char **argv)
 	    {"--max-stream-life", 0, 365LL * 86400},
 	    {"--body-limit", 1, 1LL << 30},
 	    {"--queue-limit", 4096, 1LL << 30},
+	    {"--cache-mb", 1, 1LL << 20},
 	};
-	long long val[5] = {4, 15, 0, 1 << 20, 1 << 20};
+	long long val[6] = {4, 15, 0, 1 << 20, 1 << 20, 256};
 	sc_server_options opt;
 	const char *env = getenv("STATECHANNEL_DB");
 	const char *prog = argc > 0 ? argv[0] : "statechannel.fcgi";
@@ -169,6 +173,7 @@ int sc_app_main(const sc_app *app, int argc, char **argv)
 	opt.hub.max_life_s = (int)val[2];
 	opt.body_limit = (size_t)val[3];
 	opt.hub.queue_limit = (size_t)val[4];
+	opt.cache_bytes = (size_t)val[5] << 20;
 	return sc_server_run(&opt);
 bad:
 	fprintf(stderr, "%s: bad option or value: %s\n", prog, argv[i]);

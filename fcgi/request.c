@@ -355,18 +355,22 @@ static sc_err run_handler(sc_store_txn *txn, void *arg, sc_error *err)
 	return (sc_err)rc;
 }
 
+/* A topic's first event: its initial state from the application. */
+static json_object *run_init(void *arg, const char *topic)
+{
+	event_call *ec = arg;
+
+	return ec->ctx->app->init_state(ec->ctx, topic);
+}
+
+/* Submits the event (group commit); a new topic is created with the
+ * event's change, and only when it commits one. */
 static sc_err change(sc_request_env *env, const char *topic, const char *idem,
 		     event_call *ec, sc_store_result *res, sc_error *err)
 {
-	sc_err rc;
+	sc_store_req req = {topic, ec->event, idem, run_handler, ec, run_init};
 
-	if (env->write_lock != NULL)
-		pthread_mutex_lock(env->write_lock);
-	rc = sc_store_change(env->store, topic, ec->event, idem, run_handler,
-			     ec, res, err);
-	if (env->write_lock != NULL)
-		pthread_mutex_unlock(env->write_lock);
-	return rc;
+	return sc_store_submit(env->store, &req, res, err);
 }
 
 static int post_event(sc_request_env *env, sc_fcgi_conn *c,
@@ -431,12 +435,6 @@ static int post_event(sc_request_env *env, sc_fcgi_conn *c,
 	ec.payload = payload;
 	ctx->topic = topic;
 	e = change(env, topic, idem, &ec, &res, &err);
-	if (e == SC_ERR_NOT_FOUND && !ctx->rejected) {
-		sc_error_clear(&err);
-		e = load_topic(env, ctx, topic, NULL, &err);
-		if (e == SC_OK)
-			e = change(env, topic, idem, &ec, &res, &err);
-	}
 	if (e != SC_OK) {
 		err.code = e;
 		rc = respond_err(c, r, &err, ctx->rejected ? ctx->code : NULL);

@@ -20,9 +20,6 @@ typedef struct sc_request_env {
 	sc_store *store;   /* this thread's own connection */
 	sc_hub *hub;	   /* NULL: streams answer 503 */
 	size_t body_limit; /* bytes of a POST body */
-	/* Held around each write transaction when not NULL: the workers of
-	 * a process queue on it instead of polling SQLite's write lock. */
-	pthread_mutex_t *write_lock;
 } sc_request_env;
 
 /*

@@ -62,7 +62,7 @@ struct server {
 	int tcp; /* the listening socket is TCP (TCP_NODELAY) */
 	atomic_int stop;
 	workq q;
-	pthread_mutex_t write_lock; /* one writer of this process at a time */
+	sc_store_shared *shared; /* the stores' cache and group commit */
 	sc_hub *hub;
 	worker **workers;
 };
@@ -318,14 +318,14 @@ static int watch(int ep, int fd)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
-static sc_err open_store(const sc_server_options *opt, sc_store **out,
-			 sc_error *err)
+static sc_err open_store(const server *srv, sc_store **out, sc_error *err)
 {
 	sc_store_options so;
 
 	memset(&so, 0, sizeof(so));
-	so.path = opt->db_path;
-	so.sync_full = opt->sync_full;
+	so.path = srv->opt->db_path;
+	so.sync_full = srv->opt->sync_full;
+	so.shared = srv->shared;
 	return sc_store_open(&so, out, err);
 }
 
@@ -355,7 +355,6 @@ int sc_server_run(const sc_server_options *opt)
 	srv.q.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	pthread_mutex_init(&srv.q.lock, NULL);
 	pthread_cond_init(&srv.q.nonfull, NULL);
-	pthread_mutex_init(&srv.write_lock, NULL);
 	raise_nofile();
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&sigs);
@@ -375,7 +374,8 @@ int sc_server_run(const sc_server_options *opt)
 			     "no FastCGI socket: give --listen PATH|HOST:PORT "
 			     "or start me from the web server (--help)");
 	}
-	if (srv.listen_fd < 0 || srv.q.efd < 0)
+	if (srv.listen_fd < 0 || srv.q.efd < 0 ||
+	    sc_store_shared_new(opt->cache_bytes, &srv.shared, &err) != SC_OK)
 		goto out;
 	{
 		struct sockaddr_storage sa;
@@ -399,7 +399,6 @@ int sc_server_run(const sc_server_options *opt)
 		w->srv = &srv;
 		w->env.app = opt->app;
 		w->env.body_limit = opt->body_limit;
-		w->env.write_lock = &srv.write_lock;
 		w->ep = epoll_create1(EPOLL_CLOEXEC);
 		if (w->ep < 0 || watch(w->ep, srv.listen_fd) != 0 ||
 		    watch(w->ep, srv.q.efd) != 0) {
@@ -407,10 +406,10 @@ int sc_server_run(const sc_server_options *opt)
 				     strerror(errno));
 			goto out;
 		}
-		if (open_store(opt, &w->env.store, &err) != SC_OK)
+		if (open_store(&srv, &w->env.store, &err) != SC_OK)
 			goto out;
 	}
-	if (open_store(opt, &hub_store, &err) != SC_OK)
+	if (open_store(&srv, &hub_store, &err) != SC_OK)
 		goto out;
 	ho.ready = conn_ready;
 	ho.ready_arg = &srv;
@@ -454,7 +453,7 @@ out:
 	}
 	pthread_cond_destroy(&srv.q.nonfull);
 	pthread_mutex_destroy(&srv.q.lock);
-	pthread_mutex_destroy(&srv.write_lock);
+	sc_store_shared_free(srv.shared);
 	if (srv.q.efd >= 0)
 		close(srv.q.efd);
 	return status;

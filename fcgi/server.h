@@ -19,6 +19,7 @@ typedef struct sc_server_options {
 	const char *listen; /* PATH or HOST:PORT; NULL: the socket on fd 0 */
 	int workers;	    /* threads for short requests, >= 1 */
 	size_t body_limit;  /* bytes of a POST body */
+	size_t cache_bytes; /* the state cache's budget; 0: the store's */
 	sc_hub_options hub; /* its ready callback is set by the server */
 } sc_server_options;
 

@@ -1,9 +1,13 @@
 /*
- * store/change.c — the write path: one transaction that reads a topic,
- * lets the caller change it (a whole new state, diffed; or patch ops,
- * applied and logged as they are), and writes the new state, one log
- * row and the idempotency key, then wakes the other processes.
+ * store/change.c — the write path: group commit of the changes that
+ * arrive together, each in a SAVEPOINT of its own.  A change loads its
+ * topic's current state (the process's cache), lets the caller change
+ * it (a whole new state, diffed; or patch ops, applied and logged as
+ * they are), and writes one log row, the topic's version and, when the
+ * patches since it have outgrown it, a new snapshot; the COMMIT of the
+ * batch wakes the other processes.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,20 +22,33 @@
 #define PATCH_MAX (64u * 1024 * 1024)
 /* Longest idempotency key. */
 #define IDEM_KEY_MAX 256
+/* Most changes in one transaction. */
+#define BATCH_MAX 64
 
 struct sc_store_txn {
 	sc_store *s;
 	const char *topic;
 	int64_t version;
-	json_object *state; /* owned; NULL is JSON null */
-	char *text;	    /* the log patch being built: "[op,op,..." */
+	sc_centry *e; /* the topic's entry (locked): e->state is the state */
+	int touched;  /* e->state was changed */
+	char *text;   /* the log patch being built: "[op,op,..." */
 	size_t len, cap;
 	size_t changes; /* ops logged that are not "test" */
 };
 
+/* One submitted change, on its caller's stack until done. */
+struct sc_store_gc_item {
+	const sc_store_req *req;
+	sc_store_result *out;
+	sc_error err;
+	sc_err rc;
+	int done;
+	sc_store_gc_item *next;
+};
+
 json_object *sc_store_txn_state(sc_store_txn *txn)
 {
-	return txn->state;
+	return txn->e->state;
 }
 
 const char *sc_store_txn_topic(sc_store_txn *txn)
@@ -112,12 +129,21 @@ static sc_err log_ops(sc_store_txn *txn, json_object *ops, sc_error *err)
 	return SC_OK;
 }
 
+/* The state changed: its text is stale. */
+static void touch(sc_store_txn *txn)
+{
+	txn->touched = 1;
+	sc_free(txn->e->text);
+	txn->e->text = NULL;
+	txn->e->text_len = 0;
+}
+
 sc_err sc_store_txn_set(sc_store_txn *txn, json_object *state, sc_error *err)
 {
 	json_object *ops = NULL;
 	sc_err rc;
 
-	if (state != NULL && state == txn->state) {
+	if (state != NULL && state == txn->e->state) {
 		/* The same object: changed in place, there is nothing left
 		 * to diff against. */
 		json_object_put(state);
@@ -126,12 +152,13 @@ sc_err sc_store_txn_set(sc_store_txn *txn, json_object *state, sc_error *err)
 				    "not the current state changed in place "
 				    "(copy it first)");
 	}
-	rc = sc_diff(txn->state, state, &ops, err);
+	rc = sc_diff(txn->e->state, state, &ops, err);
 	if (rc == SC_OK)
 		rc = log_ops(txn, ops, err);
 	if (rc == SC_OK) {
-		json_object_put(txn->state);
-		txn->state = state;
+		json_object_put(txn->e->state);
+		txn->e->state = state;
+		touch(txn);
 		state = NULL;
 	}
 	json_object_put(ops);
@@ -157,8 +184,10 @@ sc_err sc_store_txn_patch(sc_store_txn *txn, json_object *ops, sc_error *err)
 	rc = log_ops(txn, ops, err);
 	if (rc != SC_OK)
 		return rc;
-	rc = sc_patch_apply(&txn->state, ops, err);
-	if (rc != SC_OK) {
+	rc = sc_patch_apply(&txn->e->state, ops, err);
+	if (rc == SC_OK) {
+		touch(txn);
+	} else {
 		txn->len = mark;
 		if (txn->text != NULL)
 			txn->text[mark] = '\0';
@@ -232,55 +261,6 @@ static sc_err idem_store(sc_store *s, const char *topic, const char *key,
 	return rc;
 }
 
-/*
- * Loads the topic's version and state into txn in one read: from the
- * connection's cache when it holds this topic at this version (the
- * query then returns no state and skips its pages), else parsed.
- */
-static sc_err load(sc_store *s, sc_store_txn *txn, sc_error *err)
-{
-	sqlite3_stmt *st;
-	int hit = s->cache_valid && strcmp(s->cache_topic, txn->topic) == 0;
-	int r;
-	sc_err rc = sc_store_bind_topic(s, ST_TOPIC_LOAD, txn->topic, NULL, &st,
-					&r, err);
-
-	if (rc != SC_OK)
-		return rc;
-	if (r == SQLITE_OK && hit)
-		r = sqlite3_bind_int64(st, 2, s->cache_version);
-	if (r == SQLITE_OK)
-		r = sqlite3_step(st);
-	if (r == SQLITE_ROW && hit &&
-	    sqlite3_column_type(st, 1) == SQLITE_NULL) {
-		txn->version = sqlite3_column_int64(st, 0);
-		txn->state = s->cache_state;
-		s->cache_state = NULL;
-		s->cache_valid = 0;
-	} else if (r == SQLITE_ROW) {
-		const char *text = (const char *)sqlite3_column_text(st, 1);
-		int len = sqlite3_column_bytes(st, 1);
-
-		sc_store_cache_drop(s);
-		txn->version = sqlite3_column_int64(st, 0);
-		rc = text == NULL
-			 ? sc_error_set(err, SC_ERR_NOMEM, "out of memory")
-			 : sc_json_parse(text, (size_t)len, &txn->state, err);
-		if (rc != SC_OK && rc != SC_ERR_NOMEM)
-			rc = sc_error_set(err, SC_ERR_STORE,
-					  "the stored state of %s is not "
-					  "valid JSON",
-					  txn->topic);
-	} else if (r == SQLITE_DONE) {
-		rc = sc_error_set(err, SC_ERR_NOT_FOUND, "no such topic: %s",
-				  txn->topic);
-	} else {
-		rc = sc_store_sqlerr(s, r, "read the topic", err);
-	}
-	sc_store_reset(st);
-	return rc;
-}
-
 /* The cached statement id with the change's topic as ?1, its new
  * version as ?2 and now as ?3 bound (sc_store_bind_topic). */
 static sc_err bind_change(sc_store *s, enum st_id id, const sc_store_txn *txn,
@@ -295,31 +275,35 @@ static sc_err bind_change(sc_store *s, enum st_id id, const sc_store_txn *txn,
 	return rc;
 }
 
-/* Writes the new state and the log row; fills out->seq. */
+/* Steps a bound statement to its end and resets it. */
+static sc_err step_done(sc_store *s, sqlite3_stmt *st, int r, const char *what,
+			sc_error *err)
+{
+	sc_err rc = SC_OK;
+
+	if (r == SQLITE_OK)
+		r = sqlite3_step(st);
+	if (r != SQLITE_DONE)
+		rc = sc_store_sqlerr(s, r, what, err);
+	sc_store_reset(st);
+	return rc;
+}
+
+/*
+ * Writes the change's log row (out->seq) and the topic's new version;
+ * rewrites the snapshot when the patches after it (m->tail_bytes and
+ * this one) pass its size, or when the topic is new (force).
+ */
 static sc_err write_change(sc_store *s, sc_store_txn *txn, const char *event,
-			   int64_t now, sc_store_result *out, sc_error *err)
+			   const sc_topic_meta *m, int force, int64_t now,
+			   sc_store_result *out, sc_error *err)
 {
 	sqlite3_stmt *st;
 	const char *text;
 	size_t len = 0;
-	sc_err rc = SC_OK;
+	sc_err rc;
 	int r;
 
-	text = sc_json_text(txn->state, &len);
-	if (text == NULL)
-		return sc_error_set(err, SC_ERR_NOMEM, "out of memory");
-	rc = bind_change(s, ST_TOPIC_UPDATE, txn, now, &st, &r, err);
-	if (rc != SC_OK)
-		return rc;
-	if (r == SQLITE_OK)
-		r = sqlite3_bind_text(st, 4, text, (int)len, SQLITE_STATIC);
-	if (r == SQLITE_OK)
-		r = sqlite3_step(st);
-	if (r != SQLITE_DONE)
-		rc = sc_store_sqlerr(s, r, "write the state", err);
-	sc_store_reset(st);
-	if (rc != SC_OK)
-		return rc;
 	rc = bind_change(s, ST_LOG_INSERT, txn, now, &st, &r, err);
 	if (rc != SC_OK)
 		return rc;
@@ -329,93 +313,318 @@ static sc_err write_change(sc_store *s, sc_store_txn *txn, const char *event,
 	if (r == SQLITE_OK)
 		r = sqlite3_bind_text(st, 5, txn->text, (int)txn->len,
 				      SQLITE_STATIC);
+	rc = step_done(s, st, r, "write the log", err);
+	if (rc != SC_OK)
+		return rc;
+	out->seq = sqlite3_last_insert_rowid(s->db);
+	rc = bind_change(s, ST_TOPIC_UPDATE, txn, now, &st, &r, err);
+	if (rc != SC_OK)
+		return rc;
 	if (r == SQLITE_OK)
-		r = sqlite3_step(st);
-	if (r != SQLITE_DONE)
-		rc = sc_store_sqlerr(s, r, "write the log", err);
-	else
-		out->seq = sqlite3_last_insert_rowid(s->db);
-	sc_store_reset(st);
-	return rc;
+		r = sqlite3_bind_int64(st, 4, (int64_t)txn->len);
+	rc = step_done(s, st, r, "write the version", err);
+	if (rc != SC_OK ||
+	    (!force && m->tail_bytes + (int64_t)txn->len <= m->snap_bytes))
+		return rc;
+	/* The snapshot: serialized once, and kept for reads of this
+	 * version. */
+	text = sc_cache_text(txn->e, &len, err);
+	if (text == NULL)
+		return SC_ERR_NOMEM;
+	rc = sc_store_put_snapshot(s, txn->topic, text, len, err);
+	if (rc != SC_OK)
+		return rc;
+	rc = bind_change(s, ST_TOPIC_SNAP, txn, now, &st, &r, err);
+	if (rc != SC_OK)
+		return rc;
+	/* ?3 is the snapshot's seq here, ?4 its size. */
+	if (r == SQLITE_OK)
+		r = sqlite3_bind_int64(st, 3, out->seq);
+	if (r == SQLITE_OK)
+		r = sqlite3_bind_int64(st, 4, (int64_t)len);
+	return step_done(s, st, r, "write the snapshot", err);
 }
 
-sc_err sc_store_change(sc_store *s, const char *topic, const char *event,
-		       const char *idem_key, sc_store_change_fn fn, void *arg,
-		       sc_store_result *out, sc_error *err)
+/* The entries a batch holds locked until its COMMIT. */
+typedef struct held {
+	sc_centry *e[BATCH_MAX];
+	size_t n;
+} held;
+
+static sc_centry *hold(sc_store *s, held *h, const char *topic)
 {
+	size_t i;
+
+	for (i = 0; i < h->n; i++)
+		if (strcmp(h->e[i]->topic, topic) == 0)
+			return h->e[i];
+	assert(h->n < BATCH_MAX);
+	h->e[h->n] = sc_cache_acquire(s->sh, topic);
+	return h->e[h->n] != NULL ? h->e[h->n++] : NULL;
+}
+
+/*
+ * Loads the topic of txn into its entry: the current state, or the
+ * initial one (*create = 1) when the topic does not exist and req has
+ * an init.
+ */
+static sc_err load(sc_store *s, const sc_store_req *req, sc_store_txn *txn,
+		   sc_topic_meta *m, int *create, sc_error *err)
+{
+	json_object *init;
+	sc_err rc = sc_store_meta(s, req->topic, m, err);
+
+	*create = 0;
+	if (rc == SC_OK) {
+		txn->version = m->version;
+		return sc_cache_current(s, txn->e, m, err);
+	}
+	if (rc != SC_ERR_NOT_FOUND)
+		return rc;
+	if (req->init == NULL ||
+	    (init = req->init(req->arg, req->topic)) == NULL)
+		return sc_error_set(err, SC_ERR_NOT_FOUND, "no such topic: %s",
+				    req->topic);
+	sc_cache_clear(txn->e);
+	txn->e->state = init;
+	txn->version = 0;
+	*create = 1;
+	return SC_OK;
+}
+
+/*
+ * Whether a change that failed with rc, having changed nothing through
+ * the txn functions, leaves its entry as it was: a refusal or a patch
+ * that did not apply (atomic).  After any other failure the handler may
+ * have broken the rule and changed the state in place: the entry goes.
+ */
+static int kept(sc_err rc)
+{
+	return rc == SC_ERR_REJECTED || rc == SC_ERR_FORBIDDEN ||
+	       rc == SC_ERR_PATCH || rc == SC_ERR_TEST ||
+	       rc == SC_ERR_POINTER || rc == SC_ERR_NOT_FOUND;
+}
+
+/*
+ * One change of a batch, inside the batch's transaction and its own
+ * SAVEPOINT.  On error the savepoint is rolled back and the entry
+ * cleared when its state was touched.
+ */
+static sc_err run_one(sc_store *s, held *h, sc_store_gc_item *it, int64_t now,
+		      int *logged)
+{
+	const sc_store_req *req = it->req;
+	sc_store_result *out = it->out;
+	sc_error *err = &it->err;
 	sc_store_txn txn;
-	int64_t now = 0;
-	int found = 0, logged = 0;
+	sc_topic_meta m;
+	int found = 0, create = 0, fresh = 0;
 	sc_err rc;
 
-	memset(out, 0, sizeof(*out));
 	memset(&txn, 0, sizeof(txn));
 	txn.s = s;
-	txn.topic = topic;
-	rc = sc_store_topic_check(topic, err);
+	txn.topic = req->topic;
+	rc = sc_store_exec(s, ST_SAVEPOINT, "savepoint", err);
 	if (rc != SC_OK)
 		return rc;
-	if (idem_key != NULL && strlen(idem_key) > IDEM_KEY_MAX)
-		return sc_error_set(err, SC_ERR_INVALID,
-				    "idempotency key longer than %d bytes",
-				    IDEM_KEY_MAX);
-	rc = sc_store_begin_write(s, err);
-	if (rc != SC_OK)
-		return rc;
-	now = sc_store_now_ms();
-	if (idem_key != NULL)
-		rc = idem_lookup(s, topic, idem_key, out, &found, err);
+	if (req->idem_key != NULL)
+		rc = idem_lookup(s, req->topic, req->idem_key, out,
+					  &found, err);
 	if (rc != SC_OK || found)
 		goto out;
-	rc = load(s, &txn, err);
+	txn.e = hold(s, h, req->topic);
+	if (txn.e == NULL) {
+		rc = sc_error_set(err, SC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	rc = load(s, req, &txn, &m, &create, err);
 	if (rc == SC_OK)
-		rc = fn(&txn, arg, err);
+		rc = req->fn(&txn, req->arg, err);
 	if (rc != SC_OK)
 		goto out;
 	out->version = txn.version;
 	if (txn.changes > 0) {
 		rc = append(&txn, "]", 1, err);
+		if (rc == SC_OK && create)
+			rc = sc_store_insert_topic(s, req->topic, NULL, 0, -1,
+						   now, &fresh, err);
 		if (rc == SC_OK)
-			rc = write_change(s, &txn, event, now, out, err);
+			rc = write_change(s, &txn, req->event, &m, create, now,
+					  out, err);
 		/* Retention as it goes, every so many versions. */
 		if (rc == SC_OK &&
 		    (txn.version + 1) % SC_STORE_PRUNE_EVERY == 0)
-			rc = sc_store_prune_topic(s, topic, txn.version + 1,
-						  now, err);
+			rc = sc_store_prune_topic(s, req->topic,
+						  txn.version + 1, now, err);
 		if (rc == SC_OK) {
 			out->version = txn.version + 1;
 			out->patch = txn.text;
 			txn.text = NULL;
-			logged = 1;
+			*logged = 1;
 		}
 	} else {
 		rc = sc_store_max_seq(s, &out->seq, err);
 		if (rc == SC_OK && (out->patch = sc_strdup("[]")) == NULL)
 			rc = sc_error_set(err, SC_ERR_NOMEM, "out of memory");
 	}
-	if (rc == SC_OK && idem_key != NULL)
-		rc = idem_store(s, topic, idem_key, out, now, err);
+	if (rc == SC_OK && req->idem_key != NULL)
+		rc = idem_store(s, req->topic, req->idem_key, out, now,
+					 err);
+out:
+	if (rc == SC_OK) {
+		rc = sc_store_exec(s, ST_RELEASE, "release", err);
+	} else if (!sqlite3_get_autocommit(s->db)) {
+		sc_store_exec(s, ST_ROLLBACK_TO, "rollback", NULL);
+		sc_store_exec(s, ST_RELEASE, "release", NULL);
+	}
+	if (txn.e != NULL) {
+		if (rc != SC_OK && (txn.touched || create || !kept(rc)))
+			sc_cache_clear(txn.e);
+		else if (rc == SC_OK && create && txn.changes == 0)
+			sc_cache_clear(txn.e); /* nothing was created */
+		else if (rc == SC_OK && txn.changes > 0) {
+			txn.e->valid = 1;
+			txn.e->version = out->version;
+			txn.e->seq = out->seq;
+			if (create)
+				txn.e->created_ms = now;
+			txn.e->size += txn.len;
+		}
+	}
+	if (rc != SC_OK)
+		sc_store_result_free(out);
+	sc_free(txn.text);
+	return rc;
+}
+
+/* Fails every change of a batch that had succeeded (its transaction is
+ * gone) with rc and err. */
+static void fail_all(sc_store_gc_item *batch, sc_err rc, const sc_error *err)
+{
+	sc_store_gc_item *it;
+
+	for (it = batch; it != NULL; it = it->next) {
+		if (it->rc != SC_OK)
+			continue;
+		it->rc = rc;
+		it->err = *err;
+		sc_store_result_free(it->out);
+	}
+}
+
+/*
+ * Runs the changes of batch in one transaction, one SAVEPOINT each, and
+ * commits; fills each item's rc, err and out.  The topics' entries stay
+ * locked until the COMMIT, so no reader sees a state that is not
+ * committed; when the transaction fails they are cleared.
+ */
+static void run_batch(sc_store *s, sc_store_gc_item *batch)
+{
+	sc_store_gc_item *it;
+	held h = {.n = 0};
+	sc_error err;
+	int64_t now = sc_store_now_ms();
+	int logged = 0;
+	sc_err rc;
+	size_t i;
+
+	sc_error_clear(&err);
+	rc = sc_store_begin_write(s, &err);
+	for (it = batch; it != NULL; it = it->next) {
+		if (rc != SC_OK) {
+			it->rc = rc;
+			it->err = err;
+			continue;
+		}
+		it->rc = run_one(s, &h, it, now, &logged);
+		if (it->rc != SC_OK && sqlite3_get_autocommit(s->db)) {
+			/* SQLite rolled the whole transaction back (I/O
+			 * error, full disk): nothing of the batch stays. */
+			rc = it->rc;
+			err = it->err;
+			fail_all(batch, rc, &err);
+		}
+	}
 	if (rc == SC_OK)
-		rc = sc_store_exec(s, ST_COMMIT, "commit", err);
+		rc = sc_store_exec(s, ST_COMMIT, "commit", &err);
 	if (rc == SC_OK) {
 		if (logged)
 			sc_wake_bump(&s->wake);
-		/* Keep the state for the next change of this topic. */
-		snprintf(s->cache_topic, sizeof(s->cache_topic), "%s", topic);
-		s->cache_version = out->version;
-		s->cache_state = txn.state;
-		s->cache_valid = 1;
-		txn.state = NULL;
-	}
-out:
-	if (found && rc == SC_OK)
-		rc = sc_store_exec(s, ST_COMMIT, "commit", err);
-	if (rc != SC_OK) {
+	} else {
+		fail_all(batch, rc, &err);
 		sc_store_rollback(s);
-		sc_store_cache_drop(s);
-		sc_store_result_free(out);
+		for (i = 0; i < h.n; i++)
+			sc_cache_clear(h.e[i]);
 	}
-	json_object_put(txn.state);
-	sc_free(txn.text);
-	return rc;
+	for (i = 0; i < h.n; i++)
+		sc_cache_release(s->sh, h.e[i]);
+}
+
+sc_err sc_store_submit(sc_store *s, const sc_store_req *req,
+		       sc_store_result *out, sc_error *err)
+{
+	sc_store_shared *sh = s->sh;
+	sc_store_gc_item it, *batch, *last, *next;
+	size_t n;
+	sc_err rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = sc_store_topic_check(req->topic, err);
+	if (rc != SC_OK)
+		return rc;
+	if (req->idem_key != NULL && strlen(req->idem_key) > IDEM_KEY_MAX)
+		return sc_error_set(err, SC_ERR_INVALID,
+				    "idempotency key longer than %d bytes",
+				    IDEM_KEY_MAX);
+	if (s->readonly)
+		return sc_error_set(err, SC_ERR_READONLY,
+				    "the store is open read-only");
+	memset(&it, 0, sizeof(it));
+	it.req = req;
+	it.out = out;
+	sc_error_clear(&it.err);
+	pthread_mutex_lock(&sh->lock);
+	if (sh->qtail != NULL)
+		sh->qtail->next = &it;
+	else
+		sh->qhead = &it;
+	sh->qtail = &it;
+	while (!it.done) {
+		if (sh->leading) {
+			pthread_cond_wait(&sh->done, &sh->lock);
+			continue;
+		}
+		/* Lead: take what is queued (at most BATCH_MAX) and commit
+		 * it with this connection. */
+		sh->leading = 1;
+		batch = last = sh->qhead;
+		for (n = 1; n < BATCH_MAX && last->next != NULL; n++)
+			last = last->next;
+		sh->qhead = last->next;
+		if (sh->qhead == NULL)
+			sh->qtail = NULL;
+		last->next = NULL;
+		pthread_mutex_unlock(&sh->lock);
+		run_batch(s, batch);
+		pthread_mutex_lock(&sh->lock);
+		for (; batch != NULL; batch = next) {
+			next = batch->next;
+			batch->done = 1;
+		}
+		sh->leading = 0;
+		pthread_cond_broadcast(&sh->done);
+	}
+	pthread_mutex_unlock(&sh->lock);
+	if (it.rc != SC_OK && err != NULL)
+		*err = it.err;
+	return it.rc;
+}
+
+sc_err sc_store_change(sc_store *s, const char *topic, const char *event,
+		       const char *idem_key, sc_store_change_fn fn, void *arg,
+		       sc_store_result *out, sc_error *err)
+{
+	sc_store_req req = {topic, event, idem_key, fn, arg, NULL};
+
+	return sc_store_submit(s, &req, out, err);
 }

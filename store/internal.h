@@ -1,12 +1,14 @@
 /*
  * store/internal.h — what the files of store/ share and nothing else
  * includes: the sc_store struct, the prepared-statement cache, the
- * transaction helpers and the wake mapping.
+ * transaction helpers, the process-wide state cache and group-commit
+ * queue (sc_store_shared), and the wake mapping.
  */
 #ifndef SC_STORE_INTERNAL_H
 #define SC_STORE_INTERNAL_H
 
 #include <json-c/json.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdint.h>
 
@@ -20,18 +22,25 @@ enum st_id {
 	ST_COMMIT,
 	ST_ROLLBACK,
 	ST_MAX_SEQ,
-	ST_TOPIC_LOAD,
-	ST_TOPIC_GET,
+	ST_TOPIC_META,
 	ST_TOPIC_CREATE,
 	ST_TOPIC_UPDATE,
+	ST_TOPIC_SNAP,
+	ST_SNAP_GET,
+	ST_SNAP_PUT,
+	ST_TAIL,
 	ST_TOPIC_FLOOR,
 	ST_TOPICS,
 	ST_LOG_INSERT,
 	ST_LOG_ONE,
 	ST_LOG_MANY,
 	ST_LOG_ALL,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
 	ST_IDEM_GET,
 	ST_IDEM_PUT,
+	ST_SNAP_NEXT,
 	ST_PRUNE_NEXT,
 	ST_PRUNE_WALK,
 	ST_PRUNE_TOPIC_FLOOR,
@@ -63,15 +72,105 @@ struct sc_store {
 	long idem_seconds;
 	char epoch[33];
 	sqlite3_stmt *st[ST__COUNT];
-	/* The state of the topic last changed through this connection at
-	 * cache_version, so the next change skips the parse (verified
-	 * against the version inside the write transaction). */
-	char cache_topic[SC_TOPIC_MAX + 1];
-	int64_t cache_version;
-	json_object *cache_state;
-	int cache_valid;
+	sc_store_shared *sh; /* the process's cache and commit queue */
+	int own_sh;	     /* 1: sh is this connection's own */
 	sc_wake wake;
 };
+
+/* --- the process-wide state cache (store/cache.c) ------------------- */
+
+/*
+ * One topic's current state in memory, shared by every connection of a
+ * process.  Its fields are guarded by lock; refs, the hash chain and the
+ * LRU links by the cache's lock.  Valid: state holds the topic's state
+ * as of the change seq (or the snapshot at seq), created_ms tells the
+ * topic's incarnation (a dropped and recreated topic is another one).
+ * text, when not NULL, is state serialized (for reads).  An entry only
+ * ever holds committed states: a writer keeps the lock from its first
+ * change of the topic until its COMMIT, and drops the entry when the
+ * transaction fails.
+ */
+typedef struct sc_centry {
+	pthread_mutex_t lock;
+	struct sc_centry *hnext, *lru_prev, *lru_next;
+	int refs;
+	size_t charged; /* bytes counted against the budget */
+	int valid;
+	int64_t version, seq, created_ms;
+	json_object *state; /* owned; NULL is JSON null */
+	char *text;	    /* owned, or NULL */
+	size_t text_len;
+	size_t size; /* about the state's text size */
+	char topic[SC_TOPIC_MAX + 1];
+} sc_centry;
+
+typedef struct sc_store_gc_item sc_store_gc_item;
+
+struct sc_store_shared {
+	pthread_mutex_t lock; /* the cache's table and LRU, the queue */
+	size_t budget, used;
+	sc_centry **table;
+	size_t nbuckets, nentries;
+	sc_centry *lru_head, *lru_tail; /* head: most recently used */
+	/* Group commit (store/change.c): waiting changes, and whether a
+	 * connection is committing a batch now. */
+	pthread_cond_t done;
+	sc_store_gc_item *qhead, *qtail;
+	int leading;
+};
+
+/*
+ * The entry of topic, created empty when missing, with a reference and
+ * its lock held.  NULL when out of memory.
+ */
+sc_centry *sc_cache_acquire(sc_store_shared *sh, const char *topic);
+
+/* Unlocks e, drops the reference, and evicts unused entries past the
+ * budget (least recently used first).  NULL does nothing. */
+void sc_cache_release(sc_store_shared *sh, sc_centry *e);
+
+/* Forgets what e holds (e stays, invalid).  Lock held. */
+void sc_cache_clear(sc_centry *e);
+
+/* A topic's row, as the store reads it (ST_TOPIC_META). */
+typedef struct sc_topic_meta {
+	int64_t version, floor, created_ms;
+	int64_t snap_version, snap_seq, snap_bytes, tail_bytes;
+} sc_topic_meta;
+
+/*
+ * Reads the row of topic into *m inside the open transaction.  SC_OK;
+ * SC_ERR_NOT_FOUND when there is no such topic (without a message: the
+ * caller decides); the SQLite errors.
+ */
+sc_err sc_store_meta(sc_store *s, const char *topic, sc_topic_meta *m,
+		     sc_error *err);
+
+/*
+ * Brings e (locked) to the topic's committed state m inside the open
+ * transaction of s: applies the log rows after e->seq when e is valid
+ * and they are all still there, else loads the snapshot and its tail.
+ * On error e is cleared.
+ */
+sc_err sc_cache_current(sc_store *s, sc_centry *e, const sc_topic_meta *m,
+			sc_error *err);
+
+/*
+ * Inside a write transaction: inserts topic (version 0, its floor the
+ * given seq, or the highest seq when floor < 0, created at now) with
+ * text (len bytes) as its snapshot, unless it exists (text NULL: the
+ * caller writes the snapshot).  *created: whether it was inserted.
+ */
+sc_err sc_store_insert_topic(sc_store *s, const char *topic, const char *text,
+			     size_t len, int64_t floor, int64_t now,
+			     int *created, sc_error *err);
+
+/* Inside a write transaction: topic's snapshot text becomes text. */
+sc_err sc_store_put_snapshot(sc_store *s, const char *topic, const char *text,
+			     size_t len, sc_error *err);
+
+/* e's text (serialized once per version); NULL with err on failure. */
+const char *sc_cache_text(sc_centry *e, size_t *len, sc_error *err);
 
 /* Now, in ms since the Unix epoch (CLOCK_REALTIME). */
 int64_t sc_store_now_ms(void);
@@ -137,9 +236,6 @@ void sc_store_rollback(sc_store *s);
  */
 sc_err sc_store_prune_topic(sc_store *s, const char *topic, int64_t version,
 			    int64_t now, sc_error *err);
-
-/* Drops the cached state. */
-void sc_store_cache_drop(sc_store *s);
 
 /* store/wake.c */
 sc_err sc_wake_open(sc_wake *w, const char *db_path, int readonly,

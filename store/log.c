@@ -288,11 +288,96 @@ sc_err sc_store_prune(sc_store *s, int64_t *removed, sc_error *err)
 	return rc;
 }
 
-sc_err sc_store_compact(sc_store *s, int vacuum, sc_error *err)
+/* Rewrites the snapshot of topic (a write transaction is open) to its
+ * current state, so retention may prune every row it held. */
+static sc_err snapshot_one(sc_store *s, const char *topic, sc_error *err)
 {
-	sc_err rc = sc_store_prune(s, NULL, err);
+	sc_centry *e = sc_cache_acquire(s->sh, topic);
+	sc_topic_meta m;
+	sqlite3_stmt *st;
+	const char *text = NULL;
+	size_t len = 0;
+	int r = SQLITE_OK;
+	sc_err rc;
+
+	if (e == NULL)
+		return sc_error_set(err, SC_ERR_NOMEM, "out of memory");
+	rc = sc_store_meta(s, topic, &m, err);
+	if (rc == SC_OK)
+		rc = sc_cache_current(s, e, &m, err);
+	if (rc == SC_OK && (text = sc_cache_text(e, &len, err)) == NULL)
+		rc = SC_ERR_NOMEM;
+	if (rc == SC_OK)
+		rc = sc_store_put_snapshot(s, topic, text, len, err);
+	if (rc == SC_OK)
+		rc = sc_store_bind_topic(s, ST_TOPIC_SNAP, topic, NULL, &st, &r,
+					 err);
+	if (rc == SC_OK) {
+		if (r == SQLITE_OK)
+			r = sqlite3_bind_int64(st, 2, m.version);
+		if (r == SQLITE_OK)
+			r = sqlite3_bind_int64(st, 3, e->seq);
+		if (r == SQLITE_OK)
+			r = sqlite3_bind_int64(st, 4, (int64_t)len);
+		if (r == SQLITE_OK)
+			r = sqlite3_step(st);
+		if (r != SQLITE_DONE)
+			rc = sc_store_sqlerr(s, r, "write the snapshot", err);
+		sc_store_reset(st);
+	}
+	sc_cache_release(s->sh, e);
+	return rc;
+}
+
+/* Every topic with patches after its snapshot gets a new snapshot, in
+ * one transaction. */
+static sc_err snapshot_all(sc_store *s, sc_error *err)
+{
+	char name[SC_TOPIC_MAX + 1] = "";
+	sqlite3_stmt *st;
+	sc_err rc = sc_store_begin_write(s, err);
 	int r;
 
+	while (rc == SC_OK) {
+		st = sc_store_stmt(s, ST_SNAP_NEXT, err);
+		if (st == NULL) {
+			rc = err != NULL ? err->code : SC_ERR_STORE;
+			break;
+		}
+		r = sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+		if (r == SQLITE_OK)
+			r = sqlite3_step(st);
+		if (r == SQLITE_ROW) {
+			const char *t = (const char *)sqlite3_column_text(st, 0);
+
+			if (t == NULL || strlen(t) > SC_TOPIC_MAX)
+				rc = sc_error_set(err, SC_ERR_STORE,
+						  "a topic name in the "
+						  "database is malformed");
+			else
+				strcpy(name, t);
+		} else if (r != SQLITE_DONE) {
+			rc = sc_store_sqlerr(s, r, "list the topics", err);
+		}
+		sc_store_reset(st);
+		if (r != SQLITE_ROW || rc != SC_OK)
+			break;
+		rc = snapshot_one(s, name, err);
+	}
+	if (rc == SC_OK)
+		rc = sc_store_exec(s, ST_COMMIT, "commit", err);
+	if (rc != SC_OK)
+		sc_store_rollback(s);
+	return rc;
+}
+
+sc_err sc_store_compact(sc_store *s, int vacuum, sc_error *err)
+{
+	sc_err rc = snapshot_all(s, err);
+	int r;
+
+	if (rc == SC_OK)
+		rc = sc_store_prune(s, NULL, err);
 	if (rc == SC_OK && vacuum) {
 		r = sqlite3_exec(s->db, "VACUUM", NULL, NULL, NULL);
 		if (r != SQLITE_OK)

@@ -36,17 +36,24 @@ static const char *const st_sql[ST__COUNT] = {
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_MAX_SEQ] = "SELECT " SEQ_NOW,
-    /* The state only when the version is not ?2, the cached one. */
-    [ST_TOPIC_LOAD] = "SELECT version, CASE WHEN version = ?2 THEN NULL "
-		      "ELSE state END FROM topics WHERE name = ?1",
-    [ST_TOPIC_GET] =
-	"SELECT version, state, " SEQ_NOW " FROM topics WHERE name = ?1",
+    [ST_TOPIC_META] = "SELECT version, floor, created_ms, snap_version, "
+		      "snap_seq, snap_bytes, tail_bytes FROM topics "
+		      "WHERE name = ?1",
+    /* A topic made by a change is created with it: its floor is the
+     * highest seq before the change (?4). */
     [ST_TOPIC_CREATE] =
 	"INSERT INTO topics (name, version, floor, created_ms, updated_ms, "
-	"state) VALUES (?1, 0, " SEQ_NOW ", ?2, ?2, ?3) "
+	"snap_bytes) VALUES (?1, 0, coalesce(?4, " SEQ_NOW "), ?2, ?2, ?3) "
 	"ON CONFLICT (name) DO NOTHING",
     [ST_TOPIC_UPDATE] = "UPDATE topics SET version = ?2, updated_ms = ?3, "
-			"state = ?4 WHERE name = ?1",
+			"tail_bytes = tail_bytes + ?4 WHERE name = ?1",
+    [ST_TOPIC_SNAP] = "UPDATE topics SET snap_version = ?2, snap_seq = ?3, "
+		      "snap_bytes = ?4, tail_bytes = 0 WHERE name = ?1",
+    [ST_SNAP_GET] = "SELECT state FROM snapshots WHERE topic = ?1",
+    [ST_SNAP_PUT] = "INSERT INTO snapshots (topic, state) VALUES (?1, ?2) "
+		    "ON CONFLICT (topic) DO UPDATE SET state = excluded.state",
+    [ST_TAIL] = "SELECT seq, patch FROM log WHERE topic = ?1 AND seq > ?2 "
+		"ORDER BY seq",
     [ST_TOPIC_FLOOR] = "SELECT floor, " SEQ_NOW " FROM topics WHERE name = ?1",
     [ST_TOPICS] = "SELECT name, version FROM topics ORDER BY name",
     [ST_LOG_INSERT] = "INSERT INTO log (topic, version, time_ms, event, "
@@ -57,14 +64,21 @@ static const char *const st_sql[ST__COUNT] = {
 			     "(SELECT value FROM json_each(?1)) "
 			     "ORDER BY seq LIMIT ?3",
     [ST_LOG_ALL] = LOG_COLS "WHERE seq > ?2 ORDER BY seq LIMIT ?3",
+    [ST_SAVEPOINT] = "SAVEPOINT sc_event",
+    [ST_RELEASE] = "RELEASE sc_event",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO sc_event",
     [ST_IDEM_GET] = "SELECT version, seq, patch FROM idempotency "
 		    "WHERE topic = ?1 AND key = ?2",
     [ST_IDEM_PUT] = "INSERT INTO idempotency (topic, key, time_ms, version, "
 		    "seq, patch) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_SNAP_NEXT] = "SELECT name FROM topics WHERE name > ?1 "
+		     "AND tail_bytes > 0 ORDER BY name LIMIT 1",
     [ST_PRUNE_NEXT] = "SELECT name, version FROM topics WHERE name > ?1 "
 		      "ORDER BY name LIMIT 1",
+    /* Only rows the snapshot holds may go (seq <= snap_seq). */
     [ST_PRUNE_WALK] = "SELECT seq, version, time_ms FROM log WHERE topic = ?1 "
 		      "AND seq > (SELECT floor FROM topics WHERE name = ?1) "
+		      "AND seq <= (SELECT snap_seq FROM topics WHERE name = ?1) "
 		      "ORDER BY seq",
     [ST_PRUNE_TOPIC_FLOOR] = "UPDATE topics SET floor = ?2 "
 			     "WHERE name = ?1 AND floor < ?2",
@@ -80,6 +94,26 @@ static const char *const st_sql[ST__COUNT] = {
  */
 static const char *const migrations[] = {
     NULL, /* 0 -> 1: schema.sql */
+    /* 1 -> 2: the state becomes a snapshot in a table of its own; the
+     * log after it is empty (every v1 row is older than the state). */
+    "CREATE TABLE snapshots (topic TEXT PRIMARY KEY NOT NULL, "
+    "state TEXT NOT NULL);"
+    "INSERT INTO snapshots (topic, state) SELECT name, state FROM topics;"
+    "CREATE TABLE topics2 (name TEXT PRIMARY KEY NOT NULL, "
+    "version INTEGER NOT NULL DEFAULT 0, floor INTEGER NOT NULL DEFAULT 0, "
+    "created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, "
+    "snap_version INTEGER NOT NULL DEFAULT 0, "
+    "snap_seq INTEGER NOT NULL DEFAULT 0, "
+    "snap_bytes INTEGER NOT NULL DEFAULT 0, "
+    "tail_bytes INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "INSERT INTO topics2 (name, version, floor, created_ms, updated_ms, "
+    "snap_version, snap_seq, snap_bytes) "
+    "SELECT name, version, floor, created_ms, updated_ms, version, "
+    "max(floor, coalesce((SELECT max(seq) FROM log "
+    "WHERE log.topic = topics.name), 0)), "
+    "length(CAST(state AS BLOB)) FROM topics;"
+    "DROP TABLE topics;"
+    "ALTER TABLE topics2 RENAME TO topics;",
 };
 
 int64_t sc_store_now_ms(void)
@@ -270,11 +304,36 @@ sc_err sc_store_max_seq(sc_store *s, int64_t *seq, sc_error *err)
 	return rc;
 }
 
-void sc_store_cache_drop(sc_store *s)
+sc_err sc_store_meta(sc_store *s, const char *topic, sc_topic_meta *m,
+		     sc_error *err)
 {
-	json_object_put(s->cache_state);
-	s->cache_state = NULL;
-	s->cache_valid = 0;
+	sqlite3_stmt *st;
+	int r;
+	sc_err rc =
+	    sc_store_bind_topic(s, ST_TOPIC_META, topic, NULL, &st, &r, err);
+
+	memset(m, 0, sizeof(*m));
+	if (rc != SC_OK)
+		return rc;
+	if (r == SQLITE_OK)
+		r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		m->version = sqlite3_column_int64(st, 0);
+		m->floor = sqlite3_column_int64(st, 1);
+		m->created_ms = sqlite3_column_int64(st, 2);
+		m->snap_version = sqlite3_column_int64(st, 3);
+		m->snap_seq = sqlite3_column_int64(st, 4);
+		m->snap_bytes = sqlite3_column_int64(st, 5);
+		m->tail_bytes = sqlite3_column_int64(st, 6);
+	} else if (r == SQLITE_DONE) {
+		rc = SC_ERR_NOT_FOUND;
+		if (err != NULL)
+			err->code = rc;
+	} else {
+		rc = sc_store_sqlerr(s, r, "read the topic", err);
+	}
+	sc_store_reset(st);
+	return rc;
 }
 
 /*
@@ -530,6 +589,13 @@ sc_err sc_store_open(const sc_store_options *opt, sc_store **out, sc_error *err)
 		goto out;
 	}
 	s->wake.fd = -1;
+	s->sh = opt->shared;
+	if (s->sh == NULL) {
+		rc = sc_store_shared_new(0, &s->sh, err);
+		if (rc != SC_OK)
+			goto out;
+		s->own_sh = 1;
+	}
 	s->readonly = opt->readonly != 0;
 	s->busy_timeout_ms =
 	    opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : DEFAULT_BUSY_MS;
@@ -591,11 +657,12 @@ void sc_store_close(sc_store *s)
 
 	if (s == NULL)
 		return;
-	sc_store_cache_drop(s);
 	for (i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(s->st[i]);
 	sc_wake_close(&s->wake);
 	sqlite3_close(s->db);
+	if (s->own_sh)
+		sc_store_shared_free(s->sh);
 	sc_free(s->path);
 	sc_free(s);
 }
@@ -656,41 +723,97 @@ void sc_store_state_free(sc_store_state *st)
 	memset(st, 0, sizeof(*st));
 }
 
+/* Copies len bytes of text into out->state. */
+static sc_err state_out(sc_store_state *out, const char *text, size_t len,
+			sc_error *err)
+{
+	out->state = text != NULL ? sc_strndup(text, len) : NULL;
+	out->state_len = len;
+	if (out->state == NULL)
+		return sc_error_set(err, SC_ERR_NOMEM, "out of memory");
+	return SC_OK;
+}
+
+/*
+ * The state of topic inside the open read transaction.  The entry is
+ * locked before the transaction begins (sc_store_get), so it holds no
+ * state newer than the transaction sees.  A topic that nobody holds in
+ * memory and whose log has nothing after its snapshot is answered from
+ * the snapshot's text, unparsed.
+ */
+static sc_err get_locked(sc_store *s, sc_centry *e, const char *topic,
+			 sc_store_state *out, sc_error *err)
+{
+	sc_topic_meta m;
+	sqlite3_stmt *st;
+	const char *text;
+	size_t len = 0;
+	sc_err rc = sc_store_meta(s, topic, &m, err);
+
+	if (rc == SC_ERR_NOT_FOUND)
+		return sc_error_set(err, rc, "no such topic: %s", topic);
+	if (rc == SC_OK)
+		rc = sc_store_max_seq(s, &out->seq, err);
+	if (rc != SC_OK)
+		return rc;
+	out->version = m.version;
+	if (!e->valid && m.snap_version == m.version) {
+		rc = sc_store_topic_row(s, ST_SNAP_GET, topic, &st, err);
+		if (rc == SC_ERR_NOT_FOUND)
+			rc = sc_error_set(err, SC_ERR_STORE,
+					  "the topic %s has no snapshot",
+					  topic);
+		if (rc != SC_OK)
+			return rc;
+		rc = state_out(out, (const char *)sqlite3_column_text(st, 0),
+			       (size_t)sqlite3_column_bytes(st, 0), err);
+		sc_store_reset(st);
+		return rc;
+	}
+	rc = sc_cache_current(s, e, &m, err);
+	if (rc != SC_OK)
+		return rc;
+	text = sc_cache_text(e, &len, err);
+	if (text == NULL)
+		return SC_ERR_NOMEM;
+	return state_out(out, text, len, err);
+}
+
 sc_err sc_store_get(sc_store *s, const char *topic, sc_store_state *out,
 		    sc_error *err)
 {
-	sqlite3_stmt *st;
-	const char *text;
-	size_t len;
+	sc_centry *e;
+	int began = 0;
 	sc_err rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = sc_store_topic_row(s, ST_TOPIC_GET, topic, &st, err);
+	rc = sc_store_topic_check(topic, err);
 	if (rc != SC_OK)
 		return rc;
-	text = (const char *)sqlite3_column_text(st, 1);
-	len = (size_t)sqlite3_column_bytes(st, 1);
-	out->version = sqlite3_column_int64(st, 0);
-	out->seq = sqlite3_column_int64(st, 2);
-	out->state = text ? sc_strndup(text, len) : NULL;
-	out->state_len = len;
-	if (out->state == NULL) {
-		memset(out, 0, sizeof(*out));
-		rc = sc_error_set(err, SC_ERR_NOMEM, "out of memory");
+	e = sc_cache_acquire(s->sh, topic);
+	if (e == NULL)
+		return sc_error_set(err, SC_ERR_NOMEM, "out of memory");
+	if (sqlite3_get_autocommit(s->db)) {
+		rc = sc_store_exec(s, ST_BEGIN_READ, "begin", err);
+		began = rc == SC_OK;
 	}
-	sc_store_reset(st);
+	if (rc == SC_OK)
+		rc = get_locked(s, e, topic, out, err);
+	if (began)
+		sc_store_rollback(s); /* ends the read */
+	sc_cache_release(s->sh, e);
+	if (rc != SC_OK)
+		sc_store_state_free(out);
 	return rc;
 }
 
 sc_err sc_store_create(sc_store *s, const char *topic, json_object *initial,
 		       sc_error *err)
 {
-	sqlite3_stmt *st;
 	const char *text;
 	size_t len = 0;
 	int created = 0;
 	sc_err rc;
-	int r;
 
 	rc = sc_store_topic_check(topic, err);
 	if (rc != SC_OK)
@@ -704,27 +827,64 @@ sc_err sc_store_create(sc_store *s, const char *topic, json_object *initial,
 	rc = sc_store_exec(s, ST_BEGIN_WRITE, "begin", err);
 	if (rc != SC_OK)
 		return rc;
-	rc = sc_store_bind_topic(s, ST_TOPIC_CREATE, topic, NULL, &st, &r, err);
+	rc = sc_store_insert_topic(s, topic, text, len, -1, sc_store_now_ms(),
+				   &created, err);
+	if (rc == SC_OK)
+		rc = sc_store_exec(s, ST_COMMIT, "commit", err);
+	if (rc == SC_OK && created)
+		sc_wake_bump(&s->wake);
 	if (rc != SC_OK)
-		goto out;
+		sc_store_rollback(s);
+	return rc;
+}
+
+sc_err sc_store_insert_topic(sc_store *s, const char *topic, const char *text,
+			     size_t len, int64_t floor, int64_t now,
+			     int *created, sc_error *err)
+{
+	sqlite3_stmt *st;
+	int r;
+	sc_err rc =
+	    sc_store_bind_topic(s, ST_TOPIC_CREATE, topic, NULL, &st, &r, err);
+
+	*created = 0;
+	if (rc != SC_OK)
+		return rc;
 	if (r == SQLITE_OK)
-		r = sqlite3_bind_int64(st, 2, sc_store_now_ms());
+		r = sqlite3_bind_int64(st, 2, now);
 	if (r == SQLITE_OK)
-		r = sqlite3_bind_text(st, 3, text, (int)len, SQLITE_STATIC);
+		r = sqlite3_bind_int64(st, 3, (int64_t)len);
+	if (r == SQLITE_OK && floor >= 0)
+		r = sqlite3_bind_int64(st, 4, floor);
 	if (r == SQLITE_OK)
 		r = sqlite3_step(st);
 	if (r != SQLITE_DONE)
 		rc = sc_store_sqlerr(s, r, "create the topic", err);
 	else
-		created = sqlite3_changes(s->db) > 0;
+		*created = sqlite3_changes(s->db) > 0;
 	sc_store_reset(st);
-	if (rc == SC_OK)
-		rc = sc_store_exec(s, ST_COMMIT, "commit", err);
-	if (rc == SC_OK && created)
-		sc_wake_bump(&s->wake);
-out:
+	if (rc == SC_OK && *created && text != NULL)
+		rc = sc_store_put_snapshot(s, topic, text, len, err);
+	return rc;
+}
+
+sc_err sc_store_put_snapshot(sc_store *s, const char *topic, const char *text,
+			     size_t len, sc_error *err)
+{
+	sqlite3_stmt *st;
+	int r;
+	sc_err rc =
+	    sc_store_bind_topic(s, ST_SNAP_PUT, topic, NULL, &st, &r, err);
+
 	if (rc != SC_OK)
-		sc_store_rollback(s);
+		return rc;
+	if (r == SQLITE_OK)
+		r = sqlite3_bind_text(st, 2, text, (int)len, SQLITE_STATIC);
+	if (r == SQLITE_OK)
+		r = sqlite3_step(st);
+	if (r != SQLITE_DONE)
+		rc = sc_store_sqlerr(s, r, "write the snapshot", err);
+	sc_store_reset(st);
 	return rc;
 }
 

@@ -8,7 +8,7 @@
  * time; a multi-threaded process opens one per thread.  Any number of
  * processes may open the same database file at once.
  *
- * Terms (see shared/DESIGN.md): a topic is one named JSON document; its
+ * Terms (docs/protocol.md): a topic is one named JSON document; its
  * version goes +1 for every non-empty change; seq is one global, strictly
  * increasing number over the whole log; a cursor is "EPOCH:SEQ" where the
  * epoch is a random id made when the database was created.
@@ -36,6 +36,31 @@
 typedef struct sc_store sc_store;
 typedef struct sc_store_txn sc_store_txn;
 
+/*
+ * What the connections of one process share: the current state of hot
+ * topics in memory (advanced by the patches of the log, whoever wrote
+ * them, instead of parsing whole states again), and the group-commit
+ * queue (the changes that arrive together, from any thread, commit in
+ * one transaction).  Made once per process before its connections, given
+ * to each in sc_store_options.shared, freed after the last is closed.
+ * A connection opened without one gets its own.
+ */
+typedef struct sc_store_shared sc_store_shared;
+
+/* The cache budget when none is given: 256 MiB of state text. */
+#define SC_STORE_CACHE_DEFAULT (256u * 1024 * 1024)
+
+/*
+ * A new shared object whose cache holds about cache_bytes of states
+ * (counted as their JSON text size; json-c's objects take several times
+ * that in memory); 0: SC_STORE_CACHE_DEFAULT.  SC_OK, or SC_ERR_NOMEM.
+ */
+sc_err sc_store_shared_new(size_t cache_bytes, sc_store_shared **out,
+			   sc_error *err);
+
+/* Frees sh; its connections must be closed.  NULL does nothing. */
+void sc_store_shared_free(sc_store_shared *sh);
+
 typedef struct sc_store_options {
 	const char *path;    /* the database file; required */
 	int sync_full;	     /* 1: PRAGMA synchronous=FULL, 0: NORMAL.
@@ -53,6 +78,8 @@ typedef struct sc_store_options {
 	int readonly;	     /* 1: open read-only (no init, no writes) */
 	long idem_seconds;   /* idempotency keys are kept at least this
 				long; 0: the default (86400) */
+	sc_store_shared *shared; /* the process's; NULL: the connection's
+				    own (borrowed: outlives the store) */
 } sc_store_options;
 
 /*
@@ -105,16 +132,20 @@ typedef struct sc_store_state {
 void sc_store_state_free(sc_store_state *st);
 
 /*
- * Reads topic in one snapshot.  SC_OK fills *out (caller frees with
- * sc_store_state_free); SC_ERR_NOT_FOUND when the topic does not exist;
- * SC_ERR_TOPIC, SC_ERR_BUSY, SC_ERR_STORE, SC_ERR_NOMEM.
+ * Reads topic in one snapshot: its snapshot and the patches after it,
+ * or the process's cached state brought up to date (serialized once per
+ * version).  SC_OK fills *out (caller frees with sc_store_state_free);
+ * SC_ERR_NOT_FOUND when the topic does not exist; SC_ERR_TOPIC,
+ * SC_ERR_BUSY, SC_ERR_STORE (a stored text is not valid JSON, or a
+ * patch of the log does not apply), SC_ERR_NOMEM.
  */
 sc_err sc_store_get(sc_store *s, const char *topic, sc_store_state *out,
 		    sc_error *err);
 
 /*
  * Creates topic at version 0 with state initial (borrowed; NULL is JSON
- * null) when it does not exist; does nothing when it does.  No log row;
+ * null) as its snapshot when it does not exist; does nothing when it
+ * does.  No log row;
  * the topic's log counts as complete from the highest seq at creation
  * (see sc_store_resumable).  SC_OK in both cases; SC_ERR_TOPIC,
  * SC_ERR_READONLY, SC_ERR_BUSY, SC_ERR_STORE, SC_ERR_NOMEM.
@@ -185,24 +216,58 @@ typedef struct sc_store_result {
 void sc_store_result_free(sc_store_result *r);
 
 /*
- * The write path, one transaction (BEGIN IMMEDIATE, retried while
- * busy): when idem_key (may be NULL) was already used for this topic,
+ * One change to submit (sc_store_submit).  Every pointer is borrowed
+ * until sc_store_submit returns.
+ */
+typedef struct sc_store_req {
+	const char *topic;
+	const char *event;    /* logged with the change; may be NULL */
+	const char *idem_key; /* may be NULL; at most 256 bytes */
+	sc_store_change_fn fn;
+	void *arg; /* for fn and init */
+	/* When the topic does not exist: returns its initial state as a
+	 * new reference (NULL: no such topic, SC_ERR_NOT_FOUND).  The topic
+	 * is created with the change, only when the change commits a
+	 * non-empty patch.  NULL: a missing topic is SC_ERR_NOT_FOUND. */
+	json_object *(*init)(void *arg, const char *topic);
+} sc_store_req;
+
+/*
+ * The write path.  When req->idem_key was already used for this topic,
  * fills *out with the stored first result (replayed = 1) and calls
- * nothing.  Else loads the topic, calls fn(txn, arg, err), and when it
- * returns SC_OK and the state changed: writes the new state, version
- * + 1 and one log row (seq, topic, version, patch, event, time),
- * records idem_key, commits, and wakes every waiting process.  An empty
- * change commits the application's writes but adds no version and no
- * log row.  Errors: SC_ERR_TOPIC, SC_ERR_INVALID (idem_key over 256
- * bytes), SC_ERR_NOT_FOUND (no such topic: sc_store_create it first),
+ * nothing.  Else loads the topic's current state (from the process's
+ * cache when it holds it, brought up to date from the log), calls
+ * fn(txn, arg, err), and when it returns SC_OK and the state changed:
+ * writes one log row (seq, topic, version + 1, patch, event, time) and
+ * the topic's new version, rewrites the topic's snapshot when the
+ * patches since it have outgrown it, records idem_key, and wakes every
+ * waiting process once committed.  An empty change commits the
+ * application's writes but adds no version and no log row.
+ *
+ * Group commit: changes submitted at once by the threads of a process
+ * (any topics) run one after another in one transaction, each in a
+ * SAVEPOINT of its own: one that fails is rolled back alone and gets its
+ * own error; the others commit together.  The first caller commits at
+ * once (nothing waits for a batch to fill) and takes, as the next batch,
+ * whatever arrived meanwhile.  sc_store_submit returns only after the
+ * COMMIT that holds its change (or the failure of the batch).  fn and
+ * init run on the thread of whichever caller commits the batch, with
+ * that caller's connection (sc_store_txn_db).
+ *
+ * Errors: SC_ERR_TOPIC, SC_ERR_INVALID (idem_key over 256 bytes),
+ * SC_ERR_NOT_FOUND (no such topic, and no init or init gave NULL),
  * whatever fn returned, SC_ERR_BUSY (the lock was not had within the
  * busy timeout), SC_ERR_READONLY, SC_ERR_STORE, SC_ERR_IO, SC_ERR_NOMEM;
- * on error nothing is written and *out is zeroed.  Idempotency keys are
- * per topic, recorded with empty changes too, and kept idem_seconds.
- * Every 256th version of a topic, the change also prunes that topic's
- * log by retention (see sc_store_prune) and the expired keys, so the log
- * stays bounded without a separate job.
+ * on error nothing of this change is written and *out is zeroed.
+ * Idempotency keys are per topic, recorded with empty changes too, and
+ * kept idem_seconds.  Every 256th version of a topic, the change also
+ * prunes that topic's log by retention (see sc_store_prune) and the
+ * expired keys, so the log stays bounded without a separate job.
  */
+sc_err sc_store_submit(sc_store *s, const sc_store_req *req,
+		       sc_store_result *out, sc_error *err);
+
+/* sc_store_submit of {topic, event, idem_key, fn, arg}, with no init. */
 sc_err sc_store_change(sc_store *s, const char *topic, const char *event,
 		       const char *idem_key, sc_store_change_fn fn, void *arg,
 		       sc_store_result *out, sc_error *err);
@@ -271,7 +336,11 @@ int sc_store_wait(sc_store *s, uint64_t *token, int timeout_ms);
  * stays in the log and is never given again: schema.sql), and the
  * topic's floor moves up with it (sc_store_resumable then refuses
  * cursors before it).  *removed (if not NULL) receives the log rows
- * deleted.  sc_store_compact prunes, then VACUUMs when vacuum is 1,
+ * deleted.  A row the topic's snapshot does not hold (seq after
+ * its snap_seq) never goes: the state is the snapshot and those rows.
+ * sc_store_compact first rewrites the snapshot of every topic
+ * with patches after it (so retention may take every row but the
+ * newest keep_versions), prunes, then VACUUMs when vacuum is 1,
  * then checkpoints and truncates the WAL.
  * Errors: SC_ERR_READONLY, SC_ERR_BUSY, SC_ERR_STORE, SC_ERR_IO.
  */

@@ -611,11 +611,26 @@ static void test_retention(void **state)
 }
 
 /* Every SC_STORE_PRUNE_EVERY (256) versions a change prunes its topic. */
+/* The state of t is {"n":[1 x n]}. */
+static void expect_state_rows(sc_store *s, const char *topic, int n)
+{
+	char want[1024] = "{\"n\":[";
+	size_t len = strlen(want);
+	int i;
+
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(want + len, sizeof(want) - len, "%s1",
+					i ? "," : "");
+	snprintf(want + len, sizeof(want) - len, "]}");
+	expect_state(s, topic, n, want);
+}
+
 static void test_auto_prune(void **state)
 {
 	sc_store *s = open_opt(fresh(), 10, 1, 0);
 	sc_store_result res;
 	sc_error err;
+	int64_t rows;
 	int i;
 
 	(void)state;
@@ -631,9 +646,20 @@ static void test_auto_prune(void **state)
 		    SC_OK);
 		sc_store_result_free(&res);
 	}
+	/* It pruned, keeping at least keep_versions rows and every row
+	 * after the snapshot (seqs 1..256 are the topic's). */
+	rows = log_rows(s, "t");
+	assert_true(rows >= 10 && rows < 256);
+	assert_int_equal(sc_store_resumable(s, "t", 256 - rows - 1, &err),
+			 SC_ERR_CURSOR);
+	assert_int_equal(sc_store_resumable(s, "t", 256 - rows, &err), SC_OK);
+	expect_state_rows(s, "t", 256);
+	/* compact rewrites the snapshot: then only keep_versions stay. */
+	assert_int_equal(sc_store_compact(s, 0, &err), SC_OK);
 	assert_int_equal(log_rows(s, "t"), 10);
 	assert_int_equal(sc_store_resumable(s, "t", 245, &err), SC_ERR_CURSOR);
 	assert_int_equal(sc_store_resumable(s, "t", 246, &err), SC_OK);
+	expect_state_rows(s, "t", 256);
 	sc_store_close(s);
 }
 

@@ -1,0 +1,335 @@
+/*
+ * store/cache.c — the process-wide state cache: one current state per
+ * hot topic, shared by every connection of a process, least recently
+ * used out past a budget, brought up to date by applying the log's
+ * patches (its own process's and any other's) instead of parsing whole
+ * states again.
+ */
+#include <assert.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "json/patch.h"
+#include "json/value.h"
+#include "store/internal.h"
+#include "store/store.h"
+
+#define BUCKETS 1024 /* a power of two */
+
+sc_err sc_store_shared_new(size_t cache_bytes, sc_store_shared **out,
+			   sc_error *err)
+{
+	sc_store_shared *sh = sc_calloc(1, sizeof(*sh));
+
+	*out = NULL;
+	if (sh == NULL ||
+	    (sh->table = sc_calloc(BUCKETS, sizeof(*sh->table))) == NULL) {
+		sc_free(sh);
+		return sc_error_set(err, SC_ERR_NOMEM, "out of memory");
+	}
+	sh->nbuckets = BUCKETS;
+	sh->budget = cache_bytes ? cache_bytes : SC_STORE_CACHE_DEFAULT;
+	pthread_mutex_init(&sh->lock, NULL);
+	pthread_cond_init(&sh->done, NULL);
+	*out = sh;
+	return SC_OK;
+}
+
+void sc_cache_clear(sc_centry *e)
+{
+	json_object_put(e->state);
+	sc_free(e->text);
+	e->state = NULL;
+	e->text = NULL;
+	e->text_len = 0;
+	e->valid = 0;
+	e->version = e->seq = e->created_ms = 0;
+	e->size = 0;
+}
+
+static void entry_free(sc_centry *e)
+{
+	sc_cache_clear(e);
+	pthread_mutex_destroy(&e->lock);
+	sc_free(e);
+}
+
+void sc_store_shared_free(sc_store_shared *sh)
+{
+	size_t i;
+
+	if (sh == NULL)
+		return;
+	assert(sh->qhead == NULL && !sh->leading);
+	for (i = 0; i < sh->nbuckets; i++) {
+		sc_centry *e = sh->table[i], *next;
+
+		for (; e != NULL; e = next) {
+			next = e->hnext;
+			entry_free(e);
+		}
+	}
+	sc_free(sh->table);
+	pthread_cond_destroy(&sh->done);
+	pthread_mutex_destroy(&sh->lock);
+	sc_free(sh);
+}
+
+/* FNV-1a of a topic name. */
+static size_t bucket(const sc_store_shared *sh, const char *topic)
+{
+	uint64_t h = 1469598103934665603u;
+
+	for (; *topic != '\0'; topic++)
+		h = (h ^ (unsigned char)*topic) * 1099511628211u;
+	return (size_t)h & (sh->nbuckets - 1);
+}
+
+static void lru_unlink(sc_store_shared *sh, sc_centry *e)
+{
+	if (e->lru_prev != NULL)
+		e->lru_prev->lru_next = e->lru_next;
+	else
+		sh->lru_head = e->lru_next;
+	if (e->lru_next != NULL)
+		e->lru_next->lru_prev = e->lru_prev;
+	else
+		sh->lru_tail = e->lru_prev;
+	e->lru_prev = e->lru_next = NULL;
+}
+
+static void lru_front(sc_store_shared *sh, sc_centry *e)
+{
+	e->lru_prev = NULL;
+	e->lru_next = sh->lru_head;
+	if (sh->lru_head != NULL)
+		sh->lru_head->lru_prev = e;
+	else
+		sh->lru_tail = e;
+	sh->lru_head = e;
+}
+
+sc_centry *sc_cache_acquire(sc_store_shared *sh, const char *topic)
+{
+	size_t b, n = strlen(topic);
+	sc_centry *e;
+
+	assert(n <= SC_TOPIC_MAX);
+	pthread_mutex_lock(&sh->lock);
+	b = bucket(sh, topic);
+	for (e = sh->table[b]; e != NULL; e = e->hnext)
+		if (strcmp(e->topic, topic) == 0)
+			break;
+	if (e == NULL && (e = sc_calloc(1, sizeof(*e))) != NULL) {
+		pthread_mutex_init(&e->lock, NULL);
+		memcpy(e->topic, topic, n + 1);
+		e->hnext = sh->table[b];
+		sh->table[b] = e;
+		sh->nentries++;
+		lru_front(sh, e);
+	} else if (e != NULL) {
+		lru_unlink(sh, e);
+		lru_front(sh, e);
+	}
+	if (e != NULL)
+		e->refs++;
+	pthread_mutex_unlock(&sh->lock);
+	if (e != NULL)
+		pthread_mutex_lock(&e->lock);
+	return e;
+}
+
+/* Unlinks e (unused) from the table and the LRU and frees it. */
+static void evict(sc_store_shared *sh, sc_centry *e)
+{
+	sc_centry **pp = &sh->table[bucket(sh, e->topic)];
+
+	while (*pp != e)
+		pp = &(*pp)->hnext;
+	*pp = e->hnext;
+	lru_unlink(sh, e);
+	sh->nentries--;
+	sh->used -= e->charged;
+	entry_free(e);
+}
+
+void sc_cache_release(sc_store_shared *sh, sc_centry *e)
+{
+	size_t size;
+	sc_centry *v, *prev;
+
+	if (e == NULL)
+		return;
+	size = e->valid ? e->size + e->text_len : 0;
+	pthread_mutex_unlock(&e->lock);
+	pthread_mutex_lock(&sh->lock);
+	sh->used = sh->used - e->charged + size;
+	e->charged = size;
+	e->refs--;
+	/* Past the budget, or too many names: the least recently used that
+	 * nobody holds go (an invalid one costs only its name). */
+	for (v = sh->lru_tail;
+	     v != NULL && (sh->used > sh->budget || sh->nentries > 65536);
+	     v = prev) {
+		prev = v->lru_prev;
+		if (v->refs == 0)
+			evict(sh, v);
+	}
+	pthread_mutex_unlock(&sh->lock);
+}
+
+/* Parses text as e's state at (version, seq); e's old state goes. */
+static sc_err load_text(sc_centry *e, const char *text, size_t len,
+			const char *topic, sc_error *err)
+{
+	json_object *o = NULL;
+	sc_err rc = sc_json_parse(text, len, &o, err);
+
+	if (rc == SC_ERR_NOMEM)
+		return rc;
+	if (rc != SC_OK)
+		return sc_error_set(err, SC_ERR_STORE,
+				    "the stored snapshot of %s is not valid "
+				    "JSON",
+				    topic);
+	json_object_put(e->state);
+	e->state = o;
+	return SC_OK;
+}
+
+/* Applies one logged patch to e's state. */
+static sc_err apply_text(sc_centry *e, const char *patch, size_t len,
+			 int64_t seq, sc_error *err)
+{
+	json_object *ops = NULL;
+	sc_err rc = sc_json_parse(patch, len, &ops, err);
+
+	if (rc == SC_OK)
+		rc = sc_patch_apply(&e->state, ops, err);
+	json_object_put(ops);
+	if (rc != SC_OK && rc != SC_ERR_NOMEM)
+		rc = sc_error_set(err, SC_ERR_STORE,
+				  "the log row %" PRId64 " of %s does not "
+				  "apply to its state",
+				  seq, e->topic);
+	return rc;
+}
+
+/*
+ * Applies the log rows of e's topic after e->seq, in seq order: e's
+ * state then holds the topic's last change.
+ */
+static sc_err apply_tail(sc_store *s, sc_centry *e, sc_error *err)
+{
+	sqlite3_stmt *st;
+	sc_err rc;
+	int r;
+
+	rc = sc_store_bind_topic(s, ST_TAIL, e->topic, NULL, &st, &r, err);
+	if (rc != SC_OK)
+		return rc;
+	if (r == SQLITE_OK)
+		r = sqlite3_bind_int64(st, 2, e->seq);
+	while (rc == SC_OK && r == SQLITE_OK) {
+		const char *p;
+
+		r = sqlite3_step(st);
+		if (r != SQLITE_ROW)
+			break;
+		r = SQLITE_OK;
+		p = (const char *)sqlite3_column_text(st, 1);
+		if (p == NULL) {
+			rc = sc_error_set(err, SC_ERR_NOMEM, "out of memory");
+			break;
+		}
+		rc = apply_text(e, p, (size_t)sqlite3_column_bytes(st, 1),
+				sqlite3_column_int64(st, 0), err);
+		if (rc == SC_OK) {
+			e->seq = sqlite3_column_int64(st, 0);
+			e->size += (size_t)sqlite3_column_bytes(st, 1);
+		}
+	}
+	if (rc == SC_OK && r != SQLITE_DONE)
+		rc = sc_store_sqlerr(s, r, "read the log", err);
+	sc_store_reset(st);
+	return rc;
+}
+
+/* Loads e from the topic's snapshot (m) and the log rows after it. */
+static sc_err reload(sc_store *s, sc_centry *e, const sc_topic_meta *m,
+		     sc_error *err)
+{
+	sqlite3_stmt *st;
+	sc_err rc;
+
+	sc_cache_clear(e);
+	rc = sc_store_topic_row(s, ST_SNAP_GET, e->topic, &st, err);
+	if (rc == SC_ERR_NOT_FOUND)
+		rc = sc_error_set(err, SC_ERR_STORE,
+				  "the topic %s has no snapshot", e->topic);
+	if (rc != SC_OK)
+		return rc;
+	{
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		size_t len = (size_t)sqlite3_column_bytes(st, 0);
+
+		rc = t == NULL
+			 ? sc_error_set(err, SC_ERR_NOMEM, "out of memory")
+			 : load_text(e, t, len, e->topic, err);
+		e->size = len;
+	}
+	sc_store_reset(st);
+	e->seq = m->snap_seq;
+	if (rc == SC_OK)
+		rc = apply_tail(s, e, err);
+	return rc;
+}
+
+sc_err sc_cache_current(sc_store *s, sc_centry *e, const sc_topic_meta *m,
+			sc_error *err)
+{
+	sc_err rc;
+
+	/* Every row after e->seq is still in the log when e->seq is at or
+	 * above the floor (retention moves the floor as it deletes). */
+	if (e->valid && e->created_ms == m->created_ms && e->seq >= m->floor) {
+		int64_t seq = e->seq;
+
+		rc = apply_tail(s, e, err);
+		if (rc == SC_OK && e->seq != seq) {
+			sc_free(e->text);
+			e->text = NULL;
+			e->text_len = 0;
+		}
+	} else {
+		rc = reload(s, e, m, err);
+	}
+	if (rc != SC_OK) {
+		sc_cache_clear(e);
+		return rc;
+	}
+	e->valid = 1;
+	e->created_ms = m->created_ms;
+	/* The version is the topic row's (an application may move it with
+	 * its own SQL); the state is what the log says. */
+	e->version = m->version;
+	return SC_OK;
+}
+
+const char *sc_cache_text(sc_centry *e, size_t *len, sc_error *err)
+{
+	const char *t;
+
+	if (e->text == NULL) {
+		t = sc_json_text(e->state, &e->text_len);
+		if (t == NULL || (e->text = sc_strndup(t, e->text_len)) == NULL) {
+			e->text_len = 0;
+			sc_error_set(err, SC_ERR_NOMEM, "out of memory");
+			return NULL;
+		}
+		e->size = e->text_len;
+	}
+	*len = e->text_len;
+	return e->text;
+}
