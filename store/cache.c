@@ -151,7 +151,17 @@ static void evict(sc_store_shared *sh, sc_centry *e)
 	lru_unlink(sh, e);
 	sh->nentries--;
 	sh->used -= e->charged;
+	if (e->valid)
+		SC_STAT_ADD(sh, evictions, 1);
 	entry_free(e);
+}
+
+void sc_store_shared_stats(sc_store_shared *sh, sc_store_stats *out)
+{
+	pthread_mutex_lock(&sh->lock);
+	*out = sh->stats;
+	out->cached_bytes = sh->used;
+	pthread_mutex_unlock(&sh->lock);
 }
 
 void sc_cache_release(sc_store_shared *sh, sc_centry *e)
@@ -302,8 +312,13 @@ sc_err sc_cache_current(sc_store *s, sc_centry *e, const sc_topic_meta *m,
 			e->text = NULL;
 			e->text_len = 0;
 		}
+		if (e->seq != seq)
+			SC_STAT_ADD(s->sh, catchups, 1);
+		else
+			SC_STAT_ADD(s->sh, hits, 1);
 	} else {
 		rc = reload(s, e, m, err);
+		SC_STAT_ADD(s->sh, reloads, 1);
 	}
 	if (rc != SC_OK) {
 		sc_cache_clear(e);

@@ -529,8 +529,10 @@ static void run_batch(sc_store *s, sc_store_gc_item *batch)
 	size_t i;
 
 	sc_error_clear(&err);
+	SC_STAT_ADD(s->sh, batches, 1);
 	rc = sc_store_begin_write(s, &err);
 	for (it = batch; it != NULL; it = it->next) {
+		SC_STAT_ADD(s->sh, changes, 1);
 		if (rc != SC_OK) {
 			it->rc = rc;
 			it->err = err;

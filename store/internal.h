@@ -117,7 +117,12 @@ struct sc_store_shared {
 	pthread_cond_t done;
 	sc_store_gc_item *qhead, *qtail;
 	int leading;
+	sc_store_stats stats; /* atomic adds; cached_bytes is used */
 };
+
+/* Adds n to a counter of sh->stats. */
+#define SC_STAT_ADD(sh, field, n)                                              \
+	__atomic_fetch_add(&(sh)->stats.field, (n), __ATOMIC_RELAXED)
 
 /*
  * The entry of topic, created empty when missing, with a reference and

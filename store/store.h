@@ -61,6 +61,21 @@ sc_err sc_store_shared_new(size_t cache_bytes, sc_store_shared **out,
 /* Frees sh; its connections must be closed.  NULL does nothing. */
 void sc_store_shared_free(sc_store_shared *sh);
 
+/* What a shared object did since it was made (for metrics and tests). */
+typedef struct sc_store_stats {
+	uint64_t hits;	    /* a state needed was in memory and current */
+	uint64_t catchups;  /* ... in memory, behind: the log's patches
+			       after it were applied */
+	uint64_t reloads;   /* ... not in memory: snapshot + tail */
+	uint64_t evictions; /* states dropped for the budget */
+	uint64_t batches;   /* transactions of the group commit */
+	uint64_t changes;   /* changes submitted through them */
+	uint64_t cached_bytes; /* now, counted against the budget */
+} sc_store_stats;
+
+/* Fills *out with sh's counters. */
+void sc_store_shared_stats(sc_store_shared *sh, sc_store_stats *out);
+
 typedef struct sc_store_options {
 	const char *path;    /* the database file; required */
 	int sync_full;	     /* 1: PRAGMA synchronous=FULL, 0: NORMAL.

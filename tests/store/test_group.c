@@ -1,0 +1,713 @@
+/*
+ * tests/store/test_group.c — the write path of the store across
+ * connections of one process: group commit (accepted, rejected and
+ * failing changes in one batch), the process-wide state cache (misses,
+ * evictions, catching up from another connection's and another
+ * process's patches), snapshot + tail equal to the state at every
+ * version (randomized), and the migration of a schema-1 database.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "json/patch.h"
+#include "json/value.h"
+#include "store/store.h"
+#include "tests/support.h"
+
+static char dbpath[128];
+static int dbn;
+
+static const char *fresh(void)
+{
+	snprintf(dbpath, sizeof(dbpath), "%s/g%d.db", scratch_dir, ++dbn);
+	return dbpath;
+}
+
+/* A connection of the process whose shared object is sh (NULL: its
+ * own), with retention that keeps everything. */
+static sc_store *open_sh(const char *path, sc_store_shared *sh)
+{
+	sc_store_options o;
+	sc_store *s = NULL;
+	sc_error err;
+
+	memset(&o, 0, sizeof(o));
+	o.path = path;
+	o.shared = sh;
+	o.keep_versions = 1000000;
+	if (sc_store_open(&o, &s, &err) != SC_OK)
+		fail_msg("open %s: %s", path, err.message);
+	return s;
+}
+
+/* The state of topic read through s, as compact text (caller frees). */
+static char *state_of(sc_store *s, const char *topic, int64_t *version)
+{
+	sc_store_state st;
+	sc_error err;
+	char *t;
+
+	if (sc_store_get(s, topic, &st, &err) != SC_OK)
+		fail_msg("get %s: %s", topic, err.message);
+	t = strdup(st.state);
+	if (version != NULL)
+		*version = st.version;
+	sc_store_state_free(&st);
+	return t;
+}
+
+static void expect_equal_json(const char *got, const char *want)
+{
+	json_object *a = J(got), *b = J(want);
+
+	if (!sc_json_equal(a, b))
+		fail_msg("state %s, expected %s", got, want);
+	json_object_put(a);
+	json_object_put(b);
+}
+
+/* --- group commit --------------------------------------------------- */
+
+enum kind { ACCEPT, REJECT, FAIL, SLOW };
+
+typedef struct ev {
+	sc_store *s;
+	const char *topic;
+	const char *key; /* member added, and the app row written */
+	const char *idem;
+	enum kind kind;
+	sc_err rc;
+	sc_store_result res;
+	pthread_t thread;
+} ev;
+
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static int slow_entered, slow_release;
+static int commits;
+
+static int count_commit(void *arg)
+{
+	(void)arg;
+	__atomic_fetch_add(&commits, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static sc_err handler(sc_store_txn *txn, void *arg, sc_error *err)
+{
+	ev *e = arg;
+	char text[256], sql[256];
+	json_object *ops;
+	sqlite3 *db = sc_store_txn_db(txn);
+	sc_err rc;
+
+	sqlite3_commit_hook(db, count_commit, NULL);
+	snprintf(sql, sizeof(sql), "INSERT INTO app (k) VALUES ('%s')",
+		 e->key);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return sc_error_set(err, SC_ERR_STORE, "app row");
+	snprintf(text, sizeof(text),
+		 "[{\"op\":\"add\",\"path\":\"/%s\",\"value\":true}]", e->key);
+	ops = J(text);
+	rc = sc_store_txn_patch(txn, ops, err);
+	json_object_put(ops);
+	if (rc != SC_OK)
+		return rc;
+	if (e->kind == SLOW) {
+		pthread_mutex_lock(&gate_lock);
+		slow_entered = 1;
+		pthread_cond_broadcast(&gate_cond);
+		while (!slow_release)
+			pthread_cond_wait(&gate_cond, &gate_lock);
+		pthread_mutex_unlock(&gate_lock);
+	}
+	if (e->kind == REJECT)
+		return sc_error_set(err, SC_ERR_REJECTED, "no %s", e->key);
+	if (e->kind == FAIL)
+		return sc_error_set(err, SC_ERR_IO, "failed %s", e->key);
+	return SC_OK;
+}
+
+static void *submit_main(void *arg)
+{
+	ev *e = arg;
+	sc_error err;
+
+	e->rc = sc_store_change(e->s, e->topic, "test", e->idem, handler, e,
+				&e->res, &err);
+	return NULL;
+}
+
+static int app_rows(sc_store *s, const char *key)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int n = -1;
+
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db, "SELECT count(*) FROM app WHERE k = ?1",
+			       -1, &st, NULL),
+	    SQLITE_OK);
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	(void)s;
+	return n;
+}
+
+/*
+ * A slow change holds the commit; meanwhile changes of every kind queue
+ * up and then commit as one batch: the accepted ones together, the
+ * rejected and failing ones rolled back alone (their patches and their
+ * application rows gone), versions contiguous, an idempotency key
+ * repeated inside the batch replayed.
+ */
+static void test_group_commit(void **state)
+{
+	const char *path = fresh();
+	sc_store_shared *sh;
+	sc_store *cs[7], *reader;
+	ev evs[7] = {
+	    {.topic = "t", .key = "a", .kind = SLOW},
+	    {.topic = "t", .key = "b", .kind = ACCEPT, .idem = "k1"},
+	    {.topic = "t", .key = "c", .kind = REJECT},
+	    {.topic = "t", .key = "d", .kind = FAIL},
+	    {.topic = "u", .key = "e", .kind = ACCEPT},
+	    {.topic = "t", .key = "f", .kind = ACCEPT},
+	    {.topic = "t", .key = "g", .kind = ACCEPT, .idem = "k1"},
+	};
+	sc_store_stats stats;
+	sc_error err;
+	char *t;
+	int64_t v;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(sc_store_shared_new(0, &sh, &err), SC_OK);
+	for (i = 0; i < 7; i++) {
+		cs[i] = open_sh(path, sh);
+		evs[i].s = cs[i];
+	}
+	reader = open_sh(path, NULL);
+	{
+		sqlite3 *db;
+
+		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db,
+					      "CREATE TABLE app (k TEXT)",
+					      NULL, NULL, NULL),
+				 SQLITE_OK);
+		sqlite3_close(db);
+	}
+	{
+		json_object *o = J("{}");
+
+		assert_int_equal(sc_store_create(cs[0], "t", o, &err), SC_OK);
+		assert_int_equal(sc_store_create(cs[0], "u", o, &err), SC_OK);
+		json_object_put(o);
+	}
+	slow_entered = slow_release = 0;
+	pthread_create(&evs[0].thread, NULL, submit_main, &evs[0]);
+	pthread_mutex_lock(&gate_lock);
+	while (!slow_entered)
+		pthread_cond_wait(&gate_cond, &gate_lock);
+	pthread_mutex_unlock(&gate_lock);
+	/* The others queue behind the slow batch, in this order. */
+	for (i = 1; i < 7; i++) {
+		pthread_create(&evs[i].thread, NULL, submit_main, &evs[i]);
+		usleep(20000);
+	}
+	commits = 0;
+	pthread_mutex_lock(&gate_lock);
+	slow_release = 1;
+	pthread_cond_broadcast(&gate_cond);
+	pthread_mutex_unlock(&gate_lock);
+	for (i = 0; i < 7; i++)
+		pthread_join(evs[i].thread, NULL);
+
+	assert_int_equal(evs[0].rc, SC_OK);
+	assert_int_equal(evs[0].res.version, 1);
+	assert_int_equal(evs[1].rc, SC_OK);
+	assert_int_equal(evs[1].res.version, 2);
+	assert_int_equal(evs[2].rc, SC_ERR_REJECTED);
+	assert_int_equal(evs[3].rc, SC_ERR_IO);
+	assert_int_equal(evs[4].rc, SC_OK);
+	assert_int_equal(evs[4].res.version, 1);
+	assert_int_equal(evs[5].rc, SC_OK);
+	assert_int_equal(evs[5].res.version, 3);
+	/* The same key in the same batch: the first result again. */
+	assert_int_equal(evs[6].rc, SC_OK);
+	assert_int_equal(evs[6].res.replayed, 1);
+	assert_int_equal(evs[6].res.version, 2);
+	assert_int_equal(evs[6].res.seq, evs[1].res.seq);
+	/* Two transactions: the slow one alone, then the six together. */
+	assert_int_equal(commits, 2);
+	sc_store_shared_stats(sh, &stats);
+	assert_int_equal(stats.batches, 2);
+	assert_int_equal(stats.changes, 7);
+	/* Nothing of c and d: not in the state (in memory or stored), not
+	 * in the application's table. */
+	t = state_of(cs[2], "t", &v);
+	expect_equal_json(t, "{\"a\":true,\"b\":true,\"f\":true}");
+	assert_int_equal(v, 3);
+	free(t);
+	t = state_of(reader, "t", &v);
+	expect_equal_json(t, "{\"a\":true,\"b\":true,\"f\":true}");
+	free(t);
+	t = state_of(reader, "u", &v);
+	expect_equal_json(t, "{\"e\":true}");
+	free(t);
+	assert_int_equal(app_rows(reader, "a"), 1);
+	assert_int_equal(app_rows(reader, "b"), 1);
+	assert_int_equal(app_rows(reader, "c"), 0);
+	assert_int_equal(app_rows(reader, "d"), 0);
+	assert_int_equal(app_rows(reader, "e"), 1);
+	assert_int_equal(app_rows(reader, "g"), 0);
+	for (i = 0; i < 7; i++) {
+		sc_store_result_free(&evs[i].res);
+		sc_store_close(cs[i]);
+	}
+	sc_store_close(reader);
+	sc_store_shared_free(sh);
+}
+
+/* --- init: a topic is created only by a committed change ------------- */
+
+static json_object *init_obj(void *arg, const char *topic)
+{
+	(void)arg;
+	(void)topic;
+	return J("{\"items\":[]}");
+}
+
+static sc_err add_item(sc_store_txn *txn, void *arg, sc_error *err)
+{
+	json_object *ops = J("[{\"op\":\"add\",\"path\":\"/items/-\","
+			     "\"value\":1}]");
+	sc_err rc = sc_store_txn_patch(txn, ops, err);
+
+	json_object_put(ops);
+	if (rc == SC_OK && arg != NULL)
+		rc = sc_error_set(err, SC_ERR_REJECTED, "no");
+	return rc;
+}
+
+static void test_create_on_commit(void **state)
+{
+	sc_store *s = open_sh(fresh(), NULL);
+	sc_store_req req = {"new", "add", NULL, add_item, (void *)1, init_obj};
+	sc_store_result res;
+	sc_store_state st;
+	sc_error err;
+	char *t;
+	int64_t v;
+
+	(void)state;
+	/* Rejected: nothing is created. */
+	assert_int_equal(sc_store_submit(s, &req, &res, &err), SC_ERR_REJECTED);
+	assert_int_equal(sc_store_get(s, "new", &st, &err), SC_ERR_NOT_FOUND);
+	/* No init: not found. */
+	req.init = NULL;
+	req.arg = NULL;
+	assert_int_equal(sc_store_submit(s, &req, &res, &err),
+			 SC_ERR_NOT_FOUND);
+	/* Committed: created with the change, version 1. */
+	req.init = init_obj;
+	assert_int_equal(sc_store_submit(s, &req, &res, &err), SC_OK);
+	assert_int_equal(res.version, 1);
+	assert_string_equal(res.patch,
+			    "[{\"op\":\"add\",\"path\":\"/items/-\","
+			    "\"value\":1}]");
+	assert_int_equal(sc_store_resumable(s, "new", res.seq - 1, &err),
+			 SC_OK);
+	sc_store_result_free(&res);
+	t = state_of(s, "new", &v);
+	expect_equal_json(t, "{\"items\":[1]}");
+	assert_int_equal(v, 1);
+	free(t);
+	sc_store_close(s);
+}
+
+/* --- the cache ------------------------------------------------------ */
+
+static sc_err set_text(sc_store_txn *txn, void *arg, sc_error *err)
+{
+	(void)txn;
+	return sc_store_txn_set(txn, J(arg), err);
+}
+
+static void commit_set(sc_store *s, const char *topic, const char *text)
+{
+	sc_store_req req = {topic, "set", NULL, set_text, (void *)text,
+			    init_obj};
+	sc_store_result res;
+	sc_error err;
+
+	if (sc_store_submit(s, &req, &res, &err) != SC_OK)
+		fail_msg("change %s: %s", topic, err.message);
+	sc_store_result_free(&res);
+}
+
+/*
+ * A cache smaller than the states misses and evicts, and still answers
+ * every read right; a cached state falls behind another connection's
+ * and another process's changes and catches up from their patches.
+ */
+static void test_cache(void **state)
+{
+	const char *path = fresh();
+	sc_store_shared *small, *big;
+	sc_store *a, *b, *w;
+	sc_store_stats st;
+	sc_error err;
+	char text[4096], *t, name[16], helper[512], cmd[1200];
+	int i, j;
+
+	(void)state;
+	assert_int_equal(sc_store_shared_new(3000, &small, &err), SC_OK);
+	assert_int_equal(sc_store_shared_new(0, &big, &err), SC_OK);
+	a = open_sh(path, small);
+	w = open_sh(path, NULL);
+	/* Ten topics of ~1 KB through a 3 KB cache. */
+	for (i = 0; i < 10; i++) {
+		size_t n = 0;
+
+		snprintf(name, sizeof(name), "c%d", i);
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "{\"v\":[");
+		for (j = 0; j < 200; j++)
+			n += (size_t)snprintf(text + n, sizeof(text) - n,
+					      "%s%d", j ? "," : "", i);
+		snprintf(text + n, sizeof(text) - n, "]}");
+		commit_set(w, name, "{}");
+		commit_set(w, name, text);
+		commit_set(a, name, text); /* equal: an empty change */
+		t = state_of(a, name, NULL);
+		expect_equal_json(t, text);
+		free(t);
+	}
+	sc_store_shared_stats(small, &st);
+	assert_true(st.evictions >= 6);
+	assert_true(st.cached_bytes <= 3000 + 1200);
+	for (i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "c%d", i);
+		t = state_of(a, name, NULL);
+		assert_non_null(strstr(t, "\"v\":["));
+		free(t);
+	}
+	/* Catch up: b holds "k" in memory; w (another connection) and a
+	 * helper process change it. */
+	b = open_sh(path, big);
+	{
+		char pad[1100], big0[1200], big1[1200], want[1300];
+
+		memset(pad, 'p', 1000);
+		pad[1000] = '\0';
+		snprintf(big0, sizeof(big0),
+			 "{\"n\":0,\"pad\":\"%s\",\"items\":[]}", pad);
+		snprintf(big1, sizeof(big1),
+			 "{\"n\":1,\"pad\":\"%s\",\"items\":[7]}", pad);
+		snprintf(want, sizeof(want),
+			 "{\"n\":6,\"pad\":\"%s\",\"items\":[7,9,9,9,9,"
+			 "9]}",
+			 pad);
+		/* The snapshot holds big0; the change to big1 is a small
+		 * patch after it: b loads both (a reload). */
+		commit_set(w, "k", big0);
+		commit_set(w, "k", big1);
+		t = state_of(b, "k", NULL);
+		expect_equal_json(t, big1);
+		free(t);
+		sc_store_shared_stats(big, &st);
+		assert_int_equal(st.reloads, 1);
+		assert_int_equal(st.catchups, 0);
+		assert_int_equal(build_program(helper, sizeof(helper),
+					       "tests/store/helper_writer"),
+				 0);
+		snprintf(cmd, sizeof(cmd), "%s %s k 5 9 >/dev/null", helper,
+			 path);
+		assert_int_equal(system(cmd), 0);
+		t = state_of(b, "k", NULL);
+		expect_equal_json(t, want);
+		free(t);
+	}
+	sc_store_shared_stats(big, &st);
+	assert_int_equal(st.catchups, 1);
+	assert_int_equal(st.reloads, 1);
+	/* Unchanged since: a hit, no parse. */
+	t = state_of(b, "k", NULL);
+	free(t);
+	sc_store_shared_stats(big, &st);
+	assert_int_equal(st.reloads, 1);
+	assert_true(st.hits >= 1);
+	sc_store_close(a);
+	sc_store_close(b);
+	sc_store_close(w);
+	sc_store_shared_free(small);
+	sc_store_shared_free(big);
+}
+
+/* --- snapshot + tail, randomized ------------------------------------ */
+
+static unsigned long long rng = 88172645463325252ull;
+
+static unsigned long long rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* A random change of model (and the ops or state text that makes it). */
+static sc_err random_change(sc_store_txn *txn, void *arg, sc_error *err)
+{
+	json_object *model = arg, *cur = sc_store_txn_state(txn), *ops;
+	char text[512];
+	size_t n = json_object_array_length(json_object_object_get(cur, "a"));
+	sc_err rc;
+
+	(void)model;
+	switch (rnd() % 5) {
+	case 0: /* a whole new state, diffed */
+	{
+		json_object *copy = NULL;
+
+		rc = sc_json_copy(cur, &copy);
+		if (rc != SC_OK)
+			return rc;
+		json_object_object_add(copy, "x",
+				       json_object_new_int((int)(rnd() % 100)));
+		return sc_store_txn_set(txn, copy, err);
+	}
+	case 1: /* remove a row */
+		if (n == 0)
+			return SC_OK; /* empty */
+		snprintf(text, sizeof(text),
+			 "[{\"op\":\"remove\",\"path\":\"/a/%zu\"}]",
+			 (size_t)(rnd() % n));
+		break;
+	case 2: /* replace a row with a long string */
+		if (n == 0)
+			return SC_OK;
+		snprintf(text, sizeof(text),
+			 "[{\"op\":\"replace\",\"path\":\"/a/%zu\","
+			 "\"value\":\"%0*d\"}]",
+			 (size_t)(rnd() % n), (int)(rnd() % 300), 1);
+		break;
+	default: /* append rows */
+		snprintf(text, sizeof(text),
+			 "[{\"op\":\"add\",\"path\":\"/a/-\",\"value\":%d},"
+			 "{\"op\":\"add\",\"path\":\"/a/0\",\"value\":%d}]",
+			 (int)(rnd() % 1000), (int)(rnd() % 1000));
+		break;
+	}
+	ops = J(text);
+	rc = sc_store_txn_patch(txn, ops, err);
+	json_object_put(ops);
+	return rc;
+}
+
+/*
+ * Random changes to random topics (whole states and patches of random
+ * sizes, so the snapshot is rewritten at varying points, and compact
+ * now and then); after every change the state read back three ways —
+ * through the writer's cache, through another process-like connection
+ * that catches up, and through a new connection that loads snapshot +
+ * tail — equals the model, which applies the logged patches.
+ */
+static void test_snapshot_random(void **state)
+{
+	const char *path = fresh();
+	sc_store *w = open_sh(path, NULL), *r = open_sh(path, NULL), *n;
+	json_object *model[6];
+	sc_store_result res;
+	sc_error err;
+	char name[8], *t;
+	int i, k;
+	int64_t v;
+
+	(void)state;
+	for (k = 0; k < 6; k++)
+		model[k] = J("{\"a\":[]}");
+	for (i = 0; i < 600; i++) {
+		json_object *ops;
+
+		k = (int)(rnd() % 6);
+		snprintf(name, sizeof(name), "r%d", k);
+		if (i < 6) {
+			json_object *o = J("{\"a\":[]}");
+
+			snprintf(name, sizeof(name), "r%d", i);
+			k = i;
+			assert_int_equal(sc_store_create(w, name, o, &err),
+					 SC_OK);
+			json_object_put(o);
+		}
+		assert_int_equal(sc_store_change(w, name, "r", NULL,
+						 random_change, model[k], &res,
+						 &err),
+				 SC_OK);
+		ops = J(res.patch);
+		assert_int_equal(sc_patch_apply(&model[k], ops, &err), SC_OK);
+		json_object_put(ops);
+		sc_store_result_free(&res);
+		if (rnd() % 50 == 0)
+			assert_int_equal(sc_store_compact(w, 0, &err), SC_OK);
+		t = state_of(w, name, &v);
+		expect_equal_json(t, sc_json_text(model[k], NULL));
+		free(t);
+		t = state_of(r, name, NULL);
+		expect_equal_json(t, sc_json_text(model[k], NULL));
+		free(t);
+		if (i % 7 == 0) {
+			n = open_sh(path, NULL);
+			t = state_of(n, name, NULL);
+			expect_equal_json(t, sc_json_text(model[k], NULL));
+			free(t);
+			sc_store_close(n);
+		}
+	}
+	for (k = 0; k < 6; k++)
+		json_object_put(model[k]);
+	sc_store_close(w);
+	sc_store_close(r);
+}
+
+/* --- migration from schema 1 ---------------------------------------- */
+
+static const char schema1[] =
+    "CREATE TABLE topics (name TEXT PRIMARY KEY NOT NULL, version INTEGER "
+    "NOT NULL DEFAULT 0, floor INTEGER NOT NULL DEFAULT 0, created_ms "
+    "INTEGER NOT NULL, updated_ms INTEGER NOT NULL, state TEXT NOT NULL) "
+    "WITHOUT ROWID;"
+    "CREATE TABLE log (seq INTEGER PRIMARY KEY, topic TEXT NOT NULL, "
+    "version INTEGER NOT NULL, time_ms INTEGER NOT NULL, event TEXT, patch "
+    "TEXT NOT NULL);"
+    "CREATE INDEX log_topic ON log (topic, seq);"
+    "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) "
+    "WITHOUT ROWID;"
+    "CREATE TABLE idempotency (topic TEXT NOT NULL, key TEXT NOT NULL, "
+    "time_ms INTEGER NOT NULL, version INTEGER NOT NULL, seq INTEGER NOT "
+    "NULL, patch TEXT NOT NULL, PRIMARY KEY (topic, key)) WITHOUT ROWID;"
+    "CREATE INDEX idempotency_time ON idempotency (time_ms);"
+    "INSERT INTO meta VALUES ('epoch', '0123456789abcdef');"
+    "INSERT INTO topics VALUES ('list:a', 2, 0, 1, 2, "
+    "'{\"items\":[\"x\",\"y\"]}');"
+    "INSERT INTO topics VALUES ('list:b', 0, 2, 1, 1, '[]');"
+    "INSERT INTO log VALUES (1, 'list:a', 1, 1, 'add', "
+    "'[{\"op\":\"add\",\"path\":\"/items/-\",\"value\":\"x\"}]');"
+    "INSERT INTO log VALUES (2, 'list:a', 2, 2, 'add', "
+    "'[{\"op\":\"add\",\"path\":\"/items/-\",\"value\":\"y\"}]');"
+    "INSERT INTO idempotency VALUES ('list:a', 'k', 2, 2, 2, "
+    "'[{\"op\":\"add\",\"path\":\"/items/-\",\"value\":\"y\"}]');"
+    "PRAGMA user_version = 1;";
+
+static int count_log(const sc_store_entry *e, void *arg)
+{
+	(void)e;
+	++*(int *)arg;
+	return 0;
+}
+
+static sc_err add_z(sc_store_txn *txn, void *arg, sc_error *err)
+{
+	json_object *ops = J("[{\"op\":\"add\",\"path\":\"/items/-\","
+			     "\"value\":\"z\"}]");
+	sc_err rc = sc_store_txn_patch(txn, ops, err);
+
+	(void)arg;
+	json_object_put(ops);
+	return rc;
+}
+
+static void test_migrate_v1(void **state)
+{
+	const char *path = fresh();
+	sqlite3 *db;
+	sc_store *s;
+	sc_store_result res;
+	sc_error err;
+	char cursor[SC_CURSOR_MAX], *t;
+	int64_t v, seq;
+	int rows = 0;
+
+	(void)state;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, schema1, NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	s = open_sh(path, NULL);
+	assert_string_equal(sc_store_epoch(s), "0123456789abcdef");
+	t = state_of(s, "list:a", &v);
+	expect_equal_json(t, "{\"items\":[\"x\",\"y\"]}");
+	assert_int_equal(v, 2);
+	free(t);
+	t = state_of(s, "list:b", &v);
+	expect_equal_json(t, "[]");
+	free(t);
+	/* Cursors, the log, resumable and idempotency carry over. */
+	assert_int_equal(
+	    sc_store_cursor_parse(s, "0123456789abcdef:1", &seq, &err), SC_OK);
+	assert_int_equal(sc_store_resumable(s, "list:a", 0, &err), SC_OK);
+	assert_int_equal(sc_store_resumable(s, "list:b", 1, &err),
+			 SC_ERR_CURSOR);
+	assert_int_equal(
+	    sc_store_log(s, NULL, 0, 0, 0, count_log, &rows, NULL, &err),
+	    SC_OK);
+	assert_int_equal(rows, 2);
+	assert_int_equal(
+	    sc_store_change(s, "list:a", "add", "k", add_z, NULL, &res, &err),
+	    SC_OK);
+	assert_int_equal(res.replayed, 1);
+	sc_store_result_free(&res);
+	assert_int_equal(
+	    sc_store_change(s, "list:a", "add", NULL, add_z, NULL, &res, &err),
+	    SC_OK);
+	assert_int_equal(res.version, 3);
+	assert_int_equal(res.seq, 3);
+	sc_store_cursor_format(s, res.seq, cursor);
+	sc_store_result_free(&res);
+	sc_store_close(s);
+	s = open_sh(path, NULL);
+	t = state_of(s, "list:a", &v);
+	expect_equal_json(t, "{\"items\":[\"x\",\"y\",\"z\"]}");
+	assert_int_equal(v, 3);
+	free(t);
+	assert_int_equal(sc_store_compact(s, 1, &err), SC_OK);
+	t = state_of(s, "list:a", &v);
+	expect_equal_json(t, "{\"items\":[\"x\",\"y\",\"z\"]}");
+	free(t);
+	sc_store_close(s);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return scratch_setup("group");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_group_commit),
+	    cmocka_unit_test(test_create_on_commit),
+	    cmocka_unit_test(test_cache),
+	    cmocka_unit_test(test_snapshot_random),
+	    cmocka_unit_test(test_migrate_v1),
+	};
+
+	return cmocka_run_group_tests(tests, setup, scratch_teardown);
+}
