@@ -369,6 +369,17 @@ static sc_err change(sc_request_env *env, const char *topic, const char *idem,
 	return rc;
 }
 
+/* Whether the JSON string s is 1 to 200 bytes with no NUL inside (the
+ * store and the handler see names as C strings: "add\u0000x" would
+ * run as "add"). */
+static int name_ok(json_object *s)
+{
+	int len = json_object_get_string_len(s);
+
+	return len > 0 && len <= 200 &&
+	       strlen(json_object_get_string(s)) == (size_t)len;
+}
+
 static int post_event(sc_request_env *env, sc_fcgi_conn *c,
 		      const sc_fcgi_request *r, sc_ctx *ctx, const char *topic)
 {
@@ -407,20 +418,19 @@ static int post_event(sc_request_env *env, sc_fcgi_conn *c,
 	if (!json_object_is_type(body, json_type_object) ||
 	    !json_object_object_get_ex(body, "event", &ev) ||
 	    !json_object_is_type(ev, json_type_string) ||
-	    json_object_get_string_len(ev) == 0 ||
-	    json_object_get_string_len(ev) > 200) {
+	    !name_ok(ev)) {
 		rc = respond_error(c, r, 400, NULL, "bad_event",
 				   "the body must be an object with "
-				   "\"event\": a name of 1 to 200 bytes");
+				   "\"event\": a name of 1 to 200 bytes "
+				   "without NUL");
 		goto out;
 	}
 	if (json_object_object_get_ex(body, "id", &id) && id != NULL) {
 		if (!json_object_is_type(id, json_type_string) ||
-		    json_object_get_string_len(id) == 0 ||
-		    json_object_get_string_len(id) > 200) {
+		    !name_ok(id)) {
 			rc = respond_error(c, r, 400, NULL, "bad_id",
 					   "\"id\" must be a string of 1 to "
-					   "200 bytes");
+					   "200 bytes without NUL");
 			goto out;
 		}
 		idem = json_object_get_string(id);
