@@ -284,4 +284,17 @@ sc_err sc_store_topics(sc_store *s,
 		       int (*fn)(const char *topic, int64_t version, void *arg),
 		       void *arg, sc_error *err);
 
+/*
+ * Drops topics (store/drop.c): topic (NULL: every topic) when it was
+ * never written (version 0) or has not changed for idle_seconds (0:
+ * whatever its age), with its log rows (except the one holding the
+ * highest seq of the log, which must stay) and idempotency keys.
+ * A dropped topic reads as never written again.  *dropped (if not
+ * NULL) receives how many went.  A topic that does not match is no
+ * error (0 dropped).  Errors: SC_ERR_TOPIC, SC_ERR_INVALID
+ * (idle_seconds < 0), SC_ERR_READONLY, SC_ERR_BUSY, SC_ERR_STORE.
+ */
+sc_err sc_store_drop(sc_store *s, const char *topic, long idle_seconds,
+		     int64_t *dropped, sc_error *err);
+
 #endif
