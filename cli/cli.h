@@ -52,5 +52,6 @@ int sc_cli_patch(const sc_cli_globals *g, int argc, char **argv);
 int sc_cli_log(const sc_cli_globals *g, int argc, char **argv);
 int sc_cli_watch(const sc_cli_globals *g, int argc, char **argv);
 int sc_cli_compact(const sc_cli_globals *g, int argc, char **argv);
+int sc_cli_drop(const sc_cli_globals *g, int argc, char **argv);
 
 #endif

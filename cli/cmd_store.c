@@ -1,6 +1,6 @@
 /*
  * cli/cmd_store.c — the store subcommands of the statechannel command:
- * init, topics, get, set, patch, log, watch, compact.  Output is JSON,
+ * init, topics, get, set, patch, log, watch, compact, drop.  Output is JSON,
  * one value per line, built with json-c.
  *
  * set on a missing topic creates it (state null, version 0) and then
@@ -27,6 +27,7 @@ enum {
 	OPT_ID = 4,
 	OPT_EVENT = 8,
 	OPT_LIMIT = 16,
+	OPT_IDLE = 32,
 };
 
 typedef struct args {
@@ -36,6 +37,7 @@ typedef struct args {
 	const char *id;
 	const char *event;
 	long limit;
+	long idle; /* -1: not given */
 	int vacuum;
 } args;
 
@@ -104,6 +106,15 @@ static const subcmd cmds[] = {
      "keeps,\ncheckpoints the WAL, and with --vacuum rebuilds the file.  "
      "Prints {\"removed\"}.\n",
      OPT_VACUUM, 0, 0},
+    {"drop",
+     "usage: statechannel [--db FILE] drop TOPIC\n"
+     "       statechannel [--db FILE] drop --idle SECONDS\n\n"
+     "Removes TOPIC (its state, log and idempotency keys), or every topic "
+     "not\nchanged for SECONDS (and every topic never written).  A dropped "
+     "topic reads\nas the application's initial state again until an event "
+     "creates it; its\nstreams end and resume with the new state.  Prints "
+     "{\"dropped\"}.\n",
+     OPT_IDLE, 0, 1},
 };
 
 static volatile sig_atomic_t stop;
@@ -141,11 +152,13 @@ static int parse(const subcmd *c, int argc, char **argv, args *a)
 	} valued[] = {{"--after", OPT_AFTER},
 		      {"--id", OPT_ID},
 		      {"--event", OPT_EVENT},
-		      {"--limit", OPT_LIMIT}};
+		      {"--limit", OPT_LIMIT},
+		      {"--idle", OPT_IDLE}};
 	int i, opts = 1;
 	size_t k;
 
 	memset(a, 0, sizeof(*a));
+	a->idle = -1;
 	for (i = 1; i < argc; i++) {
 		const char *s = argv[i], *val = NULL;
 		int opt = 0;
@@ -196,10 +209,15 @@ static int parse(const subcmd *c, int argc, char **argv, args *a)
 			a->event = val;
 		else {
 			char *end;
+			long v = strtol(val, &end, 10);
 
-			a->limit = strtol(val, &end, 10);
-			if (*end != '\0' || a->limit < 0)
-				return usage_error(c, "bad --limit '%s'", val);
+			if (*end != '\0' || end == val || v < 0 ||
+			    (opt == OPT_IDLE && v == 0))
+				return usage_error(c, "bad number '%s'", val);
+			if (opt == OPT_IDLE)
+				a->idle = v;
+			else
+				a->limit = v;
 		}
 	}
 	if (a->npos < c->min_pos)
@@ -554,6 +572,35 @@ static int cmd_compact(const subcmd *c, const sc_cli_globals *g, args *a)
 	return code;
 }
 
+static int cmd_drop(const subcmd *c, const sc_cli_globals *g, args *a)
+{
+	sc_store *s = NULL;
+	sc_error err;
+	int64_t dropped = 0;
+	json_object *o;
+	int code;
+
+	if ((a->npos == 1) == (a->idle >= 0))
+		return usage_error(c, "give either TOPIC or --idle SECONDS%s",
+				   "");
+	code = open_store(c, g, 1, &s);
+	if (code != SC_CLI_OK)
+		return code;
+	sc_error_clear(&err);
+	if (sc_store_drop(s, a->npos == 1 ? a->pos[0] : NULL,
+			  a->npos == 1 ? 0 : a->idle, &dropped,
+			  &err) != SC_OK) {
+		code = fail(c, &err, SC_CLI_USAGE);
+	} else {
+		o = json_object_new_object();
+		json_object_object_add(o, "dropped",
+				       json_object_new_int64(dropped));
+		code = print(c, o);
+	}
+	sc_store_close(s);
+	return code;
+}
+
 /* Parses the arguments of the subcommand argv[0] and runs fn. */
 static int run(const sc_cli_globals *g, int argc, char **argv,
 	       int (*fn)(const subcmd *, const sc_cli_globals *, args *))
@@ -608,4 +655,9 @@ int sc_cli_watch(const sc_cli_globals *g, int argc, char **argv)
 int sc_cli_compact(const sc_cli_globals *g, int argc, char **argv)
 {
 	return run(g, argc, argv, cmd_compact);
+}
+
+int sc_cli_drop(const sc_cli_globals *g, int argc, char **argv)
+{
+	return run(g, argc, argv, cmd_drop);
 }

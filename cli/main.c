@@ -19,6 +19,8 @@ static const sc_cli_command commands[] = {
     {"log", "print a topic's log after a cursor", sc_cli_log},
     {"watch", "print new log entries of topics as they commit", sc_cli_watch},
     {"compact", "prune the log by retention; --vacuum", sc_cli_compact},
+    {"drop", "remove a topic, or the topics idle for --idle SECONDS",
+     sc_cli_drop},
     {"diff", "print the JSON Patch from OLD.json to NEW.json", sc_cli_diff},
     {"apply", "apply PATCH.json to DOC.json and print the result",
      sc_cli_apply},

@@ -53,6 +53,18 @@ static void usage(FILE *f, const char *prog)
 	    "                        never; set it below mod_fcgid's "
 	    "FcgidBusyTimeout)\n"
 	    "  --body-limit BYTES    largest POST body (default 1048576)\n"
+	    "  --state-limit BYTES   largest state a topic may reach; an "
+	    "event past it\n"
+	    "                        is refused, 413 state_too_big (default "
+	    "16777216)\n"
+	    "  --max-streams N       open streams of this process; past it "
+	    "503 with\n"
+	    "                        Retry-After (default: 3/4 of the fd "
+	    "limit)\n"
+	    "  --drop-idle-topics SECONDS\n"
+	    "                        drop topics unchanged this long; they "
+	    "read as\n"
+	    "                        init_state again (default 0: never)\n"
 	    "  --queue-limit BYTES   output a stream may have queued before "
 	    "it is cut off\n"
 	    "                        (default 1048576)\n"
@@ -109,9 +121,12 @@ int sc_app_main(const sc_app *app, int argc, char **argv)
 	    {"--max-stream-life", 0, 365LL * 86400},
 	    {"--body-limit", 1, 1LL << 30},
 	    {"--queue-limit", 4096, 1LL << 30},
+	    {"--state-limit", 0, 1LL << 40},
+	    {"--max-streams", 0, 1LL << 30},
+	    {"--drop-idle-topics", 0, 100LL * 365 * 86400},
 	    {"--cache-mb", 1, 1LL << 20},
 	};
-	long long val[6] = {4, 15, 0, 1 << 20, 1 << 20, 256};
+	long long val[9] = {4, 15, 0, 1 << 20, 1 << 20, 16 << 20, 0, 0, 256};
 	sc_server_options opt;
 	const char *env = getenv("STATECHANNEL_DB");
 	const char *prog = argc > 0 ? argv[0] : "statechannel.fcgi";
@@ -173,7 +188,10 @@ int sc_app_main(const sc_app *app, int argc, char **argv)
 	opt.hub.max_life_s = (int)val[2];
 	opt.body_limit = (size_t)val[3];
 	opt.hub.queue_limit = (size_t)val[4];
-	opt.cache_bytes = (size_t)val[5] << 20;
+	opt.state_limit = (size_t)val[5];
+	opt.max_streams = (size_t)val[6];
+	opt.drop_idle_s = (long)val[7];
+	opt.cache_bytes = (size_t)val[8] << 20;
 	return sc_server_run(&opt);
 bad:
 	fprintf(stderr, "%s: bad option or value: %s\n", prog, argv[i]);

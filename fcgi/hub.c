@@ -33,7 +33,7 @@
 #define NBUCKETS 4096
 #define END_LEN	 24 /* empty FCGI_STDOUT + FCGI_END_REQUEST */
 
-enum { K_SUB = 1, K_IDLE, K_WAKE, K_INBOX, K_TIMER };
+enum { K_SUB = 1, K_IDLE, K_REPLY, K_WAKE, K_INBOX, K_TIMER };
 
 typedef struct topic topic;
 typedef struct sc_hub_stream sub;
@@ -42,6 +42,9 @@ typedef struct subtopic {
 	topic *t;
 	sub *s;
 	int64_t version; /* the version s has of t */
+	char *init;	 /* until registered: the state of a topic not
+			    stored yet (version 0), or NULL */
+	size_t init_len;
 	struct subtopic *prev, *next;
 } subtopic;
 
@@ -74,6 +77,16 @@ typedef struct idle_conn {
 	struct idle_conn *next;
 } idle_conn;
 
+/* An answer the hub finishes writing (sc_hub_respond). */
+typedef struct reply {
+	int kind;
+	int fd;
+	int keep_conn;
+	long long deadline;
+	sc_outq out;
+	struct reply *prev, *next;
+} reply;
+
 typedef struct tag {
 	int kind;
 } tag;
@@ -87,15 +100,18 @@ struct sc_hub {
 	int thread_started, waker_started;
 	atomic_int stop;
 	atomic_size_t count;
+	atomic_size_t replies_open; /* answers handed over, not yet ended */
 	pthread_mutex_t lock;
 	pthread_cond_t streams; /* signalled when a stream arrives */
 	sub *inbox;
 	idle_conn *idle_inbox;
+	reply *reply_inbox;
 	/* Hub thread only from here on. */
 	int64_t high; /* H: the log is dispatched up to here */
 	topic *buckets[NBUCKETS];
 	sub *all_head, *all_tail, *dirty, *dead;
 	idle_conn *idles;
+	reply *replies;
 	sc_sse_frame *heartbeat;
 	long long last_beat;
 };
@@ -187,7 +203,8 @@ sc_hub_stream *sc_hub_stream_new(int fd, uint16_t id, int keep_conn,
 	return s;
 }
 
-sc_err sc_hub_stream_topic(sc_hub_stream *s, const char *name)
+sc_err sc_hub_stream_topic(sc_hub_stream *s, const char *name,
+			   const char *init, size_t init_len)
 {
 	subtopic *nt;
 	size_t i;
@@ -204,6 +221,14 @@ sc_err sc_hub_stream_topic(sc_hub_stream *s, const char *name)
 	nt[s->ntopics].t = (topic *)sc_strdup(name);
 	if (nt[s->ntopics].t == NULL)
 		return SC_ERR_NOMEM;
+	if (init != NULL) {
+		nt[s->ntopics].init = sc_strndup(init, init_len);
+		nt[s->ntopics].init_len = init_len;
+		if (nt[s->ntopics].init == NULL) {
+			sc_free(nt[s->ntopics].t);
+			return SC_ERR_NOMEM;
+		}
+	}
 	s->ntopics++;
 	return SC_OK;
 }
@@ -239,9 +264,11 @@ void sc_hub_stream_free(sc_hub_stream *s)
 
 	if (s == NULL)
 		return;
-	if (!s->registered)
-		for (i = 0; i < s->ntopics; i++)
+	for (i = 0; i < s->ntopics; i++) {
+		if (!s->registered)
 			sc_free(s->topics[i].t);
+		sc_free(s->topics[i].init);
+	}
 	sc_outq_clear(&s->out);
 	sc_free(s->topics);
 	sc_free(s->resume);
@@ -284,6 +311,66 @@ void sc_hub_add_idle(sc_hub *h, int fd)
 	h->idle_inbox = c;
 	pthread_mutex_unlock(&h->lock);
 	poke(h->inbox_fd);
+}
+
+/* Sets or clears O_NONBLOCK on fd; 0 or -1. */
+static int set_nonblock(int fd, int on)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return -1;
+	if (!(fl & O_NONBLOCK) == !on)
+		return 0;
+	return fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
+}
+
+int sc_hub_respond(sc_hub *h, int fd, uint16_t id, int keep_conn,
+		   sc_sse_frame *const *frames, size_t n)
+{
+	sc_outq q = {0};
+	reply *p = NULL;
+	size_t i;
+	int rc = -1, was_nb;
+
+	q.reqid = id;
+	for (i = 0; i <= n; i++)
+		if (sc_outq_push(&q, i < n ? frames[i] : NULL, SIZE_MAX) !=
+		    SC_OK)
+			goto out;
+	was_nb = fcntl(fd, F_GETFL);
+	if (was_nb < 0 || set_nonblock(fd, 1) != 0)
+		goto out;
+	was_nb &= O_NONBLOCK;
+	rc = sc_outq_flush(&q, fd);
+	if (rc == 1 && h != NULL)
+		p = sc_calloc(1, sizeof(*p));
+	if (rc == 1 && p == NULL) {
+		/* No hub (or no memory for the hand-over): block here. */
+		set_nonblock(fd, 0);
+		rc = sc_outq_flush(&q, fd) == 0 ? 0 : -1;
+	}
+	if (p == NULL) {
+		if (set_nonblock(fd, was_nb) != 0)
+			rc = -1;
+		goto out;
+	}
+	p->kind = K_REPLY;
+	p->fd = fd;
+	p->keep_conn = keep_conn;
+	p->deadline = now_ms() + h->opt.respond_ms;
+	p->out = q;
+	memset(&q, 0, sizeof(q));
+	atomic_fetch_add(&h->replies_open, 1);
+	pthread_mutex_lock(&h->lock);
+	p->next = h->reply_inbox;
+	h->reply_inbox = p;
+	pthread_mutex_unlock(&h->lock);
+	poke(h->inbox_fd);
+	rc = 1;
+out:
+	sc_outq_clear(&q);
+	return rc;
 }
 
 size_t sc_hub_count(sc_hub *h)
@@ -514,6 +601,11 @@ static sc_err first_frames(sc_hub *h, sub *s, int full, sc_sse_buf *buf,
 	if (!full && s->resume != NULL &&
 	    sc_store_cursor_parse(h->store, s->resume, &resume, NULL) != SC_OK)
 		resume = -1;
+	/* Before any read: a topic not stored yet is at version 0 up to
+	 * here, and its first rows come after. */
+	rc = sc_store_max_seq(h->store, &last, NULL);
+	if (rc != SC_OK)
+		return rc;
 	for (i = 0; i < s->ntopics; i++) {
 		sc_store_state st = {0};
 		char *json = NULL;
@@ -526,6 +618,17 @@ static sc_err first_frames(sc_hub *h, sub *s, int full, sc_sse_buf *buf,
 			s->topics[i].version = 0;
 		} else {
 			rc = sc_store_get(h->store, names[i], &st, NULL);
+			if (rc == SC_ERR_NOT_FOUND &&
+			    s->topics[i].init != NULL) {
+				rc = (st.state = sc_strndup(
+					  s->topics[i].init,
+					  s->topics[i].init_len)) != NULL
+					 ? SC_OK
+					 : SC_ERR_NOMEM;
+				st.state_len = s->topics[i].init_len;
+				st.version = 0;
+				st.seq = last;
+			}
 			if (rc == SC_OK)
 				rc = sc_sse_envelope(names[i], st.version, NULL,
 						     "state", st.state,
@@ -671,8 +774,14 @@ static int dispatch_entry(const sc_store_entry *e, void *arg)
 	}
 	for (st = t->subs; st != NULL; st = next) {
 		next = st->next;
-		if (e->seq <= st->s->cursor || e->version <= st->version)
+		if (e->seq <= st->s->cursor)
 			continue;
+		if (e->version <= st->version) {
+			/* The topic was dropped and made anew: the client
+			 * resumes with its cursor and gets the new state. */
+			end_sub(h, st->s);
+			continue;
+		}
 		st->version = e->version;
 		enqueue(h, st->s, f);
 	}
@@ -695,19 +804,92 @@ static void dispatch(sc_hub *h)
 		h->high = last;
 }
 
+/* --- answers (sc_hub_respond) --------------------------------------- */
+
+static void reply_unlink(sc_hub *h, reply *p)
+{
+	if (p->prev != NULL)
+		p->prev->next = p->next;
+	else
+		h->replies = p->next;
+	if (p->next != NULL)
+		p->next->prev = p->prev;
+}
+
+/* Ends p: its connection goes idle (done, keep_conn) or is closed. */
+static void reply_end(sc_hub *h, reply *p, int done)
+{
+	idle_conn *c = NULL;
+
+	reply_unlink(h, p);
+	epoll_ctl(h->ep, EPOLL_CTL_DEL, p->fd, NULL);
+	if (done && p->keep_conn && (c = sc_calloc(1, sizeof(*c))) != NULL) {
+		c->kind = K_IDLE;
+		c->fd = p->fd;
+		watch_idle(h, c);
+	} else {
+		close(p->fd);
+	}
+	sc_outq_clear(&p->out);
+	sc_free(p);
+	atomic_fetch_sub(&h->replies_open, 1);
+}
+
+static void reply_watch(sc_hub *h, reply *p)
+{
+	struct epoll_event ev;
+
+	ev.events = EPOLLOUT;
+	ev.data.ptr = p;
+	p->prev = NULL;
+	p->next = h->replies;
+	if (h->replies != NULL)
+		h->replies->prev = p;
+	h->replies = p;
+	if (epoll_ctl(h->ep, EPOLL_CTL_ADD, p->fd, &ev) != 0)
+		reply_end(h, p, 0);
+}
+
+static void on_reply_event(sc_hub *h, reply *p)
+{
+	int rc = sc_outq_flush(&p->out, p->fd);
+
+	if (rc != 1)
+		reply_end(h, p, rc == 0);
+}
+
+/* Cuts off the answers past their deadline. */
+static void reply_expire(sc_hub *h, long long now)
+{
+	reply *p, *next;
+
+	for (p = h->replies; p != NULL; p = next) {
+		next = p->next;
+		if (now >= p->deadline)
+			reply_end(h, p, 0);
+	}
+}
+
 /* --- the loop ------------------------------------------------------- */
 
 static void take_inbox(sc_hub *h)
 {
 	sub *s, *list;
 	idle_conn *c, *idles;
+	reply *p, *replies;
 
 	pthread_mutex_lock(&h->lock);
 	list = h->inbox;
 	h->inbox = NULL;
 	idles = h->idle_inbox;
 	h->idle_inbox = NULL;
+	replies = h->reply_inbox;
+	h->reply_inbox = NULL;
 	pthread_mutex_unlock(&h->lock);
+	while ((p = replies) != NULL) {
+		replies = p->next;
+		reply_watch(h, p);
+	}
 	/* The inbox is LIFO: register in arrival order. */
 	for (s = NULL; list != NULL;) {
 		sub *next = list->next_inbox;
@@ -777,6 +959,7 @@ static void on_tick(sc_hub *h)
 	long long now = now_ms();
 	sub *s, *next;
 
+	reply_expire(h, now);
 	if (h->all_head == NULL)
 		return;
 	dispatch(h); /* the safety net under the wake */
@@ -833,6 +1016,9 @@ static void *hub_main(void *arg)
 				break;
 			case K_IDLE:
 				on_idle_event(h, (idle_conn *)t);
+				break;
+			case K_REPLY:
+				on_reply_event(h, (reply *)t);
 				break;
 			default:
 				on_sub_event(h, (sub *)t, evs[i].events);
@@ -909,6 +1095,8 @@ sc_err sc_hub_start(const sc_hub_options *opt, sc_store *store, sc_hub **out,
 		h->opt.heartbeat_ms = 15000;
 	if (h->opt.queue_limit == 0)
 		h->opt.queue_limit = 1 << 20;
+	if (h->opt.respond_ms <= 0)
+		h->opt.respond_ms = 30000;
 	h->store = store;
 	h->ep = h->wake_fd = h->inbox_fd = h->timer_fd = -1;
 	pthread_mutex_init(&h->lock, NULL);
@@ -962,6 +1150,14 @@ void sc_hub_stop(sc_hub *h)
 
 	if (h == NULL)
 		return;
+	/* Answers being written get a few seconds to finish. */
+	for (b = 0; b < 100 && h->thread_started &&
+		    atomic_load(&h->replies_open) > 0;
+	     b++) {
+		struct timespec ts = {0, 50000000};
+
+		nanosleep(&ts, NULL);
+	}
 	atomic_store(&h->stop, 1);
 	pthread_mutex_lock(&h->lock);
 	pthread_cond_signal(&h->streams);
@@ -986,6 +1182,8 @@ void sc_hub_stop(sc_hub *h)
 		kill_sub(h, s);
 	}
 	free_dead(h);
+	while (h->replies != NULL)
+		reply_end(h, h->replies, 0);
 	while ((c = h->idles) != NULL) {
 		h->idles = c->next;
 		close(c->fd);

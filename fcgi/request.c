@@ -4,6 +4,7 @@
  */
 #include "fcgi/request.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,6 +25,7 @@ struct sc_ctx {
 	const char *topic;
 	sc_store_txn *txn;
 	int rejected;
+	int state_too_big; /* the event made the state too big (413) */
 	char code[64];
 	sc_error err; /* why the handler failed */
 };
@@ -182,31 +184,73 @@ static const char *reason(int status)
 	}
 }
 
-/* Writes a response: status, headers (extra: whole "Name: v\r\n"
- * lines), a JSON body (may be NULL). */
-static int respond(sc_fcgi_conn *c, const sc_fcgi_request *r, int status,
-		   const char *extra, const char *body, size_t len)
-{
-	char head[1024];
-	const char *method = sc_fcgi_param_get(r, "REQUEST_METHOD");
-	int n;
+/* Headers every answer carries. */
+#define COMMON_HEADERS "X-Content-Type-Options: nosniff\r\n"
 
-	n = snprintf(head, sizeof(head), "Status: %d %s\r\n%s%s%s\r\n", status,
-		     reason(status),
-		     body ? "Content-Type: application/json\r\n" : "",
-		     status >= 400 ? "Cache-Control: no-store\r\n" : "",
-		     extra ? extra : "");
-	if (n < 0 || (size_t)n >= sizeof(head))
-		return -1;
-	if (method != NULL && strcmp(method, "HEAD") == 0)
-		body = NULL;
-	return sc_fcgi_write(c->fd, r->id, head, (size_t)n, body,
-			     body ? len : 0, 1) == SC_OK
-		   ? 0
-		   : -1;
+/*
+ * Writes an answer made of shared texts (the head first) without
+ * blocking this thread: what the peer does not take at once is
+ * finished by the hub (sc_hub_respond).  Returns what
+ * sc_request_handle returns.
+ */
+static int answer(sc_request_env *env, sc_fcgi_conn *c,
+		  const sc_fcgi_request *r, sc_sse_frame *const *frames,
+		  size_t n)
+{
+	/* Bytes already read past this request (the server's next
+	 * record) cannot follow the connection to the hub: finish here. */
+	sc_hub *hub = c->start < c->end ? NULL : env->hub;
+
+	return sc_hub_respond(hub, c->fd, r->id, r->keep_conn, frames, n);
 }
 
-static int respond_error(sc_fcgi_conn *c, const sc_fcgi_request *r, int status,
+/* The head of an answer: status, headers (extra: whole "Name: v\r\n"
+ * lines) and, for a JSON body, its Content-Type, into head (1024 bytes).
+ * Returns its length, or -1 when it does not fit. */
+static int head_of(char *head, int status, const char *extra, int json)
+{
+	int n = snprintf(head, 1024, "Status: %d %s\r\n%s%s" COMMON_HEADERS
+			 "%s\r\n",
+			 status, reason(status),
+			 json ? "Content-Type: application/json\r\n" : "",
+			 status >= 400 ? "Cache-Control: no-store\r\n" : "",
+			 extra ? extra : "");
+
+	return n < 0 || n >= 1024 ? -1 : n;
+}
+
+static int is_head(const sc_fcgi_request *r)
+{
+	const char *method = sc_fcgi_param_get(r, "REQUEST_METHOD");
+
+	return method != NULL && strcmp(method, "HEAD") == 0;
+}
+
+/* Writes a response: status, headers (extra: whole "Name: v\r\n"
+ * lines), a JSON body (may be NULL). */
+static int respond(sc_request_env *env, sc_fcgi_conn *c,
+		   const sc_fcgi_request *r, int status, const char *extra,
+		   const char *body, size_t len)
+{
+	char head[1024];
+	sc_sse_frame *f;
+	int n, rc;
+
+	n = head_of(head, status, extra, body != NULL);
+	if (n < 0)
+		return -1;
+	if (body == NULL || is_head(r))
+		len = 0;
+	f = sc_sse_frame_cat(head, (size_t)n, body, len);
+	if (f == NULL)
+		return -1;
+	rc = answer(env, c, r, &f, 1);
+	sc_sse_frame_unref(f);
+	return rc;
+}
+
+static int respond_error(sc_request_env *env, sc_fcgi_conn *c,
+			 const sc_fcgi_request *r, int status,
 			 const char *extra, const char *code,
 			 const char *message)
 {
@@ -215,16 +259,17 @@ static int respond_error(sc_fcgi_conn *c, const sc_fcgi_request *r, int status,
 	int rc;
 
 	if (json == NULL)
-		return respond(c, r, 503, NULL, NULL, 0);
-	rc = respond(c, r, status, extra, json, len);
+		return respond(env, c, r, 503, NULL, NULL, 0);
+	rc = respond(env, c, r, status, extra, json, len);
 	sc_free(json);
 	return rc;
 }
 
 /* An error answer for err (store, handler): its status, its code name
  * (or the handler's code when it called sc_reject). */
-static int respond_err(sc_fcgi_conn *c, const sc_fcgi_request *r,
-		       const sc_error *err, const char *app_code)
+static int respond_err(sc_request_env *env, sc_fcgi_conn *c,
+		       const sc_fcgi_request *r, const sc_error *err,
+		       const char *app_code)
 {
 	int status = sc_request_status(err->code);
 	const char *msg =
@@ -233,7 +278,7 @@ static int respond_err(sc_fcgi_conn *c, const sc_fcgi_request *r,
 	if (status == 500)
 		fprintf(stderr, "statechannel: %s: %s\n",
 			sc_strerror(err->code), msg);
-	return respond_error(c, r, status, NULL,
+	return respond_error(env, c, r, status, NULL,
 			     app_code ? app_code : sc_strerror(err->code), msg);
 }
 
@@ -246,17 +291,27 @@ static int authorized(sc_ctx *ctx, const char *topic)
 	       ctx->app->authorize(ctx, topic) == 0;
 }
 
-/* Reads topic into *st (may be NULL: only make sure it exists),
- * creating it from init_state on first use. */
+/*
+ * Reads topic into *st (may be NULL).  A topic that does not exist is
+ * not stored by a read: with create 0, *st is the app's init_state at
+ * version 0, its cursor the highest seq now; with create 1 (an event is
+ * coming) it is stored first.  *fresh (if not NULL) is 1 when the topic
+ * did not exist.  SC_ERR_NOT_FOUND when init_state returns NULL.
+ */
 static sc_err load_topic(sc_request_env *env, sc_ctx *ctx, const char *topic,
-			 sc_store_state *st, sc_error *err)
+			 sc_store_state *st, int create, int *fresh,
+			 sc_error *err)
 {
 	sc_store_state tmp = {0};
-	json_object *init;
+	json_object *init = NULL;
+	const char *text;
+	size_t len = 0;
 	sc_err rc;
 
 	if (st == NULL)
 		st = &tmp;
+	if (fresh != NULL)
+		*fresh = 0;
 	rc = sc_store_get(env->store, topic, st, err);
 	if (rc != SC_ERR_NOT_FOUND)
 		goto out;
@@ -267,12 +322,73 @@ static sc_err load_topic(sc_request_env *env, sc_ctx *ctx, const char *topic,
 		    sc_error_set(err, SC_ERR_NOT_FOUND, "no topic '%s'", topic);
 		goto out;
 	}
-	rc = sc_store_create(env->store, topic, init, err);
-	json_object_put(init);
-	if (rc == SC_OK)
-		rc = sc_store_get(env->store, topic, st, err);
+	if (fresh != NULL)
+		*fresh = 1;
+	if (create) {
+		rc = sc_store_create(env->store, topic, init, err);
+		if (rc == SC_OK)
+			rc = sc_store_get(env->store, topic, st, err);
+		goto out;
+	}
+	sc_error_clear(err);
+	rc = sc_store_max_seq(env->store, &st->seq, err);
+	text = sc_json_text(init, &len);
+	if (rc == SC_OK && (text == NULL ||
+			    (st->state = sc_strndup(text, len)) == NULL))
+		rc = sc_error_set(err, SC_ERR_NOMEM, "out of memory");
+	st->version = 0;
+	st->state_len = len;
 out:
+	json_object_put(init);
 	sc_store_state_free(&tmp);
+	return rc;
+}
+
+/* States from this size on are shared between answers (textcache.h). */
+#define SHARED_STATE (64 * 1024)
+
+/* Answers 200 with the envelope of st: the head and the envelope's
+ * start, the state text (shared by every answer of its version when
+ * big), then "}". */
+static int respond_state(sc_request_env *env, sc_fcgi_conn *c,
+			 const sc_fcgi_request *r, const char *topic,
+			 const sc_store_state *st, const char *extra)
+{
+	char head[1024], cursor[SC_CURSOR_MAX], *json = NULL;
+	sc_sse_frame *f[3] = {NULL, NULL, NULL};
+	size_t len = 0, n;
+	int hl, rc = -1;
+
+	sc_store_cursor_format(env->store, st->seq, cursor);
+	hl = head_of(head, 200, extra, 1);
+	if (hl < 0)
+		return -1;
+	/* {"topic":..,"version":..,"cursor":..,"state":} less its '}'. */
+	if (sc_sse_envelope(topic, st->version, cursor, "state", "", 0, &json,
+			    &len) != SC_OK ||
+	    len == 0)
+		goto nomem;
+	n = is_head(r) ? 0 : len - 1;
+	f[0] = sc_sse_frame_cat(head, (size_t)hl, json, n);
+	if (f[0] == NULL)
+		goto nomem;
+	if (n > 0) {
+		f[1] = sc_textcache_get(
+		    st->state_len >= SHARED_STATE ? env->texts : NULL, topic,
+		    st->version, st->state, st->state_len);
+		f[2] = sc_sse_frame_new("}", 1);
+		if (f[1] == NULL || f[2] == NULL)
+			goto nomem;
+	}
+	rc = answer(env, c, r, f, n > 0 ? 3 : 1);
+	goto out;
+nomem:
+	rc = respond_error(env, c, r, 503, NULL, "nomem", "out of memory");
+out:
+	sc_sse_frame_unref(f[0]);
+	sc_sse_frame_unref(f[1]);
+	sc_sse_frame_unref(f[2]);
+	sc_free(json);
 	return rc;
 }
 
@@ -283,19 +399,17 @@ static int get_state(sc_request_env *env, sc_fcgi_conn *c,
 {
 	sc_store_state st = {0};
 	char etag[SC_TOPIC_MAX + 64], extra[SC_TOPIC_MAX + 128];
-	char cursor[SC_CURSOR_MAX], *json = NULL;
-	size_t len = 0;
 	sc_error err;
 	int rc;
 
 	sc_error_clear(&err);
 	if (!authorized(ctx, topic)) {
-		rc = respond_error(c, r, 403, NULL, "forbidden",
+		rc = respond_error(env, c, r, 403, NULL, "forbidden",
 				   "not authorized for this topic");
 		goto out;
 	}
-	if (load_topic(env, ctx, topic, &st, &err) != SC_OK) {
-		rc = respond_err(c, r, &err, NULL);
+	if (load_topic(env, ctx, topic, &st, 0, NULL, &err) != SC_OK) {
+		rc = respond_err(env, c, r, &err, NULL);
 		goto out;
 	}
 	snprintf(etag, sizeof(etag), "\"%s-%lld-%s\"",
@@ -304,18 +418,11 @@ static int get_state(sc_request_env *env, sc_fcgi_conn *c,
 		 "ETag: %s\r\nCache-Control: no-cache\r\n", etag);
 	if (sc_route_etag_match(sc_fcgi_param_get(r, "HTTP_IF_NONE_MATCH"),
 				etag)) {
-		rc = respond(c, r, 304, extra, NULL, 0);
+		rc = respond(env, c, r, 304, extra, NULL, 0);
 		goto out;
 	}
-	sc_store_cursor_format(env->store, st.seq, cursor);
-	if (sc_sse_envelope(topic, st.version, cursor, "state", st.state,
-			    st.state_len, &json, &len) != SC_OK) {
-		rc = respond_error(c, r, 503, NULL, "nomem", "out of memory");
-		goto out;
-	}
-	rc = respond(c, r, 200, extra, json, len);
+	rc = respond_state(env, c, r, topic, &st, extra);
 out:
-	sc_free(json);
 	sc_store_state_free(&st);
 	return rc;
 }
@@ -326,7 +433,34 @@ typedef struct event_call {
 	sc_ctx *ctx;
 	const char *event;
 	json_object *payload;
+	size_t state_limit; /* 0: none */
 } event_call;
+
+/*
+ * Refuses a change that leaves the state over limit bytes (serialized),
+ * before anything is written: 413 state_too_big.  The store's estimate
+ * costs nothing; the state is serialized only when it passes the limit.
+ */
+static sc_err state_size_check(sc_ctx *ctx, sc_store_txn *txn, size_t limit,
+			       sc_error *err)
+{
+	size_t len = 0;
+	sc_err rc;
+
+	if (limit == 0)
+		return SC_OK;
+	rc = sc_store_txn_size(txn, limit, &len, err);
+	if (rc != SC_OK)
+		return rc;
+	if (len <= limit)
+		return SC_OK;
+	ctx->state_too_big = 1;
+	snprintf(ctx->code, sizeof(ctx->code), "state_too_big");
+	return sc_error_set(err, SC_ERR_TOO_BIG,
+			    "the event would make the state %zu bytes, over "
+			    "the limit of %zu",
+			    len, limit);
+}
 
 static sc_err run_handler(sc_store_txn *txn, void *arg, sc_error *err)
 {
@@ -340,7 +474,7 @@ static sc_err run_handler(sc_store_txn *txn, void *arg, sc_error *err)
 	rc = ctx->app->on_event(ctx, ec->event, ec->payload);
 	ctx->txn = NULL;
 	if (rc == SC_OK)
-		return SC_OK;
+		return state_size_check(ctx, txn, ec->state_limit, err);
 	if (ctx->rejected)
 		rc = SC_ERR_REJECTED;
 	else if (rc < 0 || rc >= SC_ERR__COUNT)
@@ -373,6 +507,17 @@ static sc_err change(sc_request_env *env, const char *topic, const char *idem,
 	return sc_store_submit(env->store, &req, res, err);
 }
 
+/* Whether the JSON string s is 1 to 200 bytes with no NUL inside (the
+ * store and the handler see names as C strings: "add\u0000x" would
+ * run as "add"). */
+static int name_ok(json_object *s)
+{
+	int len = json_object_get_string_len(s);
+
+	return len > 0 && len <= 200 &&
+	       strlen(json_object_get_string(s)) == (size_t)len;
+}
+
 static int post_event(sc_request_env *env, sc_fcgi_conn *c,
 		      const sc_fcgi_request *r, sc_ctx *ctx, const char *topic)
 {
@@ -388,43 +533,42 @@ static int post_event(sc_request_env *env, sc_fcgi_conn *c,
 
 	sc_error_clear(&err);
 	if (!sc_route_is_json(sc_fcgi_param_get(r, "CONTENT_TYPE"))) {
-		rc = respond_error(c, r, 415, NULL, "not_json",
+		rc = respond_error(env, c, r, 415, NULL, "not_json",
 				   "the body must be application/json");
 		goto out;
 	}
 	if (r->body_too_big) {
 		snprintf(msg, sizeof(msg), "the body is over %zu bytes",
 			 env->body_limit);
-		rc = respond_error(c, r, 413, NULL, "too_big", msg);
+		rc = respond_error(env, c, r, 413, NULL, "too_big", msg);
 		goto out;
 	}
 	if (!authorized(ctx, topic)) {
-		rc = respond_error(c, r, 403, NULL, "forbidden",
+		rc = respond_error(env, c, r, 403, NULL, "forbidden",
 				   "not authorized for this topic");
 		goto out;
 	}
 	if (sc_json_parse(r->body, r->body_len, &body, &err) != SC_OK) {
-		rc = respond_error(c, r, 400, NULL, sc_strerror(err.code),
+		rc = respond_error(env, c, r, 400, NULL, sc_strerror(err.code),
 				   err.message);
 		goto out;
 	}
 	if (!json_object_is_type(body, json_type_object) ||
 	    !json_object_object_get_ex(body, "event", &ev) ||
 	    !json_object_is_type(ev, json_type_string) ||
-	    json_object_get_string_len(ev) == 0 ||
-	    json_object_get_string_len(ev) > 200) {
-		rc = respond_error(c, r, 400, NULL, "bad_event",
+	    !name_ok(ev)) {
+		rc = respond_error(env, c, r, 400, NULL, "bad_event",
 				   "the body must be an object with "
-				   "\"event\": a name of 1 to 200 bytes");
+				   "\"event\": a name of 1 to 200 bytes "
+				   "without NUL");
 		goto out;
 	}
 	if (json_object_object_get_ex(body, "id", &id) && id != NULL) {
 		if (!json_object_is_type(id, json_type_string) ||
-		    json_object_get_string_len(id) == 0 ||
-		    json_object_get_string_len(id) > 200) {
-			rc = respond_error(c, r, 400, NULL, "bad_id",
+		    !name_ok(id)) {
+			rc = respond_error(env, c, r, 400, NULL, "bad_id",
 					   "\"id\" must be a string of 1 to "
-					   "200 bytes");
+					   "200 bytes without NUL");
 			goto out;
 		}
 		idem = json_object_get_string(id);
@@ -433,20 +577,23 @@ static int post_event(sc_request_env *env, sc_fcgi_conn *c,
 	ec.ctx = ctx;
 	ec.event = json_object_get_string(ev);
 	ec.payload = payload;
+	ec.state_limit = env->state_limit;
 	ctx->topic = topic;
 	e = change(env, topic, idem, &ec, &res, &err);
 	if (e != SC_OK) {
 		err.code = e;
-		rc = respond_err(c, r, &err, ctx->rejected ? ctx->code : NULL);
+		rc = respond_err(env, c, r, &err,
+				 ctx->rejected || ctx->state_too_big ? ctx->code
+								     : NULL);
 		goto out;
 	}
 	sc_store_cursor_format(env->store, res.seq, cursor);
 	if (sc_sse_envelope(topic, res.version, cursor, "patch", res.patch,
 			    strlen(res.patch), &json, &len) != SC_OK) {
-		rc = respond_error(c, r, 503, NULL, "nomem", "out of memory");
+		rc = respond_error(env, c, r, 503, NULL, "nomem", "out of memory");
 		goto out;
 	}
-	rc = respond(c, r, 200, "Cache-Control: no-store\r\n", json, len);
+	rc = respond(env, c, r, 200, "Cache-Control: no-store\r\n", json, len);
 out:
 	sc_free(json);
 	sc_store_result_free(&res);
@@ -463,7 +610,8 @@ static int get_stream(sc_request_env *env, sc_fcgi_conn *c,
 	static const char head[] = "Status: 200 OK\r\n"
 				   "Content-Type: text/event-stream\r\n"
 				   "Cache-Control: no-cache\r\n"
-				   "X-Accel-Buffering: no\r\n\r\n" RETRY_LINE;
+				   "X-Accel-Buffering: no\r\n" COMMON_HEADERS
+				   "\r\n" RETRY_LINE;
 	const char *query = sc_fcgi_param_get(r, "QUERY_STRING");
 	char topics[MAX_STREAM_TOPICS][SC_TOPIC_MAX + 1];
 	char cursor[SC_CURSOR_MAX], msg[SC_TOPIC_MAX + 64];
@@ -482,12 +630,12 @@ static int get_stream(sc_request_env *env, sc_fcgi_conn *c,
 		if (found == 0)
 			break;
 		if (q == MAX_TOPIC_PARAMS) {
-			rc = respond_error(c, r, 400, NULL, "too_many_topics",
+			rc = respond_error(env, c, r, 400, NULL, "too_many_topics",
 					   "at most 256 topic parameters");
 			goto out;
 		}
 		if (found < 0 || sc_store_topic_check(t, &err) != SC_OK) {
-			rc = respond_error(c, r, 400, NULL, "bad_topic",
+			rc = respond_error(env, c, r, 400, NULL, "bad_topic",
 					   found < 0 ? "a topic is malformed"
 						     : err.message);
 			goto out;
@@ -497,14 +645,14 @@ static int get_stream(sc_request_env *env, sc_fcgi_conn *c,
 		if (i < n)
 			continue;
 		if (n == MAX_STREAM_TOPICS) {
-			rc = respond_error(c, r, 400, NULL, "too_many_topics",
+			rc = respond_error(env, c, r, 400, NULL, "too_many_topics",
 					   "at most 64 topics per stream");
 			goto out;
 		}
 		memcpy(topics[n++], t, sizeof(t));
 	}
 	if (n == 0) {
-		rc = respond_error(c, r, 400, NULL, "no_topic",
+		rc = respond_error(env, c, r, 400, NULL, "no_topic",
 				   "name a topic: /stream/TOPIC or "
 				   "/stream?topic=TOPIC");
 		goto out;
@@ -513,29 +661,47 @@ static int get_stream(sc_request_env *env, sc_fcgi_conn *c,
 		if (!authorized(ctx, topics[i])) {
 			snprintf(msg, sizeof(msg),
 				 "not authorized for '%.200s'", topics[i]);
-			rc = respond_error(c, r, 403, NULL, "forbidden", msg);
-			goto out;
-		}
-	}
-	for (i = 0; i < n; i++) {
-		if (load_topic(env, ctx, topics[i], NULL, &err) != SC_OK) {
-			rc = respond_err(c, r, &err, NULL);
+			rc = respond_error(env, c, r, 403, NULL, "forbidden", msg);
 			goto out;
 		}
 	}
 	if (env->hub == NULL) {
-		rc = respond_error(c, r, 503, NULL, "unavailable",
+		rc = respond_error(env, c, r, 503, NULL, "unavailable",
 				   "streams are not served here");
+		goto out;
+	}
+	if (env->max_streams > 0 && sc_hub_count(env->hub) >= env->max_streams) {
+		rc = respond_error(env, c, r, 503, "Retry-After: 5\r\n",
+				   "too_many_streams",
+				   "this process holds as many streams as it "
+				   "may: retry later");
 		goto out;
 	}
 	sc_route_cursor(sc_fcgi_param_get(r, "HTTP_LAST_EVENT_ID"), query,
 			cursor);
 	s = sc_hub_stream_new(c->fd, r->id, r->keep_conn, cursor);
-	for (i = 0; s != NULL && i < n; i++)
-		if (sc_hub_stream_topic(s, topics[i]) != SC_OK)
+	for (i = 0; s != NULL && i < n; i++) {
+		sc_store_state st = {0};
+		int fresh = 0;
+		sc_err e;
+
+		/* A topic never written is not stored: the hub sends its
+		 * init_state at version 0 until an event creates it. */
+		if (load_topic(env, ctx, topics[i], &st, 0, &fresh, &err) !=
+		    SC_OK) {
+			sc_hub_stream_free(s);
+			s = NULL;
+			rc = respond_err(env, c, r, &err, NULL);
+			goto out;
+		}
+		e = sc_hub_stream_topic(s, topics[i], fresh ? st.state : NULL,
+					st.state_len);
+		sc_store_state_free(&st);
+		if (e != SC_OK)
 			break;
+	}
 	if (s == NULL || i < n) {
-		rc = respond_error(c, r, 503, NULL, "nomem", "out of memory");
+		rc = respond_error(env, c, r, 503, NULL, "nomem", "out of memory");
 		goto out;
 	}
 	if (sc_fcgi_write(c->fd, r->id, head, sizeof(head) - 1, NULL, 0, 0) !=
@@ -584,32 +750,32 @@ int sc_request_handle(sc_request_env *env, sc_fcgi_conn *c,
 			     sc_fcgi_param_get(r, "REQUEST_URI"),
 			     sc_fcgi_param_get(r, "SCRIPT_NAME"), &route, &err);
 	if (rc == SC_ERR_NOT_FOUND)
-		return respond_error(c, r, 404, NULL, "not_found",
+		return respond_error(env, c, r, 404, NULL, "not_found",
 				     "no such route: use /state/TOPIC, "
 				     "/events/TOPIC or /stream");
 	if (rc != SC_OK)
-		return respond_error(c, r, 400, NULL, "bad_topic", err.message);
+		return respond_error(env, c, r, 400, NULL, "bad_topic", err.message);
 	switch (route.kind) {
 	case SC_ROUTE_STATE:
 		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-			return respond_error(c, r, 405, "Allow: GET, HEAD\r\n",
+			return respond_error(env, c, r, 405, "Allow: GET, HEAD\r\n",
 					     "method_not_allowed",
 					     "use GET on /state/TOPIC");
 		return get_state(env, c, r, &ctx, route.topic);
 	case SC_ROUTE_EVENTS:
 		if (strcmp(method, "POST") != 0)
-			return respond_error(c, r, 405, "Allow: POST\r\n",
+			return respond_error(env, c, r, 405, "Allow: POST\r\n",
 					     "method_not_allowed",
 					     "use POST on /events/TOPIC");
 		return post_event(env, c, r, &ctx, route.topic);
 	case SC_ROUTE_STREAM:
 		if (strcmp(method, "GET") != 0)
-			return respond_error(c, r, 405, "Allow: GET\r\n",
+			return respond_error(env, c, r, 405, "Allow: GET\r\n",
 					     "method_not_allowed",
 					     "use GET on /stream");
 		return get_stream(env, c, r, &ctx, &route);
 	default:
-		return respond_error(c, r, 404, NULL, "not_found",
+		return respond_error(env, c, r, 404, NULL, "not_found",
 				     "no such route");
 	}
 }

@@ -12,6 +12,7 @@
 #include "fcgi/fcgiwire.h"
 #include "fcgi/hub.h"
 #include "fcgi/statechannel.h"
+#include "fcgi/textcache.h"
 #include "store/store.h"
 
 /* What one worker thread serves requests with. */
@@ -20,12 +21,20 @@ typedef struct sc_request_env {
 	sc_store *store;   /* this thread's own connection */
 	sc_hub *hub;	   /* NULL: streams answer 503 */
 	size_t body_limit; /* bytes of a POST body */
+	/* Bytes a topic's state may have after an event (serialized);
+	 * an event past it is refused (413 state_too_big).  0: no limit. */
+	size_t state_limit;
+	/* Open streams of the process past which a new one gets 503 with
+	 * Retry-After (0: no cap). */
+	size_t max_streams;
+	sc_textcache *texts; /* shared big state texts; may be NULL */
 } sc_request_env;
 
 /*
  * Answers request r read from connection c.  Returns 1 when the
- * connection was handed to the hub (a stream: the caller must forget
- * it), 0 when the answer was written (the caller goes on with the next
+ * connection was handed to the hub (a stream, or an answer the peer
+ * did not take at once: the caller must forget it), 0 when the answer
+ * was written (the caller goes on with the next
  * request when r->keep_conn, else closes), -1 when writing failed (the
  * caller closes).  Never changes the store on a bad request.
  */

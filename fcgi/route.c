@@ -64,7 +64,12 @@ static int seg_is(const char *s, size_t n, const char *word)
 	return strlen(word) == n && memcmp(s, word, n) == 0;
 }
 
-sc_err sc_route_match(const char *path, sc_route *out, sc_error *err)
+/* sc_route_match; encoded: path is as the client sent it (REQUEST_URI),
+ * so the topic is percent-decoded once; else the server decoded it
+ * already (PATH_INFO, SCRIPT_NAME) and it is taken as it is: a second
+ * decoding would make "%2541" the topic "A". */
+static sc_err match(const char *path, int encoded, sc_route *out,
+		    sc_error *err)
 {
 	const char *end, *last, *prev, *p;
 	size_t last_n, prev_n;
@@ -104,12 +109,18 @@ sc_err sc_route_match(const char *path, sc_route *out, sc_error *err)
 	if (kind != SC_ROUTE_NONE) {
 		out->kind = kind;
 		out->has_topic = 1;
-		if (sc_route_decode(last, last_n, 0, out->topic,
-				    sizeof(out->topic)) < 0)
+		if (encoded ? sc_route_decode(last, last_n, 0, out->topic,
+					      sizeof(out->topic)) < 0
+			    : last_n >= sizeof(out->topic) ||
+				  memchr(last, '\0', last_n) != NULL)
 			return sc_error_set(err, SC_ERR_TOPIC,
 					    "the topic is malformed or longer "
 					    "than %d bytes",
 					    SC_TOPIC_MAX);
+		if (!encoded) {
+			memcpy(out->topic, last, last_n);
+			out->topic[last_n] = '\0';
+		}
 		return sc_store_topic_check(out->topic, err);
 	}
 	if (seg_is(last, last_n, "stream")) {
@@ -119,19 +130,29 @@ sc_err sc_route_match(const char *path, sc_route *out, sc_error *err)
 	return SC_ERR_NOT_FOUND;
 }
 
+sc_err sc_route_match(const char *path, sc_route *out, sc_error *err)
+{
+	return match(path, 1, out, err);
+}
+
 sc_err sc_route_request(const char *path_info, const char *request_uri,
 			const char *script_name, sc_route *out, sc_error *err)
 {
 	char joined[4096];
 	const char *cand[3];
+	int encoded[3];
 	size_t n = 0, i;
 	sc_err rc, first = SC_ERR_NOT_FOUND;
 	sc_error first_err;
 
-	if (path_info != NULL && path_info[0] != '\0')
-		cand[n++] = path_info;
-	if (request_uri != NULL && request_uri[0] != '\0')
+	if (request_uri != NULL && request_uri[0] != '\0') {
+		encoded[n] = 1;
 		cand[n++] = request_uri;
+	}
+	if (path_info != NULL && path_info[0] != '\0') {
+		encoded[n] = 0;
+		cand[n++] = path_info;
+	}
 	if (script_name != NULL && script_name[0] != '\0') {
 		size_t a = strlen(script_name);
 		size_t b = path_info ? strlen(path_info) : 0;
@@ -140,6 +161,7 @@ sc_err sc_route_request(const char *path_info, const char *request_uri,
 			memcpy(joined, script_name, a);
 			memcpy(joined + a, path_info ? path_info : "", b);
 			joined[a + b] = '\0';
+			encoded[n] = 0;
 			cand[n++] = joined;
 		}
 	}
@@ -148,7 +170,7 @@ sc_err sc_route_request(const char *path_info, const char *request_uri,
 		sc_error e;
 
 		sc_error_clear(&e);
-		rc = sc_route_match(cand[i], out, &e);
+		rc = match(cand[i], encoded[i], out, &e);
 		if (rc == SC_OK)
 			return SC_OK;
 		if (i == 0) {
@@ -157,7 +179,7 @@ sc_err sc_route_request(const char *path_info, const char *request_uri,
 		}
 	}
 	if (n > 0)
-		sc_route_match(cand[0], out, NULL);
+		match(cand[0], encoded[0], out, NULL);
 	else
 		memset(out, 0, sizeof(*out));
 	if (err != NULL && first != SC_ERR_NOT_FOUND)

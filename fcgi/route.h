@@ -35,11 +35,13 @@ typedef struct sc_route {
 sc_err sc_route_match(const char *path, sc_route *out, sc_error *err);
 
 /*
- * Routes a request from its CGI variables (any may be NULL): PATH_INFO
- * when the server set it and it matches a route, else the path of
- * REQUEST_URI, else SCRIPT_NAME followed by PATH_INFO.  Same results as
+ * Routes a request from its CGI variables (any may be NULL): the path
+ * of REQUEST_URI when the server set it and it matches a route, else
+ * PATH_INFO, else SCRIPT_NAME followed by PATH_INFO.  Same results as
  * sc_route_match on the first candidate that matches, else on the
- * first candidate at all.
+ * first candidate at all, except that a topic is percent-decoded
+ * exactly once: in REQUEST_URI (as the client sent it) it is decoded,
+ * in PATH_INFO and SCRIPT_NAME (which the servers decode) it is not.
  */
 sc_err sc_route_request(const char *path_info, const char *request_uri,
 			const char *script_name, sc_route *out, sc_error *err);

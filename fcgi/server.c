@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -64,7 +65,12 @@ struct server {
 	workq q;
 	sc_store_shared *shared; /* the stores' cache and group commit */
 	sc_hub *hub;
+	sc_textcache *texts; /* big state texts shared by the answers */
 	worker **workers;
+	/* Spawned by the web server: who it was, where its socket is. */
+	pid_t parent;
+	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	atomic_llong next_drop_ms; /* when idle topics are dropped next */
 };
 
 /* --- the queue ------------------------------------------------------ */
@@ -228,6 +234,34 @@ static void conn_ready(void *arg, int fd)
 	q_push(&srv->q, fd);
 }
 
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Retention of idle topics (--drop-idle-topics): at most once a minute,
+ * by whichever worker comes by first. */
+static void drop_idle(worker *w)
+{
+	server *srv = w->srv;
+	long long now = mono_ms(), due = atomic_load(&srv->next_drop_ms);
+	int64_t n = 0;
+	sc_error err;
+
+	if (srv->opt->drop_idle_s <= 0 || now < due ||
+	    !atomic_compare_exchange_strong(&srv->next_drop_ms, &due,
+					    now + 60000))
+		return;
+	sc_error_clear(&err);
+	if (sc_store_drop(w->env.store, NULL, srv->opt->drop_idle_s, &n,
+			  &err) != SC_OK)
+		fprintf(stderr, "statechannel: dropping idle topics: %s\n",
+			err.message);
+}
+
 static void serve(worker *w, int fd)
 {
 	server *srv = w->srv;
@@ -241,6 +275,7 @@ static void serve(worker *w, int fd)
 					 IDLE_MS, &srv->stop) != SC_OK)
 			break;
 		rc = sc_request_handle(&w->env, c, &w->req);
+		drop_idle(w);
 		if (rc == 1)
 			return; /* the hub has it */
 		if (rc < 0 || !w->req.keep_conn || srv->stop)
@@ -329,14 +364,57 @@ static sc_err open_store(const server *srv, sc_store **out, sc_error *err)
 	return sc_store_open(&so, out, err);
 }
 
-static void raise_nofile(void)
+/* Raises the soft fd limit to the hard one; returns the limit now. */
+static long raise_nofile(void)
 {
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 1024;
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
 	}
+	return rl.rlim_cur > (rlim_t)1 << 30 ? 1L << 30 : (long)rl.rlim_cur;
+}
+
+size_t sc_server_default_max_streams(long nofile)
+{
+	long keep = nofile / 4 > 64 ? nofile / 4 : 64;
+
+	return nofile - keep >= 1 ? (size_t)(nofile - keep) : 1;
+}
+
+/*
+ * Spawned by the web server: notes who it is, and asks for SIGTERM
+ * when it dies.  That signal alone is not enough (it follows the thread
+ * that forked us, and is lost if the parent died before the call), so
+ * web_server_gone() is also checked every tick.
+ */
+static void watch_web_server(server *srv)
+{
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+
+	srv->parent = getppid();
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	memset(&sa, 0, sizeof(sa));
+	if (getsockname(srv->listen_fd, (struct sockaddr *)&sa, &len) == 0 &&
+	    sa.sun_family == AF_UNIX && sa.sun_path[0] == '/')
+		memcpy(srv->sock_path, sa.sun_path, sizeof(srv->sock_path) - 1);
+}
+
+/* Whether the web server that spawned us is gone: we were re-parented
+ * (it died), or its socket's file was removed (nobody can reach us). */
+static int web_server_gone(const server *srv)
+{
+	struct stat st;
+
+	if (getppid() != srv->parent)
+		return 1;
+	return srv->sock_path[0] != '\0' && stat(srv->sock_path, &st) != 0 &&
+	       errno == ENOENT;
 }
 
 int sc_server_run(const sc_server_options *opt)
@@ -347,15 +425,17 @@ int sc_server_run(const sc_server_options *opt)
 	sc_error err;
 	sigset_t sigs;
 	int i, sig, status = 1, owns_listen = 0;
+	long nofile;
 
 	memset(&srv, 0, sizeof(srv));
 	srv.opt = opt;
 	srv.listen_fd = -1;
 	sc_error_clear(&err);
+	atomic_init(&srv.next_drop_ms, mono_ms());
 	srv.q.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	pthread_mutex_init(&srv.q.lock, NULL);
 	pthread_cond_init(&srv.q.nonfull, NULL);
-	raise_nofile();
+	nofile = raise_nofile();
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
@@ -369,6 +449,7 @@ int sc_server_run(const sc_server_options *opt)
 		owns_listen = 1;
 	} else if (sc_server_is_listener(0)) {
 		srv.listen_fd = 0;
+		watch_web_server(&srv);
 	} else {
 		sc_error_set(&err, SC_ERR_INVALID,
 			     "no FastCGI socket: give --listen PATH|HOST:PORT "
@@ -388,7 +469,8 @@ int sc_server_run(const sc_server_options *opt)
 	fcntl(srv.listen_fd, F_SETFL,
 	      fcntl(srv.listen_fd, F_GETFL) | O_NONBLOCK);
 	srv.workers = sc_calloc((size_t)opt->workers, sizeof(*srv.workers));
-	if (srv.workers == NULL)
+	srv.texts = sc_textcache_new(0);
+	if (srv.workers == NULL || srv.texts == NULL)
 		goto out;
 	for (i = 0; i < opt->workers; i++) {
 		worker *w = sc_calloc(1, sizeof(*w));
@@ -399,6 +481,11 @@ int sc_server_run(const sc_server_options *opt)
 		w->srv = &srv;
 		w->env.app = opt->app;
 		w->env.body_limit = opt->body_limit;
+		w->env.state_limit = opt->state_limit;
+		w->env.max_streams =
+		    opt->max_streams ? opt->max_streams
+				     : sc_server_default_max_streams(nofile);
+		w->env.texts = srv.texts;
 		w->ep = epoll_create1(EPOLL_CLOEXEC);
 		if (w->ep < 0 || watch(w->ep, srv.listen_fd) != 0 ||
 		    watch(w->ep, srv.q.efd) != 0) {
@@ -423,10 +510,22 @@ int sc_server_run(const sc_server_options *opt)
 		srv.workers[i]->started = 1;
 	}
 	status = 0;
-	do {
-		if (sigwait(&sigs, &sig) != 0)
+	for (;;) {
+		struct timespec tick = {0, 250000000};
+
+		sig = sigtimedwait(&sigs, NULL, &tick);
+		if (sig == SIGUSR1 || (sig < 0 && errno == EINTR))
+			continue;
+		if (sig >= 0)
 			break;
-	} while (sig == SIGUSR1);
+		if (errno != EAGAIN)
+			break;
+		if (srv.parent != 0 && web_server_gone(&srv)) {
+			fprintf(stderr, "statechannel: the web server is gone: "
+					"finishing and exiting\n");
+			break;
+		}
+	}
 out:
 	if (status != 0 && err.message[0] != '\0')
 		fprintf(stderr, "statechannel: %s\n", err.message);
@@ -445,6 +544,7 @@ out:
 		sc_free(srv.workers[i]);
 	}
 	sc_free(srv.workers);
+	sc_textcache_free(srv.texts);
 	if (owns_listen && srv.listen_fd >= 0) {
 		close(srv.listen_fd);
 		if (strchr(opt->listen, '/') != NULL ||

@@ -20,6 +20,11 @@ typedef struct sc_server_options {
 	int workers;	    /* threads for short requests, >= 1 */
 	size_t body_limit;  /* bytes of a POST body */
 	size_t cache_bytes; /* the state cache's budget; 0: the store's */
+	size_t state_limit; /* bytes of a topic's state after an event;
+			       0: no limit */
+	size_t max_streams; /* open streams past which a new one gets 503;
+			       0: derived from RLIMIT_NOFILE */
+	long drop_idle_s;   /* drop topics idle this long; 0: never */
 	sc_hub_options hub; /* its ready callback is set by the server */
 } sc_server_options;
 
@@ -38,8 +43,18 @@ int sc_server_listen(const char *addr, sc_error *err);
 int sc_server_is_listener(int fd);
 
 /*
+ * The default cap on open streams for a process allowed nofile file
+ * descriptors: each stream holds one, and a quarter (at least 64) stays
+ * for short requests, the database and the hub.  At least 1.
+ */
+size_t sc_server_default_max_streams(long nofile);
+
+/*
  * Serves until SIGTERM, SIGINT or SIGHUP, then stops cleanly (streams
- * ended, threads joined, the Unix socket file removed).  Returns the
+ * ended, threads joined, the Unix socket file removed).  Spawned by the
+ * web server (the socket on fd 0), it also stops, the same clean way,
+ * when the web server is gone: its parent died (the process was
+ * re-parented) or the socket's file was removed.  Returns the
  * process exit status: 0, or 1 when it could not start (message on
  * stderr).
  */

@@ -180,17 +180,25 @@ out:
 	return res;
 }
 
-sc_sse_frame *sc_sse_frame_new(const char *text, size_t len)
+sc_sse_frame *sc_sse_frame_cat(const char *a, size_t alen, const char *b,
+			       size_t blen)
 {
-	sc_sse_frame *f = sc_malloc(sizeof(*f) + len + 1);
+	sc_sse_frame *f = sc_malloc(sizeof(*f) + alen + blen + 1);
 
 	if (f == NULL)
 		return NULL;
-	f->refs = 1;
-	f->len = len;
-	memcpy(f->text, text, len);
-	f->text[len] = '\0';
+	atomic_init(&f->refs, 1);
+	f->len = alen + blen;
+	memcpy(f->text, a, alen);
+	if (blen > 0)
+		memcpy(f->text + alen, b, blen);
+	f->text[f->len] = '\0';
 	return f;
+}
+
+sc_sse_frame *sc_sse_frame_new(const char *text, size_t len)
+{
+	return sc_sse_frame_cat(text, len, NULL, 0);
 }
 
 void sc_sse_frame_unref(sc_sse_frame *f)

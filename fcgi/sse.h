@@ -8,6 +8,7 @@
 #ifndef SC_FCGI_SSE_H
 #define SC_FCGI_SSE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,16 +54,21 @@ sc_err sc_sse_envelope(const char *topic, int64_t version, const char *cursor,
  */
 char *sc_sse_error_json(const char *code, const char *message, size_t *out_len);
 
-/* An immutable frame shared by the subscribers it is queued for.  Used
- * by one thread (the hub): the count is not atomic. */
+/* An immutable frame shared by the subscribers it is queued for (and
+ * by the answers of several threads: the count is atomic). */
 typedef struct sc_sse_frame {
-	unsigned refs;
+	atomic_uint refs;
 	size_t len;
 	char text[];
 } sc_sse_frame;
 
 /* A new frame holding a copy of text (refs 1), or NULL. */
 sc_sse_frame *sc_sse_frame_new(const char *text, size_t len);
+
+/* A new frame holding a copy of a then b (b may be NULL when blen is
+ * 0), refs 1, or NULL. */
+sc_sse_frame *sc_sse_frame_cat(const char *a, size_t alen, const char *b,
+			       size_t blen);
 
 /* Drops one reference; frees f at zero.  NULL is fine. */
 void sc_sse_frame_unref(sc_sse_frame *f);

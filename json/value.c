@@ -353,6 +353,167 @@ static int numbers_ok(json_object *o)
 	}
 }
 
+/* The length of the well-formed UTF-8 sequence at s (n bytes left), or
+ * 0 when it is not one (RFC 3629: no overlong forms, no surrogates, at
+ * most U+10FFFF, not truncated). */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+	size_t k, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		k = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+		k = 3;
+	else if (c >= 0xF0 && c <= 0xF4)
+		k = 4;
+	else
+		return 0;
+	if (c == 0xE0)
+		lo = 0xA0; /* overlong */
+	else if (c == 0xED)
+		hi = 0x9F; /* surrogates */
+	else if (c == 0xF0)
+		lo = 0x90; /* overlong */
+	else if (c == 0xF4)
+		hi = 0x8F; /* past U+10FFFF */
+	if (n < k || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < k; i++)
+		if (s[i] < 0x80 || s[i] > 0xBF)
+			return 0;
+	return k;
+}
+
+/* The value of the 4 hex digits at s, or -1. */
+static long hex4(const char *s, size_t n)
+{
+	long v = 0;
+	size_t i;
+
+	if (n < 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		int c = (unsigned char)s[i], d;
+
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
+/*
+ * What json-c lets through and the parser must refuse: bytes that are
+ * not UTF-8 (json-c's own check takes overlong forms, surrogates and
+ * code points past U+10FFFF), escaped surrogates that do not pair
+ * (\ud800 alone), and an escaped NUL in a member name (json-c keeps
+ * names as C strings: "a\u0000b" would silently become "a").  Walks
+ * the text once, tracking only whether a string is a member name.
+ * Returns SC_OK or SC_ERR_JSON with the byte offset.  Malformed JSON
+ * that is not one of these is left to json-c.
+ */
+static sc_err text_check(const char *buf, size_t len, sc_error *err)
+{
+	const unsigned char *u = (const unsigned char *)buf;
+	unsigned char objs[SC_JSON_MAX_DEPTH / 8 + 1] = {0};
+	size_t i = 0, depth = 0, k;
+	int want_key = 0;
+
+	while (i < len) {
+		unsigned char c = u[i];
+
+		if (c >= 0x80) {
+			k = utf8_seq(u + i, len - i);
+			if (k == 0)
+				return sc_error_set(err, SC_ERR_JSON,
+						    "invalid JSON at byte %zu: "
+						    "not UTF-8",
+						    i);
+			i += k;
+			continue;
+		}
+		if (c == '{' || c == '[') {
+			if (depth < SC_JSON_MAX_DEPTH) {
+				if (c == '{')
+					objs[depth / 8] |= 1u << depth % 8;
+				else
+					objs[depth / 8] &= ~(1u << depth % 8);
+			}
+			depth++;
+			want_key = c == '{';
+		} else if (c == '}' || c == ']') {
+			if (depth > 0)
+				depth--;
+			want_key = 0;
+		} else if (c == ',') {
+			want_key = depth > 0 && depth <= SC_JSON_MAX_DEPTH &&
+				   (objs[(depth - 1) / 8] >> (depth - 1) % 8 & 1);
+		} else if (c == '"') {
+			int key = want_key;
+
+			want_key = 0;
+			for (i++; i < len && u[i] != '"'; i++) {
+				long cp, lo;
+
+				if (u[i] >= 0x80) {
+					k = utf8_seq(u + i, len - i);
+					if (k == 0)
+						return sc_error_set(
+						    err, SC_ERR_JSON,
+						    "invalid JSON at byte %zu: "
+						    "not UTF-8",
+						    i);
+					i += k - 1;
+					continue;
+				}
+				if (u[i] != '\\' || i + 1 >= len)
+					continue;
+				if (buf[++i] != 'u')
+					continue;
+				cp = hex4(buf + i + 1, len - i - 1);
+				if (cp < 0)
+					continue; /* json-c refuses it */
+				if (cp == 0 && key)
+					return sc_error_set(
+					    err, SC_ERR_JSON,
+					    "invalid JSON at byte %zu: "
+					    "\\u0000 in a member name",
+					    i - 1);
+				if (cp >= 0xDC00 && cp <= 0xDFFF)
+					goto lone;
+				if (cp >= 0xD800 && cp <= 0xDBFF) {
+					lo = i + 6 < len && buf[i + 5] == '\\' &&
+						     buf[i + 6] == 'u'
+						 ? hex4(buf + i + 7,
+							len - i - 7)
+						 : -1;
+					if (lo < 0xDC00 || lo > 0xDFFF)
+						goto lone;
+					i += 6;
+				}
+				i += 4;
+				continue;
+			lone:
+				return sc_error_set(err, SC_ERR_JSON,
+						    "invalid JSON at byte %zu: "
+						    "a lone UTF-16 surrogate",
+						    i - 1);
+			}
+		}
+		i++;
+	}
+	return SC_OK;
+}
+
 sc_err sc_json_parse(const char *buf, size_t len, json_object **out,
 		     sc_error *err)
 {
@@ -367,6 +528,9 @@ sc_err sc_json_parse(const char *buf, size_t len, json_object **out,
 				  "JSON text of %zu bytes is too large", len);
 		goto out;
 	}
+	rc = text_check(buf, len, err);
+	if (rc != SC_OK)
+		goto out;
 	tok = json_tokener_new_ex(SC_JSON_MAX_DEPTH);
 	if (tok == NULL) {
 		rc = sc_error_set(err, SC_ERR_NOMEM, "out of memory");

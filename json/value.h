@@ -18,8 +18,10 @@
 /*
  * Parses exactly len bytes of buf as one JSON value (whitespace around it
  * allowed, anything else after it is an error).  Strict RFC 8259: no
- * comments, single quotes or trailing commas; strings must be valid
- * UTF-8; NaN, Infinity, numbers that overflow a double (1e400) and
+ * comments, single quotes or trailing commas; the text must be valid
+ * UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing past
+ * U+10FFFF, no truncated sequence), escaped surrogates must pair, and
+ * no member name may hold \u0000 (string values may); NaN, Infinity, numbers that overflow a double (1e400) and
  * json-c's laxities ("5.", "1.e3") are refused.  Errors: SC_ERR_TOO_DEEP
  * for nesting deeper than SC_JSON_MAX_DEPTH, SC_ERR_JSON for invalid text
  * (the message says at which byte), SC_ERR_TOO_BIG for len > INT_MAX - 1,

@@ -34,6 +34,8 @@ struct sc_store_txn {
 	char *text;   /* the log patch being built: "[op,op,..." */
 	size_t len, cap;
 	size_t changes; /* ops logged that are not "test" */
+	size_t exact;	/* the state's text size, when measured (else 0) */
+	size_t exact_at; /* ... and len then */
 };
 
 /* One submitted change, on its caller's stack until done. */
@@ -126,6 +128,23 @@ static sc_err log_ops(sc_store_txn *txn, json_object *ops, sc_error *err)
 		return rc;
 	}
 	txn->changes = changes;
+	return SC_OK;
+}
+
+sc_err sc_store_txn_size(sc_store_txn *txn, size_t limit, size_t *size,
+			 sc_error *err)
+{
+	size_t len = 0;
+
+	*size = txn->exact ? txn->exact + (txn->len - txn->exact_at)
+			   : txn->e->size + txn->len;
+	if (*size <= limit)
+		return SC_OK;
+	if (sc_json_text(txn->e->state, &len) == NULL)
+		return sc_error_set(err, SC_ERR_NOMEM, "out of memory");
+	txn->exact = len;
+	txn->exact_at = txn->len;
+	*size = len;
 	return SC_OK;
 }
 
@@ -488,7 +507,12 @@ out:
 			txn.e->seq = out->seq;
 			if (create)
 				txn.e->created_ms = now;
-			txn.e->size += txn.len;
+			if (txn.e->text != NULL) /* the snapshot's: exact */
+				txn.e->size = txn.e->text_len;
+			else if (txn.exact)
+				txn.e->size = txn.exact + (txn.len - txn.exact_at);
+			else
+				txn.e->size += txn.len;
 		}
 	}
 	if (rc != SC_OK)

@@ -40,11 +40,13 @@ static const char *const st_sql[ST__COUNT] = {
 		      "snap_seq, snap_bytes, tail_bytes FROM topics "
 		      "WHERE name = ?1",
     /* A topic made by a change is created with it: its floor is the
-     * highest seq before the change (?4). */
+     * highest seq before the change (?4), and so is its snapshot's seq:
+     * no row before it is the topic's (rows of a dropped topic of the
+     * same name may remain). */
     [ST_TOPIC_CREATE] =
 	"INSERT INTO topics (name, version, floor, created_ms, updated_ms, "
-	"snap_bytes) VALUES (?1, 0, coalesce(?4, " SEQ_NOW "), ?2, ?2, ?3) "
-	"ON CONFLICT (name) DO NOTHING",
+	"snap_bytes, snap_seq) VALUES (?1, 0, coalesce(?4, " SEQ_NOW "), ?2, "
+	"?2, ?3, coalesce(?4, " SEQ_NOW ")) ON CONFLICT (name) DO NOTHING",
     [ST_TOPIC_UPDATE] = "UPDATE topics SET version = ?2, updated_ms = ?3, "
 			"tail_bytes = tail_bytes + ?4 WHERE name = ?1",
     [ST_TOPIC_SNAP] = "UPDATE topics SET snap_version = ?2, snap_seq = ?3, "

@@ -186,6 +186,17 @@ int64_t sc_store_txn_version(sc_store_txn *txn);
 sqlite3 *sc_store_txn_db(sc_store_txn *txn);
 
 /*
+ * About the size of the state's compact JSON text now, cheaply: the
+ * size known for the state before the change plus the bytes of the ops
+ * logged since (an upper bound as long as ops add no more than their own
+ * text).  When that passes limit, the state is serialized once and the
+ * exact size given instead, so a caller that refuses states over limit
+ * never refuses one that fits.  SC_OK with *size; SC_ERR_NOMEM.
+ */
+sc_err sc_store_txn_size(sc_store_txn *txn, size_t limit, size_t *size,
+			 sc_error *err);
+
+/*
  * Replaces the whole state with state (ownership taken, even on error;
  * NULL is JSON null).  The log row gets the diff from the old state
  * (json/diff.h); equal states add nothing.  On error the state is as
@@ -367,5 +378,18 @@ sc_err sc_store_compact(sc_store *s, int vacuum, sc_error *err);
 sc_err sc_store_topics(sc_store *s,
 		       int (*fn)(const char *topic, int64_t version, void *arg),
 		       void *arg, sc_error *err);
+
+/*
+ * Drops topics (store/drop.c): topic (NULL: every topic) when it was
+ * never written (version 0) or has not changed for idle_seconds (0:
+ * whatever its age), with its log rows (except the one holding the
+ * highest seq of the log, which must stay) and idempotency keys.
+ * A dropped topic reads as never written again.  *dropped (if not
+ * NULL) receives how many went.  A topic that does not match is no
+ * error (0 dropped).  Errors: SC_ERR_TOPIC, SC_ERR_INVALID
+ * (idle_seconds < 0), SC_ERR_READONLY, SC_ERR_BUSY, SC_ERR_STORE.
+ */
+sc_err sc_store_drop(sc_store *s, const char *topic, long idle_seconds,
+		     int64_t *dropped, sc_error *err);
 
 #endif

@@ -9,6 +9,18 @@
  * connection of its own every POLL_MS as the safety net: a writer
  * killed between its commit and its bump, or a writer that does not use
  * this code, delays a wake-up by at most POLL_MS but never loses one.
+ *
+ * A writer skips the FUTEX_WAKE system call when nobody waits.  Who
+ * waits is not counted (a count leaks when a waiter is killed inside
+ * its wait, and every later commit would then make a useless call):
+ * each waiter instead pushes a shared deadline (CLOCK_MONOTONIC ms,
+ * the same clock in every process) to the end of its current sleep
+ * slice, at most POLL_MS + SLACK_MS ahead, before it sleeps.  A writer
+ * wakes while that deadline is ahead; a waiter that died stops pushing
+ * it, so its mark is gone SLACK_MS after its last slice.  The order of
+ * the two writes (deadline, then the futex's check of the counter;
+ * counter, then the writer's read of the deadline, both sequentially
+ * consistent) means a waiter either is seen or sees the new counter.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,12 +39,15 @@
 
 #define WAKE_SIZE 4096
 #define POLL_MS	  250
+#define SLACK_MS  100
 
-/* The shared page: the futex word, then how many are waiting on it
- * (a writer skips the FUTEX_WAKE system call when nobody waits). */
+/* The shared page: the futex word; a word that older versions used as
+ * a count of waiters (unused: it leaked); until when someone may be
+ * waiting (CLOCK_MONOTONIC ms, at byte 8). */
 typedef struct wake_page {
 	uint32_t counter;
-	uint32_t waiters;
+	uint32_t unused;
+	int64_t wait_until_ms;
 } wake_page;
 
 static int64_t mono_ms(void)
@@ -119,7 +134,7 @@ void sc_wake_bump(sc_wake *w)
 	if (p == NULL || !w->writable)
 		return;
 	__atomic_add_fetch(&p->counter, 1, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&p->waiters, __ATOMIC_SEQ_CST) != 0)
+	if (__atomic_load_n(&p->wait_until_ms, __ATOMIC_SEQ_CST) >= mono_ms())
 		syscall(SYS_futex, &p->counter, FUTEX_WAKE, INT_MAX, NULL, NULL,
 			0);
 }
@@ -170,6 +185,18 @@ static int poll_moved(sc_store *s)
 	return moved;
 }
 
+/* Pushes the shared deadline of waiters up to until (never down: the
+ * other waiters' slices may end later). */
+static void mark_waiting(wake_page *p, int64_t until)
+{
+	int64_t old = __atomic_load_n(&p->wait_until_ms, __ATOMIC_SEQ_CST);
+
+	while (old < until &&
+	       !__atomic_compare_exchange_n(&p->wait_until_ms, &old, until, 0,
+					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		;
+}
+
 int sc_store_wait(sc_store *s, uint64_t *token, int timeout_ms)
 {
 	wake_page *p = s->wake.map;
@@ -200,10 +227,9 @@ int sc_store_wait(sc_store *s, uint64_t *token, int timeout_ms)
 		ts.tv_sec = slice / 1000;
 		ts.tv_nsec = (slice % 1000) * 1000000;
 		if (p != NULL) {
-			__atomic_add_fetch(&p->waiters, 1, __ATOMIC_SEQ_CST);
+			mark_waiting(p, now + slice + SLACK_MS);
 			r = (int)syscall(SYS_futex, &p->counter, FUTEX_WAIT,
 					 cur, &ts, NULL, 0);
-			__atomic_sub_fetch(&p->waiters, 1, __ATOMIC_SEQ_CST);
 		} else {
 			r = nanosleep(&ts, NULL);
 		}

@@ -1,7 +1,8 @@
 /*
  * tests/cli/test_cli_store.c — process-level tests of the store
  * subcommands of statechannel ($SC_BUILD/statechannel): init, set,
- * patch, get, topics, log with cursors, compact, --help, exit codes,
+ * patch, get, topics, log with cursors, compact, drop, invalid UTF-8
+ * input, --help, exit codes,
  * and a watch process that sees a patch made by another process.
  */
 #include <poll.h>
@@ -60,7 +61,8 @@ static void member_str(const char *text, const char *key, char *buf, size_t cap)
 static void test_help_and_usage(void **state)
 {
 	static const char *const subs[] = {
-	    "init", "topics", "get", "set", "patch", "log", "watch", "compact"};
+	    "init",  "topics", "get",	  "set", "patch",
+	    "log",   "watch",  "compact", "drop"};
 	struct cli_result r;
 	size_t i;
 
@@ -170,6 +172,85 @@ static void test_set_patch_get(void **state)
 	assert_int_equal(member_int(r.out, "removed"), 0);
 }
 
+/* drop TOPIC, drop --idle; the topic reads as missing afterwards and
+ * can be set again from version 1; cursors from before are refused. */
+static void test_drop(void **state)
+{
+	struct cli_result r;
+	char cur[80];
+	long long seq;
+
+	(void)state;
+	cli_run(&r, "{\"d\":1}", "set", "d:1", "-", NULL);
+	assert_int_equal(r.status, 0);
+	cli_run(&r, "{\"d\":2}", "set", "d:1", "-", NULL);
+	assert_int_equal(r.status, 0);
+	cli_run(&r, "{\"k\":1}", "set", "d:keep", "-", NULL);
+	assert_int_equal(r.status, 0);
+	member_str(r.out, "cursor", cur, sizeof(cur));
+	seq = atoll(strrchr(cur, ':') + 1);
+	cli_run(&r, NULL, "drop", NULL);
+	assert_int_equal(r.status, 2);
+	cli_run(&r, NULL, "drop", "d:1", "--idle", "5", NULL);
+	assert_int_equal(r.status, 2);
+	cli_run(&r, NULL, "drop", "--idle", "0", NULL);
+	assert_int_equal(r.status, 2);
+	cli_run(&r, NULL, "drop", "bad topic", NULL);
+	assert_int_equal(r.status, 2);
+	cli_run(&r, NULL, "drop", "d:1", NULL);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(member_int(r.out, "dropped"), 1);
+	cli_run(&r, NULL, "drop", "d:1", NULL);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(member_int(r.out, "dropped"), 0);
+	cli_run(&r, NULL, "get", "d:1", NULL);
+	assert_int_equal(r.status, 2);
+	cli_run(&r, NULL, "topics", NULL);
+	assert_null(strstr(r.out, "\"d:1\""));
+	assert_non_null(strstr(r.out, "\"d:keep\""));
+	/* Made anew: version 1 again, and seqs still only go up. */
+	cli_run(&r, "{\"d\":3}", "set", "d:1", "-", NULL);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(member_int(r.out, "version"), 1);
+	member_str(r.out, "cursor", cur, sizeof(cur));
+	assert_int_equal(atoll(strrchr(cur, ':') + 1), seq + 1);
+	/* Dropping the topic that holds the highest seq keeps that seq
+	 * given: the next one is higher. */
+	cli_run(&r, NULL, "drop", "d:1", NULL);
+	assert_int_equal(member_int(r.out, "dropped"), 1);
+	cli_run(&r, "{\"d\":4}", "set", "d:2", "-", NULL);
+	assert_int_equal(r.status, 0);
+	member_str(r.out, "cursor", cur, sizeof(cur));
+	assert_int_equal(atoll(strrchr(cur, ':') + 1), seq + 2);
+	/* Nothing was idle for an hour. */
+	cli_run(&r, NULL, "drop", "--idle", "3600", NULL);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(member_int(r.out, "dropped"), 0);
+	cli_run(&r, NULL, "get", "d:keep", NULL);
+	assert_int_equal(r.status, 0);
+}
+
+/* Invalid UTF-8 and lone surrogates are input errors (2), nothing
+ * stored. */
+static void test_bad_utf8(void **state)
+{
+	static const char *const bad[] = {
+	    "{\"s\":\"\xc0\xaf\"}", "{\"s\":\"\xed\xa0\x80\"}",
+	    "{\"s\":\"\xf4\x90\x80\x80\"}", "{\"s\":\"\xe2\x82\"}",
+	    "{\"s\":\"\\ud800\"}", "{\"a\\u0000b\":1}"};
+	struct cli_result r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cli_run(&r, bad[i], "set", "u8", "-", NULL);
+		if (r.status != 2)
+			fail_msg("set of case %zu: exit %d", i, r.status);
+		cli_run(&r, NULL, "get", "u8", NULL);
+		assert_int_equal(r.status, 2);
+	}
+}
+
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -248,6 +329,8 @@ int main(void)
 	    cmocka_unit_test(test_help_and_usage),
 	    cmocka_unit_test(test_set_patch_get),
 	    cmocka_unit_test(test_watch),
+	    cmocka_unit_test(test_drop),
+	    cmocka_unit_test(test_bad_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, setup, scratch_teardown);

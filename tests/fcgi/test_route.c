@@ -112,6 +112,10 @@ static void test_servers(void **state)
 	    {"no REQUEST_URI", NULL, NULL, "/events/e", SC_ROUTE_EVENTS, "e"},
 	    {"bad PATH_INFO, good URI", "/x", "/state/ok", NULL, SC_ROUTE_STATE,
 	     "ok"},
+	    {"decoded PATH_INFO", "/state/a:b", "/state/a%3Ab", "",
+	     SC_ROUTE_STATE, "a:b"},
+	    {"no URI, decoded PATH_INFO", "/events/a:b", NULL, "/app",
+	     SC_ROUTE_EVENTS, "a:b"},
 	};
 	size_t i;
 
@@ -144,6 +148,21 @@ static void test_servers(void **state)
 		    sc_route_request(NULL, "/state/a%20b", NULL, &r, &err),
 		    SC_ERR_TOPIC);
 		assert_true(err.message[0] != '\0');
+		/* Decoded exactly once: "%2541" is "%41", not a topic, in
+		 * whichever variable the server puts it. */
+		assert_int_equal(sc_route_request("/state/list:%41",
+						  "/state/list:%2541", "", &r,
+						  NULL),
+				 SC_ERR_TOPIC);
+		assert_int_equal(sc_route_request(NULL, "/state/list:%2541",
+						  "/state/list:%41", &r, NULL),
+				 SC_ERR_TOPIC);
+		assert_int_equal(sc_route_request("/state/list:%41", NULL,
+						  NULL, &r, NULL),
+				 SC_ERR_TOPIC);
+		assert_int_equal(
+		    sc_route_request(NULL, NULL, "/stream/a%3Ab", &r, NULL),
+		    SC_ERR_TOPIC);
 	}
 }
 

@@ -56,6 +56,32 @@ static const struct parse_case {
     {"\"\\ud83d\\ude00\"", SC_OK},
     {"\"\xff\"", SC_ERR_JSON},
     {"\"\xc3\"", SC_ERR_JSON},
+    /* UTF-8 as RFC 3629 has it, and escapes that json-c lets through. */
+    {"\"\xc0\xaf\"", SC_ERR_JSON},		/* overlong '/' */
+    {"\"\xe0\x80\xaf\"", SC_ERR_JSON},	/* overlong, 3 bytes */
+    {"\"\xf0\x80\x80\xaf\"", SC_ERR_JSON}, /* overlong, 4 bytes */
+    {"\"\xed\xa0\x80\"", SC_ERR_JSON},	/* U+D800 as UTF-8 */
+    {"\"\xed\xbf\xbf\"", SC_ERR_JSON},	/* U+DFFF as UTF-8 */
+    {"\"\xf4\x90\x80\x80\"", SC_ERR_JSON}, /* U+110000 */
+    {"\"\xf5\x80\x80\x80\"", SC_ERR_JSON}, /* past F4 */
+    {"\"\xe2\x82\"", SC_ERR_JSON},		/* truncated */
+    {"\"\xe2\x82", SC_ERR_JSON},		/* truncated at the end */
+    {"\"\x80\"", SC_ERR_JSON},		/* lone continuation */
+    {"{\"\xc0\xaf\":1}", SC_ERR_JSON},	/* in a member name */
+    {"[\xed\xa0\x80]", SC_ERR_JSON},		/* outside a string */
+    {"\"\\ud800\"", SC_ERR_JSON},		/* lone high surrogate */
+    {"\"\\udfff\"", SC_ERR_JSON},		/* lone low surrogate */
+    {"\"\\ud800\\u0041\"", SC_ERR_JSON},	/* high, then no low */
+    {"\"\\ud800x\"", SC_ERR_JSON},
+    {"\"\\ud83d\"", SC_ERR_JSON},		/* at the end */
+    {"{\"a\\u0000b\":1}", SC_ERR_JSON},	/* NUL in a name */
+    {"{\"x\":1,\"\\u0000\":2}", SC_ERR_JSON},
+    {"{\"a\":\"x\\u0000y\"}", SC_OK},	/* NUL in a value */
+    {"[\"\\u0000\"]", SC_OK},
+    {"\"\xf4\x8f\xbf\xbf\"", SC_OK},	/* U+10FFFF */
+    {"\"\xee\x80\x80\xef\xbf\xbf\"", SC_OK},
+    {"\"\\\\ud800\"", SC_OK}, /* an escaped backslash, then text */
+    {"\"\\uDBFF\\uDFFF\"", SC_OK},
 };
 
 static void test_parse_table(void **state)

@@ -3,7 +3,9 @@
  * writers at once (no gap, no duplicate, no busy error, state == replay
  * of the log), writers killed with SIGKILL mid-loop (the database
  * opens, state == replay, every acknowledged commit is there), and the
- * wake of a waiting process by another's commit (delay printed).
+ * wake of a waiting process by another's commit (delay printed), and a
+ * waiter killed inside its wait leaving no mark that makes writers call
+ * FUTEX_WAKE for nobody.
  * The writers are $SC_BUILD/tests/store/helper_writer.
  */
 #include <errno.h>
@@ -346,6 +348,55 @@ static void test_wake_across_processes(void **state)
 	sc_store_close(s);
 }
 
+/* The shared "someone may be waiting until" time of the wake file
+ * (CLOCK_MONOTONIC ms at byte 8, store/wake.c), minus now. */
+static int64_t wait_mark_ahead(const char *db)
+{
+	char path[160];
+	int64_t until = 0;
+	struct timespec ts;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s-wake", db);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 8, SEEK_SET), 0);
+	assert_int_equal(fread(&until, sizeof(until), 1, f), 1);
+	fclose(f);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return until - ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+static void test_killed_waiter(void **state)
+{
+	char db[128];
+	int status, i;
+	pid_t pid;
+
+	(void)state;
+	snprintf(db, sizeof(db), "%s/killed.db", scratch_dir);
+	make_db(db);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		sc_store *s = open_db(db);
+		uint64_t tok = sc_store_wake_token(s);
+
+		for (;;)
+			sc_store_wait(s, &tok, -1);
+	}
+	/* The waiter marks itself (bounded: it starts within seconds). */
+	for (i = 0; i < 500 && wait_mark_ahead(db) <= 0; i++)
+		usleep(10000);
+	assert_true(wait_mark_ahead(db) > 0);
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	/* Its mark runs out by itself: writers stop calling FUTEX_WAKE. */
+	for (i = 0; i < 500 && wait_mark_ahead(db) >= 0; i++)
+		usleep(10000);
+	assert_true(wait_mark_ahead(db) < 0);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -362,6 +413,7 @@ int main(void)
 	    cmocka_unit_test(test_crash),
 	    cmocka_unit_test(test_crash_group),
 	    cmocka_unit_test(test_wake_across_processes),
+	    cmocka_unit_test(test_killed_waiter),
 	};
 
 	return cmocka_run_group_tests(tests, setup, scratch_teardown);
