@@ -38,11 +38,17 @@
 #include "json/pointer.h"
 #include "json/value.h"
 
-/* Fixed bytes of each op, with the comma that separates it. */
+/* The text of each op around its path (a JSON string) and value. */
+#define ADD_HEAD   "{\"op\":\"add\",\"path\":"
+#define REP_HEAD   "{\"op\":\"replace\",\"path\":"
+#define REM_HEAD   "{\"op\":\"remove\",\"path\":"
+#define VALUE_HEAD ",\"value\":"
+/* Fixed bytes of each op, with the comma that separates it: exact, so
+ * that the ops' size is their text's. */
 #define OP_SIZE(s) (sizeof(s) - 1 + 1)
-#define ADD_SIZE   OP_SIZE("{\"op\":\"add\",\"path\":\"\",\"value\":}")
-#define REP_SIZE   OP_SIZE("{\"op\":\"replace\",\"path\":\"\",\"value\":}")
-#define REM_SIZE   OP_SIZE("{\"op\":\"remove\",\"path\":\"\"}")
+#define ADD_SIZE   OP_SIZE(ADD_HEAD VALUE_HEAD "}")
+#define REP_SIZE   OP_SIZE(REP_HEAD VALUE_HEAD "}")
+#define REM_SIZE   OP_SIZE(REM_HEAD "}")
 
 enum op_kind { OP_ADD, OP_REMOVE, OP_REPLACE };
 
@@ -788,19 +794,69 @@ out:
 	return rc;
 }
 
-sc_err sc_diff(json_object *from, json_object *to, json_object **out,
-	       sc_error *err)
+/* Writes d's ops as compact JSON text: a new buffer (of exactly the size
+ * the ops were reckoned at, no longer than cap) in *text, its length in
+ * *len. */
+static sc_err write_text(const struct diff *d, size_t cap, char **text,
+			 size_t *len)
 {
-	struct diff d = {0};
+	static const char *const heads[] = {ADD_HEAD, REM_HEAD, REP_HEAD};
+	size_t i, n = d->nops > 0 ? d->bytes + 1 : 2; /* brackets, commas */
+	struct sc_diffsize_out out;
+	char *buf;
 	sc_err rc;
 
-	sc_pointer_buf_init(&d.path);
-	rc = diff_value(&d, from, to, 1);
+	if (n > cap)
+		return SC_ERR_TOO_BIG;
+	buf = sc_malloc(n + 1);
+	if (buf == NULL)
+		return SC_ERR_NOMEM;
+	out.p = buf;
+	out.end = buf + n;
+	rc = sc_diffsize_put(&out, "[", 1);
+	for (i = 0; i < d->nops && rc == SC_OK; i++) {
+		const struct op *op = &d->ops[i];
+		const char *head = heads[op->kind];
+
+		if (i > 0)
+			rc = sc_diffsize_put(&out, ",", 1);
+		if (rc == SC_OK)
+			rc = sc_diffsize_put(&out, head, strlen(head));
+		if (rc == SC_OK)
+			rc = sc_diffsize_write_string(
+			    &out, op->len > 0 ? d->paths + op->path : "",
+			    op->len);
+		if (rc == SC_OK && op->kind != OP_REMOVE) {
+			rc = sc_diffsize_put(&out, VALUE_HEAD,
+					     sizeof(VALUE_HEAD) - 1);
+			if (rc == SC_OK)
+				rc = sc_diffsize_write(&out, op->value, 1);
+		}
+		if (rc == SC_OK)
+			rc = sc_diffsize_put(&out, "}", 1);
+	}
 	if (rc == SC_OK)
-		rc = build(&d, out);
-	sc_pointer_buf_free(&d.path);
-	sc_free(d.paths);
-	sc_free(d.ops);
+		rc = sc_diffsize_put(&out, "]", 1);
+	if (rc == SC_OK && out.p != out.end)
+		rc = SC_ERR_TOO_BIG;
+	if (rc != SC_OK) {
+		sc_free(buf);
+		/* The ops were measured: text of another size is a miscount
+		 * (never expected; the tests and fuzzers look for it). */
+		return rc == SC_ERR_TOO_BIG ? SC_ERR_INVALID : rc;
+	}
+	*out.p = '\0';
+	*text = buf;
+	*len = n;
+	return SC_OK;
+}
+
+/* Frees what a diff collected and returns rc, with err filled. */
+static sc_err done(struct diff *d, sc_err rc, sc_error *err)
+{
+	sc_pointer_buf_free(&d->path);
+	sc_free(d->paths);
+	sc_free(d->ops);
 	switch (rc) {
 	case SC_OK:
 		return SC_OK;
@@ -811,7 +867,39 @@ sc_err sc_diff(json_object *from, json_object *to, json_object **out,
 				    SC_JSON_MAX_DEPTH);
 	case SC_ERR_TOO_BIG:
 		return sc_error_set(err, rc, "the patch is too large");
+	case SC_ERR_INVALID:
+		return sc_error_set(err, rc,
+				    "the patch text differs from its measured "
+				    "size");
 	default:
 		return sc_error_set(err, SC_ERR_NOMEM, "out of memory");
 	}
+}
+
+sc_err sc_diff(json_object *from, json_object *to, json_object **out,
+	       sc_error *err)
+{
+	struct diff d = {0};
+	sc_err rc;
+
+	sc_pointer_buf_init(&d.path);
+	rc = diff_value(&d, from, to, 1);
+	if (rc == SC_OK)
+		rc = build(&d, out);
+	return done(&d, rc, err);
+}
+
+sc_err sc_diff_text(json_object *from, json_object *to, size_t cap,
+		    char **text, size_t *len, size_t *nops, sc_error *err)
+{
+	struct diff d = {0};
+	sc_err rc;
+
+	sc_pointer_buf_init(&d.path);
+	rc = diff_value(&d, from, to, 1);
+	if (rc == SC_OK)
+		rc = write_text(&d, cap, text, len);
+	if (rc == SC_OK && nops != NULL)
+		*nops = d.nops;
+	return done(&d, rc, err);
 }
