@@ -332,10 +332,10 @@ sc_err sc_diffsize_write(struct sc_diffsize_out *out, json_object *o,
 	case json_type_object:
 		rc = sc_diffsize_put(out, "{", 1);
 		e = lh_table_head(json_object_get_object(o));
-		for (; e != NULL && rc == SC_OK; e = lh_entry_next(e)) {
+		for (i = 0; e != NULL && rc == SC_OK; e = lh_entry_next(e)) {
 			const char *key = (const char *)lh_entry_k(e);
 
-			if (e != lh_table_head(json_object_get_object(o)))
+			if (i++ > 0)
 				rc = sc_diffsize_put(out, ",", 1);
 			if (rc == SC_OK)
 				rc = sc_diffsize_write_string(out, key,
