@@ -1,14 +1,15 @@
 /*
- * bench/json_bench.c — sc_diff and sc_patch_apply on the
+ * bench/json_bench.c — sc_diff, sc_diff_text and sc_patch_apply on the
  * js-framework-benchmark operations, as state transitions of
  * {"rows":[{"id":N,"label":"..."}...],"selected":null}.  Prints figures;
  * asserts nothing.
  *
  *	json_bench [DIR]
  *
- * For each operation it times sc_diff (parse excluded) and sc_patch_apply
- * (on a fresh copy each run, the copy excluded) as the median of repeated
- * runs, and measures the patch's compact size and that of replacing the
+ * For each operation it times sc_diff (the patch as json-c objects),
+ * sc_diff_text (the patch as text, what a store keeps; parse excluded
+ * from both), sc_patch_apply and sc_patch_apply_take (on a fresh copy
+ * each run, the copy excluded) as the median of repeated runs, and measures the patch's compact size and that of replacing the
  * whole document.  With DIR, it writes each pair as DIR/NAME.from.json
  * and DIR/NAME.to.json and its figures as DIR/results.tsv, for
  * bench/json_fjp.mjs to run fast-json-patch on the same states.
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/alloc.h"
 #include "json/diff.h"
 #include "json/patch.h"
 #include "json/value.h"
@@ -203,39 +205,59 @@ static int enough(int runs, double spent_us)
 	return runs >= MAX_RUNS || (runs >= 5 && spent_us > 150000);
 }
 
-static double time_diff(const struct pair *p)
+/* sc_diff when text is 0, else sc_diff_text. */
+static double time_diff(const struct pair *p, int text)
 {
 	double t[MAX_RUNS], start, spent = 0;
-	json_object *patch;
+	json_object *patch = NULL;
+	char *buf = NULL;
+	size_t len;
+	sc_err rc;
 	int n = 0;
 
 	while (!enough(n, spent)) {
 		start = now_us();
-		if (sc_diff(p->from, p->to, &patch, NULL) != SC_OK)
-			return -1;
+		if (text)
+			rc = sc_diff_text(p->from, p->to, SIZE_MAX, &buf, &len,
+					  NULL, NULL);
+		else
+			rc = sc_diff(p->from, p->to, &patch, NULL);
 		t[n] = now_us() - start;
+		if (rc != SC_OK)
+			return -1;
 		spent += t[n++];
 		json_object_put(patch);
+		sc_free(buf);
+		patch = NULL;
+		buf = NULL;
 	}
 	return median(t, n);
 }
 
-static double time_apply(const struct pair *p, json_object *patch)
+/* sc_patch_apply when take is 0, else sc_patch_apply_take on a fresh
+ * copy of the patch (made and freed outside the timing, as a store
+ * parses a patch to apply it). */
+static double time_apply(const struct pair *p, json_object *patch, int take)
 {
 	double t[MAX_RUNS], start, spent = 0;
-	json_object *doc;
+	json_object *doc, *ops;
+	sc_err rc;
 	int n = 0;
 
 	while (!enough(n, spent)) {
 		doc = copy(p->from);
+		ops = take ? copy(patch) : json_object_get(patch);
 		start = now_us();
-		if (sc_patch_apply(&doc, patch, NULL) != SC_OK) {
-			json_object_put(doc);
-			return -1;
-		}
+		if (take)
+			rc = sc_patch_apply_take(&doc, ops, NULL);
+		else
+			rc = sc_patch_apply(&doc, ops, NULL);
 		t[n] = now_us() - start;
-		spent += t[n++];
+		json_object_put(ops);
 		json_object_put(doc);
+		if (rc != SC_OK)
+			return -1;
+		spent += t[n++];
 	}
 	return median(t, n);
 }
@@ -274,12 +296,13 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	printf("%-20s %10s %10s %9s %9s %9s %s\n", "op", "diff us", "apply us",
-	       "bytes", "ops", "replace", "check");
+	printf("%-20s %9s %9s %9s %9s %8s %6s %8s %s\n", "op", "diff us",
+	       "text us", "apply us", "take us", "bytes", "ops", "replace",
+	       "check");
 	for (i = 0; i < NPAIRS; i++) {
 		json_object *patch = NULL, *doc;
 		size_t bytes, whole;
-		double td, ta;
+		double td, tt, ta, tk;
 		const char *check;
 
 		if (sc_diff(p[i].from, p[i].to, &patch, NULL) != SC_OK) {
@@ -298,11 +321,13 @@ int main(int argc, char **argv)
 			    ? "ok"
 			    : "MISMATCH";
 		json_object_put(doc);
-		td = time_diff(&p[i]);
-		ta = time_apply(&p[i], patch);
-		printf("%-20s %10.1f %10.1f %9zu %9zu %9zu %s\n", p[i].name, td,
-		       ta, bytes, json_object_array_length(patch), whole,
-		       check);
+		td = time_diff(&p[i], 0);
+		tt = time_diff(&p[i], 1);
+		ta = time_apply(&p[i], patch, 0);
+		tk = time_apply(&p[i], patch, 1);
+		printf("%-20s %9.1f %9.1f %9.1f %9.1f %8zu %6zu %8zu %s\n",
+		       p[i].name, td, tt, ta, tk, bytes,
+		       json_object_array_length(patch), whole, check);
 		if (tsv != NULL) {
 			snprintf(file, sizeof(file), "op%d", i);
 			if (write_file(dir, file, "from", p[i].from) != 0 ||
@@ -311,8 +336,10 @@ int main(int argc, char **argv)
 					dir);
 				rc = 1;
 			}
-			fprintf(tsv, "%s\t%s\t%.1f\t%.1f\t%zu\t%zu\t%zu\n",
-				file, p[i].name, td, ta, bytes,
+			fprintf(tsv,
+				"%s\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%zu\t%zu\t"
+				"%zu\n",
+				file, p[i].name, td, tt, ta, tk, bytes,
 				json_object_array_length(patch), whole);
 		}
 		json_object_put(patch);

@@ -41,14 +41,15 @@ function read(name, which) {
 const ours = fs.readFileSync(path.join(dir, 'results.tsv'), 'utf8')
   .trim().split('\n').map((l) => l.split('\t'));
 
-const cols = ['op', 'diff µs', 'fjp cmp µs', 'ratio', 'apply µs', 'fjp apply µs',
-  'bytes', 'fjp bytes', 'replace bytes', 'ops', 'fjp ops', 'check'];
-const widths = [20, 9, 11, 7, 9, 13, 9, 10, 14, 6, 8, 6];
+const cols = ['op', 'diff µs', 'text µs', 'fjp cmp µs', 'ratio', 'text ratio',
+  'apply µs', 'take µs', 'fjp apply µs', 'apply ratio', 'take ratio', 'bytes',
+  'fjp bytes', 'replace', 'ops', 'fjp ops', 'check'];
+const widths = [18, 8, 8, 10, 6, 10, 8, 8, 12, 11, 10, 7, 9, 7, 5, 7, 5];
 const line = (cells) => cells.map((c, i) =>
   i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i])).join(' ');
 console.log(line(cols));
 
-for (const [file, name, diffUs, applyUs, bytes, ops, whole] of ours) {
+for (const [file, name, diffUs, textUs, applyUs, takeUs, bytes, ops, whole] of ours) {
   const from = read(file, 'from');
   const to = read(file, 'to');
   const patch = jsonpatch.compare(from, to);
@@ -67,9 +68,17 @@ for (const [file, name, diffUs, applyUs, bytes, ops, whole] of ours) {
   const result = jsonpatch.applyPatch(jsonpatch.deepClone(from), patch).newDocument;
   const ok = JSON.stringify(result) === JSON.stringify(to) ? 'ok' : 'BAD';
   const size = (Number(bytes) <= fjpBytes && Number(bytes) <= Number(whole)) ? '' : ' !';
-  console.log(line([name, Number(diffUs).toFixed(1), cmpUs.toFixed(1),
-    (cmpUs / Number(diffUs)).toFixed(1) + 'x', Number(applyUs).toFixed(1),
-    applyFjp.toFixed(1), bytes + size, fjpBytes, whole, ops, patch.length, ok]));
+  console.log(line([name, Number(diffUs).toFixed(1), Number(textUs).toFixed(1),
+    cmpUs.toFixed(1), (cmpUs / Number(diffUs)).toFixed(1) + 'x',
+    (cmpUs / Number(textUs)).toFixed(1) + 'x', Number(applyUs).toFixed(1),
+    Number(takeUs).toFixed(1), applyFjp.toFixed(1),
+    (Number(applyUs) / applyFjp).toFixed(2), (Number(takeUs) / applyFjp).toFixed(2),
+    bytes + size, fjpBytes, whole, ops, patch.length, ok]));
 }
-console.log('ratio: fast-json-patch compare time / our diff time (higher is better);'
-  + ' "!" marks a patch larger than fjp\'s or a whole replace.');
+console.log('ratio: fast-json-patch compare time / our sc_diff time (json-c ops);'
+  + ' text ratio: the same / our sc_diff_text time (the ops as text, what the'
+  + ' store keeps); higher is better.  apply ratio: our sc_patch_apply time /'
+  + ' fast-json-patch applyPatch time; take ratio: the same with'
+  + ' sc_patch_apply_take (the patch\'s values moved into the document, as'
+  + ' applyPatch does with mutateDocument); lower is better.  "!" marks a patch'
+  + ' larger than fjp\'s or a whole replace.');

@@ -5,7 +5,9 @@
  * SC_JSON_MAX_DEPTH that shares nothing with the patch (the patch is
  * freed before the document is read, so ASan sees any sharing), or fails
  * leaving the document byte-for-byte as it was, with the error naming an
- * op index inside the patch.
+ * op index inside the patch.  sc_patch_apply_take on a second parse of
+ * both must give the same outcome and result (the patch freed first
+ * again), or on failure leave document and patch as they were.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *in = (const char *)data;
 	const char *nl = memchr(in, '\n', size);
 	json_object *doc = NULL, *patch = NULL, *before;
-	char *text = NULL;
+	json_object *doc2 = NULL, *patch2 = NULL;
+	char *text = NULL, *ptext = NULL;
 	size_t doc_len;
 	sc_error err;
 	sc_err rc;
@@ -34,10 +37,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (sc_json_parse(nl + 1, size - doc_len - 1, &patch, NULL) != SC_OK)
 		goto out;
 	text = strdup(sc_json_text(doc, NULL));
-	if (text == NULL)
+	ptext = strdup(sc_json_text(patch, NULL));
+	if (text == NULL || ptext == NULL)
+		abort();
+	if (sc_json_parse(in, doc_len, &doc2, NULL) != SC_OK ||
+	    sc_json_parse(nl + 1, size - doc_len - 1, &patch2, NULL) != SC_OK)
 		abort();
 	before = doc;
 	rc = sc_patch_apply(&doc, patch, &err);
+	if (sc_patch_apply_take(&doc2, patch2, NULL) != rc)
+		abort();
+	if (rc != SC_OK && (strcmp(sc_json_text(doc2, NULL), text) != 0 ||
+			    strcmp(sc_json_text(patch2, NULL), ptext) != 0))
+		abort();
+	json_object_put(patch2);
+	patch2 = NULL;
+	if (rc == SC_OK && !sc_json_equal(doc, doc2))
+		abort();
 	if (rc != SC_OK) {
 		if (doc != before || strcmp(sc_json_text(doc, NULL), text) != 0)
 			abort();
@@ -55,6 +71,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)sc_json_text(doc, NULL);
 out:
 	free(text);
+	free(ptext);
+	json_object_put(patch2);
+	json_object_put(doc2);
 	json_object_put(patch);
 	json_object_put(doc);
 	return 0;

@@ -38,11 +38,17 @@
 #include "json/pointer.h"
 #include "json/value.h"
 
-/* Fixed bytes of each op, with the comma that separates it. */
+/* The text of each op around its path (a JSON string) and value. */
+#define ADD_HEAD   "{\"op\":\"add\",\"path\":"
+#define REP_HEAD   "{\"op\":\"replace\",\"path\":"
+#define REM_HEAD   "{\"op\":\"remove\",\"path\":"
+#define VALUE_HEAD ",\"value\":"
+/* Fixed bytes of each op, with the comma that separates it: exact, so
+ * that the ops' size is their text's. */
 #define OP_SIZE(s) (sizeof(s) - 1 + 1)
-#define ADD_SIZE   OP_SIZE("{\"op\":\"add\",\"path\":\"\",\"value\":}")
-#define REP_SIZE   OP_SIZE("{\"op\":\"replace\",\"path\":\"\",\"value\":}")
-#define REM_SIZE   OP_SIZE("{\"op\":\"remove\",\"path\":\"\"}")
+#define ADD_SIZE   OP_SIZE(ADD_HEAD VALUE_HEAD "}")
+#define REP_SIZE   OP_SIZE(REP_HEAD VALUE_HEAD "}")
+#define REM_SIZE   OP_SIZE(REM_HEAD "}")
 
 enum op_kind { OP_ADD, OP_REMOVE, OP_REPLACE };
 
@@ -288,17 +294,15 @@ static inline int same_typed(json_object *a, json_object *b, json_type ta,
 		       memcmp(json_object_get_string(a),
 			      json_object_get_string(b), (size_t)n) == 0;
 	}
+	*lb += 1; /* digits are not counted: a bound, cheaply */
 	if (ta == json_type_int && tb == json_type_int) {
 		int64_t x = json_object_get_int64(a);
 
 		/* INT64_MAX may stand for a larger uint64: let sc_json_equal
 		 * look. */
-		if (x != INT64_MAX) {
-			*lb += sc_diffsize_int(x);
+		if (x != INT64_MAX)
 			return x == json_object_get_int64(b);
-		}
 	}
-	*lb += 1;
 	if ((ta == json_type_object || ta == json_type_array) &&
 	    (tb == json_type_object || tb == json_type_array))
 		return 0;
@@ -538,6 +542,50 @@ static sc_err diff_pair(struct diff *d, struct scope *s, struct arr *r,
 }
 
 /*
+ * What diffing the unequal elements a and b (at index paths whose JSON
+ * string is at least ps bytes) costs at least: the cheapest op on them
+ * (a removal inside) in general, but a replace of a member where a
+ * member both objects have (found walking their members side by side
+ * while the keys come in the same order) holds unequal scalars, as when
+ * every row of a table changed: no other op mends that member, and
+ * replacing the whole element costs more.
+ */
+static size_t unequal_lb(json_object *a, json_object *b, size_t ps)
+{
+	size_t base = REM_SIZE + ps + 1, lb = 0, k;
+	struct lh_entry *ea, *eb;
+	json_type ta, tb;
+
+	if (!json_object_is_type(a, json_type_object) ||
+	    !json_object_is_type(b, json_type_object))
+		return base;
+	ea = lh_table_head(json_object_get_object(a));
+	eb = lh_table_head(json_object_get_object(b));
+	for (; ea != NULL && eb != NULL;
+	     ea = lh_entry_next(ea), eb = lh_entry_next(eb)) {
+		k = same_key(lh_entry_k(ea), lh_entry_k(eb));
+		if (k == 0)
+			break;
+		ta = json_object_get_type((json_object *)lh_entry_v(ea));
+		tb = json_object_get_type((json_object *)lh_entry_v(eb));
+		if ((ta == json_type_object || ta == json_type_array) &&
+		    ta == tb)
+			continue; /* diffed inside: nothing known */
+		lb = 0;
+		if (!same_typed((json_object *)lh_entry_v(ea),
+				(json_object *)lh_entry_v(eb), ta, tb, &lb)) {
+			/* "/k" (k - 1 bytes of key, at least) after the
+			 * element's own path; lb is at most b's value size */
+			lb = 0;
+			same_typed((json_object *)lh_entry_v(eb),
+				   (json_object *)lh_entry_v(eb), tb, tb, &lb);
+			return REP_SIZE + ps + k + lb;
+		}
+	}
+	return base;
+}
+
+/*
  * a[x..x+p) become b[y..y+q): pairs diffed, the surplus removed or added.
  * The pairs are compared first, so that s->lb counts what the gap costs
  * at least (an op for each unequal pair, each removal and each addition,
@@ -548,15 +596,17 @@ static sc_err diff_gap(struct diff *d, struct scope *s, struct arr *r, size_t x,
 		       size_t p, size_t y, size_t q)
 {
 	size_t t, k = p < q ? p : q, mark = d->path.len, vsize;
-	size_t ps = path_size(d), pair_lb = REM_SIZE + ps + 3;
-	size_t rem_lb = REM_SIZE + ps + 2, add_lb = ADD_SIZE + ps + 3;
-	size_t lb, bound = 0;
+	size_t ps = path_size(d), rem_lb = REM_SIZE + ps + 2;
+	size_t add_lb = ADD_SIZE + ps + 3;
+	size_t lb, bound = 0, *lbs = NULL;
 	unsigned char *eq = NULL;
 	sc_err rc = SC_OK;
 	int e;
 
-	if (k > 0 && (eq = sc_malloc(k)) == NULL)
+	/* per pair: whether equal, and what its ops cost at least */
+	if (k > 0 && (lbs = sc_malloc(k * (sizeof(*lbs) + 1))) == NULL)
 		return SC_ERR_NOMEM;
+	eq = (unsigned char *)(lbs + k);
 	for (t = 0; t < k; t++) {
 		lb = 0;
 		e = same((json_object *)r->va[x + t],
@@ -566,8 +616,12 @@ static sc_err diff_gap(struct diff *d, struct scope *s, struct arr *r, size_t x,
 			goto out;
 		}
 		eq[t] = (unsigned char)e;
-		s->lb += e ? 0 : pair_lb;
 		bound += e ? lb : 0;
+		if (e)
+			continue;
+		lbs[t] = unequal_lb((json_object *)r->va[x + t],
+				    (json_object *)r->vb[y + t], ps + 2);
+		s->lb += lbs[t];
 	}
 	if (bound > 0)
 		sc_diffsize_scope_bound(&s->cost, bound);
@@ -575,7 +629,7 @@ static sc_err diff_gap(struct diff *d, struct scope *s, struct arr *r, size_t x,
 	if (s->lb > 0)
 		rc = scope_check(d, s);
 	for (t = 0; t < k && rc == SC_OK && !s->give_up; t++) {
-		s->lb -= eq[t] ? 0 : pair_lb;
+		s->lb -= eq[t] ? 0 : lbs[t];
 		rc = diff_pair(d, s, r, x + t, y + t, eq[t]);
 	}
 	for (t = q; t < p && rc == SC_OK && !s->give_up; t++) {
@@ -606,7 +660,7 @@ static sc_err diff_gap(struct diff *d, struct scope *s, struct arr *r, size_t x,
 			rc = scope_check(d, s);
 	}
 out:
-	sc_free(eq);
+	sc_free(lbs);
 	return rc;
 }
 
@@ -788,19 +842,69 @@ out:
 	return rc;
 }
 
-sc_err sc_diff(json_object *from, json_object *to, json_object **out,
-	       sc_error *err)
+/* Writes d's ops as compact JSON text: a new buffer (of exactly the size
+ * the ops were reckoned at, no longer than cap) in *text, its length in
+ * *len. */
+static sc_err write_text(const struct diff *d, size_t cap, char **text,
+			 size_t *len)
 {
-	struct diff d = {0};
+	static const char *const heads[] = {ADD_HEAD, REM_HEAD, REP_HEAD};
+	size_t i, n = d->nops > 0 ? d->bytes + 1 : 2; /* brackets, commas */
+	struct sc_diffsize_out out;
+	char *buf;
 	sc_err rc;
 
-	sc_pointer_buf_init(&d.path);
-	rc = diff_value(&d, from, to, 1);
+	if (n > cap)
+		return SC_ERR_TOO_BIG;
+	buf = sc_malloc(n + 1);
+	if (buf == NULL)
+		return SC_ERR_NOMEM;
+	out.p = buf;
+	out.end = buf + n;
+	rc = sc_diffsize_put(&out, "[", 1);
+	for (i = 0; i < d->nops && rc == SC_OK; i++) {
+		const struct op *op = &d->ops[i];
+		const char *head = heads[op->kind];
+
+		if (i > 0)
+			rc = sc_diffsize_put(&out, ",", 1);
+		if (rc == SC_OK)
+			rc = sc_diffsize_put(&out, head, strlen(head));
+		if (rc == SC_OK)
+			rc = sc_diffsize_write_string(
+			    &out, op->len > 0 ? d->paths + op->path : "",
+			    op->len);
+		if (rc == SC_OK && op->kind != OP_REMOVE) {
+			rc = sc_diffsize_put(&out, VALUE_HEAD,
+					     sizeof(VALUE_HEAD) - 1);
+			if (rc == SC_OK)
+				rc = sc_diffsize_write(&out, op->value, 1);
+		}
+		if (rc == SC_OK)
+			rc = sc_diffsize_put(&out, "}", 1);
+	}
 	if (rc == SC_OK)
-		rc = build(&d, out);
-	sc_pointer_buf_free(&d.path);
-	sc_free(d.paths);
-	sc_free(d.ops);
+		rc = sc_diffsize_put(&out, "]", 1);
+	if (rc == SC_OK && out.p != out.end)
+		rc = SC_ERR_TOO_BIG;
+	if (rc != SC_OK) {
+		sc_free(buf);
+		/* The ops were measured: text of another size is a miscount
+		 * (never expected; the tests and fuzzers look for it). */
+		return rc == SC_ERR_TOO_BIG ? SC_ERR_INVALID : rc;
+	}
+	*out.p = '\0';
+	*text = buf;
+	*len = n;
+	return SC_OK;
+}
+
+/* Frees what a diff collected and returns rc, with err filled. */
+static sc_err done(struct diff *d, sc_err rc, sc_error *err)
+{
+	sc_pointer_buf_free(&d->path);
+	sc_free(d->paths);
+	sc_free(d->ops);
 	switch (rc) {
 	case SC_OK:
 		return SC_OK;
@@ -811,7 +915,39 @@ sc_err sc_diff(json_object *from, json_object *to, json_object **out,
 				    SC_JSON_MAX_DEPTH);
 	case SC_ERR_TOO_BIG:
 		return sc_error_set(err, rc, "the patch is too large");
+	case SC_ERR_INVALID:
+		return sc_error_set(err, rc,
+				    "the patch text differs from its measured "
+				    "size");
 	default:
 		return sc_error_set(err, SC_ERR_NOMEM, "out of memory");
 	}
+}
+
+sc_err sc_diff(json_object *from, json_object *to, json_object **out,
+	       sc_error *err)
+{
+	struct diff d = {0};
+	sc_err rc;
+
+	sc_pointer_buf_init(&d.path);
+	rc = diff_value(&d, from, to, 1);
+	if (rc == SC_OK)
+		rc = build(&d, out);
+	return done(&d, rc, err);
+}
+
+sc_err sc_diff_text(json_object *from, json_object *to, size_t cap,
+		    char **text, size_t *len, size_t *nops, sc_error *err)
+{
+	struct diff d = {0};
+	sc_err rc;
+
+	sc_pointer_buf_init(&d.path);
+	rc = diff_value(&d, from, to, 1);
+	if (rc == SC_OK)
+		rc = write_text(&d, cap, text, len);
+	if (rc == SC_OK && nops != NULL)
+		*nops = d.nops;
+	return done(&d, rc, err);
 }

@@ -5,6 +5,8 @@
 #ifndef SC_JSON_DIFF_H
 #define SC_JSON_DIFF_H
 
+#include <stddef.h>
+
 #include <json-c/json.h>
 
 #include "common/error.h"
@@ -33,5 +35,43 @@
  */
 sc_err sc_diff(json_object *from, json_object *to, json_object **out,
 	       sc_error *err);
+
+/*
+ * The same patch as sc_diff() (the same ops, in the same order), as the
+ * compact JSON text of the array, byte for byte what json-c prints for
+ * sc_diff()'s patch with JSON_C_TO_STRING_PLAIN |
+ * JSON_C_TO_STRING_NOSLASHESCAPE ("[]" when from equals to; ops as
+ * {"op":...,"path":...,"value":...}, no spaces).  No json-c object is
+ * made for the ops: this is the form to use when the patch is to be
+ * stored or sent.
+ *
+ * from and to are borrowed and left as they were, but for one thing
+ * json-c does to any value it prints: a double of to caches its text
+ * in its object, so to is not to be read by another thread meanwhile.
+ * cap is the longest text the caller accepts, in bytes (the NUL not
+ * counted); the text is measured before anything is written, so a patch
+ * past cap costs no allocation of its size.
+ *
+ * On success: *text is a new NUL-terminated buffer (the caller sc_frees
+ * it) that shares nothing with from or to, *len its length (*len <=
+ * cap, *len >= 2), and *nops (when nops is not NULL) the number of ops,
+ * all of which change the document (add, remove or replace; never
+ * test).  On error *text, *len and *nops are untouched, nothing is
+ * allocated, and err (when not NULL) says: SC_ERR_TOO_BIG when the text
+ * would pass cap, or the paths pass 256 MiB; SC_ERR_TOO_DEEP and
+ * SC_ERR_NOMEM as sc_diff(); SC_ERR_INVALID if the text came out of
+ * another size than measured (a bug; never expected).
+ *
+ * A store that keeps the text of patches appends the ops with:
+ *
+ *	char *text;
+ *	size_t len, n;
+ *	rc = sc_diff_text(old, new, room_left, &text, &len, &n, err);
+ *	if (rc == SC_OK && n > 0)
+ *		append(text + 1, len - 2);   (the ops, without [ and ])
+ *	sc_free(text);
+ */
+sc_err sc_diff_text(json_object *from, json_object *to, size_t cap,
+		    char **text, size_t *len, size_t *nops, sc_error *err);
 
 #endif

@@ -1,10 +1,12 @@
 /*
- * json/diffsize.c — the compact serialized size of json-c values, and of
- * the containers sc_diff might replace whole.
+ * json/diffsize.c — the compact serialization of json-c values, counted
+ * or written, and the size of the containers sc_diff might replace whole.
  *
  * Sizes are counted, not printed: strings eight bytes at a time while
  * none needs escaping, integers by their digits, doubles by the text
- * json-c prints for them.  A container being diffed is measured only as
+ * json-c prints for them.  The writer prints the same bytes the counter
+ * counts (json-c's compact text, "/" unescaped), so a patch's text is
+ * exactly as long as sc_diff reckoned.  A container being diffed is measured only as
  * far as its element ops already cost, resuming where the last step
  * stopped, with what was measured whole last (known) not walked again.
  *
@@ -77,6 +79,92 @@ static size_t key_size(const char *k)
 	return len + (size_t)(p - k);
 }
 
+/* Room for n more bytes at out->p. */
+static int room(const struct sc_diffsize_out *out, size_t n)
+{
+	return (size_t)(out->end - out->p) >= n;
+}
+
+sc_err sc_diffsize_put(struct sc_diffsize_out *out, const char *s, size_t n)
+{
+	if (!room(out, n))
+		return SC_ERR_TOO_BIG;
+	memcpy(out->p, s, n);
+	out->p += n;
+	return SC_OK;
+}
+
+/* Writes the escape of c (which json-c escapes) at p; returns the end. */
+static char *put_escape(char *p, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	*p++ = '\\';
+	switch (c) {
+	case '"':
+	case '\\':
+		*p++ = (char)c;
+		return p;
+	case '\b':
+		*p++ = 'b';
+		return p;
+	case '\f':
+		*p++ = 'f';
+		return p;
+	case '\n':
+		*p++ = 'n';
+		return p;
+	case '\r':
+		*p++ = 'r';
+		return p;
+	case '\t':
+		*p++ = 't';
+		return p;
+	default:
+		memcpy(p, "u00", 3);
+		p[3] = hex[c >> 4];
+		p[4] = hex[c & 15];
+		return p + 5;
+	}
+}
+
+sc_err sc_diffsize_write_string(struct sc_diffsize_out *out, const char *s,
+				size_t n)
+{
+	size_t i = 0;
+	uint64_t w;
+	char *p;
+
+	if (!room(out, n + 2))
+		return SC_ERR_TOO_BIG;
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (needs_escape(w))
+			break;
+	}
+	p = out->p;
+	*p++ = '"';
+	memcpy(p, s, i);
+	p += i;
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!ESCAPED(c)) {
+			*p++ = (char)c;
+			continue;
+		}
+		/* room for this escape, the rest and the closing quote */
+		if ((size_t)(out->end - p) < escape_extra(c) + 1 + (n - i) + 1) {
+			out->p = p;
+			return SC_ERR_TOO_BIG;
+		}
+		p = put_escape(p, c);
+	}
+	*p++ = '"';
+	out->p = p;
+	return SC_OK;
+}
+
 static size_t digits(uint64_t v)
 {
 	size_t n = 1;
@@ -92,6 +180,40 @@ size_t sc_diffsize_int(int64_t i)
 {
 	return i < 0 ? 1 + digits((uint64_t)0 - (uint64_t)i)
 		     : digits((uint64_t)i);
+}
+
+/* Writes v in decimal so that it ends at end; returns where it starts. */
+static char *decimal(char *end, uint64_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	return end;
+}
+
+static sc_err write_number(struct sc_diffsize_out *out, json_object *o)
+{
+	char num[24], *end = num + sizeof(num), *s;
+	const char *text;
+	int64_t i;
+
+	if (json_object_is_type(o, json_type_int)) {
+		i = json_object_get_int64(o);
+		if (i < 0) {
+			s = decimal(end, (uint64_t)0 - (uint64_t)i);
+			*--s = '-';
+		} else if (i < INT64_MAX) { /* else maybe a larger uint64 */
+			s = decimal(end, (uint64_t)i);
+		} else {
+			s = decimal(end, json_object_get_uint64(o));
+		}
+		return sc_diffsize_put(out, s, (size_t)(end - s));
+	}
+	text = json_object_get_string(o); /* as number_size() measures */
+	if (text == NULL)
+		return SC_ERR_NOMEM;
+	return sc_diffsize_put(out, text, strlen(text));
 }
 
 static size_t number_size(json_object *o)
@@ -169,6 +291,63 @@ static sc_err value_size(json_object *o, size_t depth, size_t cap, size_t *size)
 				return rc;
 		}
 		return SC_OK;
+	}
+	return SC_OK;
+}
+
+sc_err sc_diffsize_write(struct sc_diffsize_out *out, json_object *o,
+			 size_t depth)
+{
+	struct lh_entry *e;
+	size_t i, n;
+	sc_err rc = SC_OK;
+
+	if (depth > SC_JSON_MAX_DEPTH)
+		return SC_ERR_TOO_DEEP;
+	switch (json_object_get_type(o)) {
+	case json_type_null:
+		return sc_diffsize_put(out, "null", 4);
+	case json_type_boolean:
+		return json_object_get_boolean(o) ? sc_diffsize_put(out, "true", 4)
+						  : sc_diffsize_put(out, "false", 5);
+	case json_type_int:
+	case json_type_double:
+		return write_number(out, o);
+	case json_type_string:
+		return sc_diffsize_write_string(
+		    out, json_object_get_string(o),
+		    (size_t)json_object_get_string_len(o));
+	case json_type_array:
+		n = json_object_array_length(o);
+		rc = sc_diffsize_put(out, "[", 1);
+		for (i = 0; i < n && rc == SC_OK; i++) {
+			if (i > 0)
+				rc = sc_diffsize_put(out, ",", 1);
+			if (rc == SC_OK)
+				rc = sc_diffsize_write(
+				    out, json_object_array_get_idx(o, i),
+				    depth + 1);
+		}
+		return rc == SC_OK ? sc_diffsize_put(out, "]", 1) : rc;
+	case json_type_object:
+		rc = sc_diffsize_put(out, "{", 1);
+		e = lh_table_head(json_object_get_object(o));
+		for (i = 0; e != NULL && rc == SC_OK; e = lh_entry_next(e)) {
+			const char *key = (const char *)lh_entry_k(e);
+
+			if (i++ > 0)
+				rc = sc_diffsize_put(out, ",", 1);
+			if (rc == SC_OK)
+				rc = sc_diffsize_write_string(out, key,
+							      strlen(key));
+			if (rc == SC_OK)
+				rc = sc_diffsize_put(out, ":", 1);
+			if (rc == SC_OK)
+				rc = sc_diffsize_write(
+				    out, (json_object *)lh_entry_v(e),
+				    depth + 1);
+		}
+		return rc == SC_OK ? sc_diffsize_put(out, "}", 1) : rc;
 	}
 	return SC_OK;
 }

@@ -68,6 +68,7 @@ struct apply {
 	const struct op *op; /* the op being applied */
 	long index;
 	sc_error *err;
+	int take; /* values added are the patch's own, not copies */
 };
 
 /* Fills err with "op INDEX (NAME): message" and the op index. */
@@ -92,13 +93,42 @@ static sc_err fail(struct apply *a, sc_err code, const char *fmt, ...)
 	return code;
 }
 
-/* Reads a string member; SC_OK with *text, or an error naming it. */
-static sc_err string_member(struct apply *a, json_object *o, const char *name,
+/* The members of an op object that apply reads, found in one walk of
+ * its members (no hash lookups); each is NULL when missing, but value,
+ * which may be JSON null: has_value says whether it is there. */
+struct op_members {
+	json_object *op, *path, *from, *value;
+	int has_value;
+};
+
+static void find_members(json_object *o, struct op_members *m)
+{
+	struct lh_entry *e;
+
+	memset(m, 0, sizeof(*m));
+	for (e = lh_table_head(json_object_get_object(o)); e != NULL;
+	     e = lh_entry_next(e)) {
+		const char *k = (const char *)lh_entry_k(e);
+		json_object *v = (json_object *)lh_entry_v(e);
+
+		if (strcmp(k, "op") == 0) {
+			m->op = v;
+		} else if (strcmp(k, "path") == 0) {
+			m->path = v;
+		} else if (strcmp(k, "value") == 0) {
+			m->value = v;
+			m->has_value = 1;
+		} else if (strcmp(k, "from") == 0) {
+			m->from = v;
+		}
+	}
+}
+
+/* Reads a string member m; SC_OK with *text, or an error naming it. */
+static sc_err string_member(struct apply *a, json_object *m, const char *name,
 			    const char **text, size_t *len)
 {
-	json_object *m;
-
-	if (!json_object_object_get_ex(o, name, &m))
+	if (m == NULL)
 		return fail(a, SC_ERR_PATCH, "no \"%s\" member", name);
 	if (!json_object_is_type(m, json_type_string))
 		return fail(a, SC_ERR_PATCH, "\"%s\" is %s, not a string", name,
@@ -146,10 +176,13 @@ static sc_err decode_op(struct apply *a, json_object *o, struct op *op)
 	size_t len, k;
 	sc_err rc;
 
+	struct op_members m;
+
 	if (!json_object_is_type(o, json_type_object))
 		return fail(a, SC_ERR_PATCH, "an op is an object, not %s",
 			    json_type_to_name(json_object_get_type(o)));
-	rc = string_member(a, o, "op", &name, &len);
+	find_members(o, &m);
+	rc = string_member(a, m.op, "op", &name, &len);
 	if (rc != SC_OK)
 		return rc;
 	for (k = 0; k < sizeof(op_names) / sizeof(op_names[0]); k++)
@@ -160,14 +193,14 @@ static sc_err decode_op(struct apply *a, json_object *o, struct op *op)
 		return fail(a, SC_ERR_PATCH, "unknown op \"%.32s\"", name);
 	op->kind = (enum op_kind)k;
 	a->op = op;
-	rc = string_member(a, o, "path", &text, &len);
+	rc = string_member(a, m.path, "path", &text, &len);
 	if (rc == SC_OK)
 		rc = parse_pointer(a, "path", text, len, &op->path);
 	if (rc != SC_OK)
 		return rc;
 	op->path_text = text;
 	if (op->kind == OP_MOVE || op->kind == OP_COPY) {
-		rc = string_member(a, o, "from", &text, &len);
+		rc = string_member(a, m.from, "from", &text, &len);
 		if (rc == SC_OK)
 			rc = parse_pointer(a, "from", text, len, &op->from);
 		if (rc != SC_OK)
@@ -181,8 +214,9 @@ static sc_err decode_op(struct apply *a, json_object *o, struct op *op)
 	}
 	if (op->kind == OP_ADD || op->kind == OP_REPLACE ||
 	    op->kind == OP_TEST) {
-		if (!json_object_object_get_ex(o, "value", &op->value))
+		if (!m.has_value)
 			return fail(a, SC_ERR_PATCH, "no \"value\" member");
+		op->value = m.value;
 		if (op->kind != OP_TEST) {
 			rc = check_depth(a, &op->path, op->value);
 			if (rc != SC_OK)
@@ -291,7 +325,8 @@ static struct undo *log_push(struct apply *a, enum undo_kind kind,
 static sc_err put_value(struct apply *a, const sc_pointer *p, json_object *v,
 			int replace)
 {
-	json_object *parent, *old;
+	json_object *parent;
+	struct lh_entry *e;
 	const char *key;
 	struct undo *u;
 	size_t idx;
@@ -308,12 +343,15 @@ static sc_err put_value(struct apply *a, const sc_pointer *p, json_object *v,
 		goto fail;
 	key = p->tokens[p->count - 1];
 	if (json_object_is_type(parent, json_type_object)) {
-		if (json_object_object_get_ex(parent, key, &old)) {
+		e = lh_table_lookup_entry(json_object_get_object(parent), key);
+		if (e != NULL) {
+			/* An existing member is replaced in place (no alloc):
+			 * the log takes the table's reference to the old
+			 * value. */
 			u = log_push(a, U_OBJ_SET, parent);
 			u->key = key;
-			u->old = json_object_get(old);
-			/* An existing key is replaced in place: no alloc. */
-			json_object_object_add(parent, key, v);
+			u->old = (json_object *)lh_entry_v(e);
+			lh_entry_set_val(e, v);
 			return SC_OK;
 		}
 		if (replace) {
@@ -513,12 +551,11 @@ static sc_err apply_op(struct apply *a, const struct op *op)
 	switch (op->kind) {
 	case OP_ADD:
 	case OP_REPLACE:
-		if (op->kind == OP_REPLACE) {
-			rc = locate(a, "path", &op->path, op->path.count, &v);
-			if (rc != SC_OK)
-				return rc;
-		}
-		if (sc_json_copy(op->value, &c) != SC_OK)
+		/* put_value finds whether a replace's target exists, as it
+		 * resolves the parent. */
+		if (a->take)
+			c = json_object_get(op->value);
+		else if (sc_json_copy(op->value, &c) != SC_OK)
 			return fail(a, SC_ERR_NOMEM, "out of memory");
 		return put_value(a, &op->path, c, op->kind == OP_REPLACE);
 	case OP_REMOVE:
@@ -554,9 +591,11 @@ static sc_err apply_op(struct apply *a, const struct op *op)
 	return fail(a, SC_ERR_PATCH, "unknown op");
 }
 
-sc_err sc_patch_apply(json_object **doc, json_object *patch, sc_error *err)
+/* sc_patch_apply, taking the values the patch adds when take is 1. */
+static sc_err apply(json_object **doc, json_object *patch, int take,
+		    sc_error *err)
 {
-	struct apply a = {*doc, NULL, 0, NULL, -1, err};
+	struct apply a = {*doc, NULL, 0, NULL, -1, err, take};
 	struct op *ops = NULL;
 	size_t i, n = 0, nvalid;
 	sc_error bad;
@@ -571,7 +610,9 @@ sc_err sc_patch_apply(json_object **doc, json_object *patch, sc_error *err)
 		return SC_OK;
 	ops = sc_calloc(n, sizeof(*ops));
 	/* At most two changes per op (move: a removal and an addition). */
-	a.log = sc_calloc(n, 2 * sizeof(*a.log));
+	a.log = n <= SIZE_MAX / (2 * sizeof(*a.log))
+		    ? sc_malloc(n * 2 * sizeof(*a.log)) /* log_push fills */
+		    : NULL;
 	if (ops == NULL || a.log == NULL) {
 		rc = sc_error_set(err, SC_ERR_NOMEM, "out of memory");
 		goto out;
@@ -620,4 +661,15 @@ out:
 	sc_free(a.log);
 	sc_free(ops);
 	return rc;
+}
+
+sc_err sc_patch_apply(json_object **doc, json_object *patch, sc_error *err)
+{
+	return apply(doc, patch, 0, err);
+}
+
+sc_err sc_patch_apply_take(json_object **doc, json_object *patch,
+			   sc_error *err)
+{
+	return apply(doc, patch, 1, err);
 }

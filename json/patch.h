@@ -25,4 +25,19 @@
  */
 sc_err sc_patch_apply(json_object **doc, json_object *patch, sc_error *err);
 
+/*
+ * sc_patch_apply, but the values that "add" and "replace" ops put into
+ * the document are the patch's own objects (referenced, not copied):
+ * for a patch made only to be applied, as one parsed from text, whose
+ * copies would be thrown away.  The caller then drops the patch
+ * (json_object_put) without reading or changing it again, and the patch
+ * must be a tree, as parsed text is: one object at two places (in two
+ * ops, or in the patch and the document) would be one value at two
+ * places of the document.  "copy" ops still copy.  The same result and
+ * errors as sc_patch_apply; atomic too: on error *doc is as it was (the
+ * patch may then be used again).
+ */
+sc_err sc_patch_apply_take(json_object **doc, json_object *patch,
+			   sc_error *err);
+
 #endif

@@ -1,12 +1,15 @@
 /*
- * tests/json/test_diff.c — sc_diff (json/diff.h): a {from, to, expected
- * patch or op count} table, the js-framework-benchmark transitions on a
- * table of rows, the depth bound, allocation failures, and a seeded
- * property test: for 20,000 generated pairs (nested objects and arrays,
- * every scalar type, equal numbers 1 and 1.0, awkward keys), applying
- * diff(a, b) to a gives b, diff(a, a) is empty, the patch shares nothing
- * with a (its values may be b's own, by reference), outlives a and b, and
- * is never larger than replacing the whole document.
+ * tests/json/test_diff.c — sc_diff and sc_diff_text (json/diff.h): a
+ * {from, to, expected patch or op count} table, the text of awkward
+ * scalars, the js-framework-benchmark transitions on a table of rows, the
+ * depth bound, the text cap, allocation failures, and a seeded property
+ * test: for 20,000 generated pairs (nested objects and arrays, every
+ * scalar type, equal numbers 1 and 1.0, awkward keys), applying diff(a,
+ * b) to a gives b, diff(a, a) is empty, the patch shares nothing with a
+ * (its values may be b's own, by reference), outlives a and b, and is
+ * never larger than replacing the whole document.  Every diff checked is
+ * made both ways: sc_diff_text's text is byte for byte json-c's text of
+ * sc_diff's patch, and it is the text that is parsed and applied.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +26,22 @@
 #include "json/patch.h"
 #include "json/value.h"
 
+/* Parses text, which may nest a little deeper than documents may: a
+ * patch holding a value of the deepest nesting allowed. */
+static json_object *parse_patch(const char *text)
+{
+	struct json_tokener *tok = json_tokener_new_ex(SC_JSON_MAX_DEPTH + 2);
+	json_object *o;
+
+	assert_non_null(tok);
+	o = json_tokener_parse_ex(tok, text, (int)strlen(text));
+	if (json_tokener_get_error(tok) != json_tokener_success)
+		fail_msg("patch text %.200s: %s", text,
+			 json_tokener_error_desc(json_tokener_get_error(tok)));
+	json_tokener_free(tok);
+	return o;
+}
+
 static json_object *J(const char *text)
 {
 	json_object *o = NULL;
@@ -33,24 +52,49 @@ static json_object *J(const char *text)
 	return o;
 }
 
-/* Applies diff(a, b) to a copy of a and checks that it gives b.  Returns
- * the patch (a new reference). */
+/* sc_diff_text(a, b), which must be json-c's text of patch (sc_diff's
+ * patch of a and b), with as many ops.  Returns the text (to free). */
+static char *check_text(json_object *a, json_object *b, json_object *patch)
+{
+	size_t len = 0, nops = 0, want_len;
+	const char *want = sc_json_text(patch, &want_len);
+	char *text = NULL;
+	sc_error err;
+
+	if (sc_diff_text(a, b, SIZE_MAX, &text, &len, &nops, &err) != SC_OK)
+		fail_msg("diff_text: %s", err.message);
+	if (len != want_len || strcmp(text, want) != 0 || strlen(text) != len)
+		fail_msg("diff_text %s -> %s gave %s (%zu bytes), want %s",
+			 sc_json_text(a, NULL), sc_json_text(b, NULL), text,
+			 len, want);
+	assert_int_equal(nops, json_object_array_length(patch));
+	return text;
+}
+
+/* Applies diff(a, b) to a copy of a and checks that it gives b, for the
+ * patch of sc_diff and the parsed text of sc_diff_text.  Returns the
+ * patch (a new reference). */
 static json_object *check_diff(json_object *a, json_object *b)
 {
-	json_object *patch = NULL, *doc = NULL;
+	json_object *patch = NULL, *doc = NULL, *parsed;
 	sc_error err;
+	char *text;
 
 	if (sc_diff(a, b, &patch, &err) != SC_OK)
 		fail_msg("diff: %s", err.message);
 	assert_true(json_object_is_type(patch, json_type_array));
+	text = check_text(a, b, patch);
+	parsed = parse_patch(text);
+	free(text);
 	assert_int_equal(sc_json_copy(a, &doc), SC_OK);
-	if (sc_patch_apply(&doc, patch, &err) != SC_OK)
+	if (sc_patch_apply(&doc, parsed, &err) != SC_OK)
 		fail_msg("apply %s to %s: %s", sc_json_text(patch, NULL),
 			 sc_json_text(a, NULL), err.message);
 	if (!sc_json_equal(doc, b))
 		fail_msg("diff %s -> %s gave %s, which makes %s",
 			 sc_json_text(a, NULL), sc_json_text(b, NULL),
 			 sc_json_text(patch, NULL), sc_json_text(doc, NULL));
+	json_object_put(parsed);
 	json_object_put(doc);
 	return patch;
 }
@@ -315,6 +359,8 @@ static void test_depth(void **state)
 {
 	json_object *deep = nest(1000), *ok = nest(SC_JSON_MAX_DEPTH - 1);
 	json_object *one = json_object_new_int(1), *patch = NULL;
+	char *text = NULL;
+	size_t len;
 	sc_error err;
 
 	(void)state;
@@ -326,6 +372,13 @@ static void test_depth(void **state)
 	json_object_put(check_diff(deep, one));
 	assert_int_equal(sc_diff(deep, deep, &patch, &err), SC_ERR_TOO_DEEP);
 	assert_null(patch);
+	assert_int_equal(sc_diff_text(one, deep, SIZE_MAX, &text, &len, NULL,
+				      &err),
+			 SC_ERR_TOO_DEEP);
+	assert_int_equal(sc_diff_text(deep, deep, SIZE_MAX, &text, &len, NULL,
+				      &err),
+			 SC_ERR_TOO_DEEP);
+	assert_null(text);
 	patch = check_diff(one, ok); /* exactly the limit is fine */
 	json_object_put(patch);
 	patch = check_diff(ok, one);
@@ -357,6 +410,53 @@ static void test_shares_to(void **state)
 	json_object_put(patch);
 }
 
+/* The text is measured before it is written: past the cap nothing is
+ * made; at the cap exactly, it is. */
+static void test_text_cap(void **state)
+{
+	json_object *a = J("{\"a\":[1,2,3],\"b\":\"x\",\"c\":\"a string "
+			   "long enough to make a replace cost more\"}");
+	json_object *b = J("{\"a\":[1,2,3,4],\"b\":\"y\\n\",\"c\":\"a "
+			   "string long enough to make a replace cost "
+			   "more\"}");
+	const char *want = "[{\"op\":\"add\",\"path\":\"/a/-\",\"value\":4},"
+			   "{\"op\":\"replace\",\"path\":\"/b\",\"value\":"
+			   "\"y\\n\"}]";
+	char *text = NULL;
+	size_t len = 0, nops = 0;
+	long before;
+	sc_error err;
+
+	(void)state;
+	assert_int_equal(sc_diff_text(a, b, strlen(want), &text, &len, &nops,
+				      &err),
+			 SC_OK);
+	assert_string_equal(text, want);
+	assert_int_equal(len, strlen(want));
+	assert_int_equal(nops, 2);
+	sc_free(text);
+	text = NULL;
+	sc_alloc_fail_after(1000000);
+	assert_int_equal(sc_diff_text(a, b, strlen(want) - 1, &text, &len,
+				      NULL, &err),
+			 SC_ERR_TOO_BIG);
+	before = sc_alloc_count();
+	sc_alloc_fail_after(-1);
+	assert_int_equal(err.code, SC_ERR_TOO_BIG);
+	assert_null(text);
+	/* the walk's few small buffers, never one the size of the text */
+	assert_true(before < 8);
+	/* equal documents: "[]", no op */
+	assert_int_equal(sc_diff_text(a, a, 2, &text, &len, &nops, &err),
+			 SC_OK);
+	assert_string_equal(text, "[]");
+	assert_int_equal(len, 2);
+	assert_int_equal(nops, 0);
+	sc_free(text);
+	json_object_put(a);
+	json_object_put(b);
+}
+
 /* Every allocation of diff failing in turn: SC_ERR_NOMEM or success,
  * never a leak (ASan) or a crash. */
 static void test_alloc_failure(void **state)
@@ -370,6 +470,9 @@ static void test_alloc_failure(void **state)
 	sc_err rc;
 
 	(void)state;
+	char *text;
+	size_t len;
+
 	for (n = 0; n < 64; n++) {
 		patch = NULL;
 		sc_alloc_fail_after(n);
@@ -383,8 +486,20 @@ static void test_alloc_failure(void **state)
 			assert_null(patch);
 		}
 		json_object_put(patch);
+		text = NULL;
+		sc_alloc_fail_after(n);
+		rc = sc_diff_text(a, b, SIZE_MAX, &text, &len, NULL, NULL);
+		sc_alloc_fail_after(-1);
+		if (rc == SC_OK) {
+			ok++;
+			assert_non_null(text);
+		} else {
+			assert_int_equal(rc, SC_ERR_NOMEM);
+			assert_null(text);
+		}
+		sc_free(text);
 	}
-	assert_true(ok > 0);
+	assert_true(ok > 1);
 	json_object_put(a);
 	json_object_put(b);
 }
@@ -635,9 +750,12 @@ static void test_random(void **state)
 					 "with from",
 					 i);
 		}
+		/* The text, as sc_diff_text writes it: json-c's text of
+		 * the patch, byte for byte.  It is what gets applied. */
+		text = check_text(a2, b2, patch);
+		plen = strlen(text);
 		json_object_put(a2);
 		json_object_put(b2);
-		text = strdup(sc_json_text(patch, &plen));
 		json_object_put(patch);
 		patch = J(text);
 		free(text);
@@ -677,6 +795,7 @@ int main(void)
 	    cmocka_unit_test(test_rows),
 	    cmocka_unit_test(test_depth),
 	    cmocka_unit_test(test_shares_to),
+	    cmocka_unit_test(test_text_cap),
 	    cmocka_unit_test(test_alloc_failure),
 	    cmocka_unit_test(test_random),
 	};

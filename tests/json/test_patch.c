@@ -2,7 +2,9 @@
  * tests/json/test_patch.c — RFC 6902 apply (json/patch.h): the RFC's
  * appendix A, our edge cases as a {doc, patch, expected-or-error} table,
  * atomicity (the document is byte-for-byte as before on every error),
- * deep copies, the depth bound and allocation failures.
+ * deep copies, the depth bound and allocation failures; every table case
+ * and random patch also through sc_patch_apply_take (the same outcome,
+ * the patch left as it was on failure).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -281,6 +283,40 @@ static const struct patch_case {
      NULL, SC_ERR_PATCH, 5},
 };
 
+/* Case i applied with sc_patch_apply_take: the same outcome; the
+ * document keeps the patch's values after the patch is dropped (ASan
+ * sees a missing reference); a failure leaves both as they were. */
+static void check_take(size_t i, const struct patch_case *c)
+{
+	json_object *doc = J(c->doc), *patch = J(c->patch), *want;
+	char *doc_text = strdup(sc_json_text(doc, NULL));
+	char *patch_text = strdup(sc_json_text(patch, NULL));
+	sc_err rc;
+
+	assert_non_null(doc_text);
+	assert_non_null(patch_text);
+	rc = sc_patch_apply_take(&doc, patch, NULL);
+	if (rc != c->rc)
+		fail_msg("case %zu (take): got %s, want %s", i,
+			 sc_strerror(rc), sc_strerror(c->rc));
+	if (rc != SC_OK) {
+		assert_string_equal(sc_json_text(doc, NULL), doc_text);
+		assert_string_equal(sc_json_text(patch, NULL), patch_text);
+	}
+	json_object_put(patch);
+	if (rc == SC_OK) {
+		want = J(c->expected);
+		if (!sc_json_equal(doc, want))
+			fail_msg("case %zu (take): %s to %s gave %s, want %s",
+				 i, c->patch, c->doc, sc_json_text(doc, NULL),
+				 c->expected);
+		json_object_put(want);
+	}
+	free(doc_text);
+	free(patch_text);
+	json_object_put(doc);
+}
+
 static void test_table(void **state)
 {
 	size_t i;
@@ -324,6 +360,7 @@ static void test_table(void **state)
 		free(text);
 		json_object_put(doc);
 		json_object_put(patch);
+		check_take(i, c);
 	}
 }
 
@@ -763,6 +800,26 @@ static void test_random(void **state)
 
 		assert_non_null(text);
 		rc = sc_patch_apply(&whole, patch, &err);
+		/* Taking the values of a copy of the patch: the same. */
+		{
+			json_object *taken = copy_of(patch), *t = copy_of(doc);
+			char *ptext = strdup(sc_json_text(taken, NULL));
+
+			assert_non_null(ptext);
+			assert_int_equal(sc_patch_apply_take(&t, taken, NULL),
+					 rc);
+			if (rc != SC_OK) {
+				assert_string_equal(sc_json_text(t, NULL),
+						    text);
+				assert_string_equal(
+				    sc_json_text(taken, NULL), ptext);
+			}
+			json_object_put(taken);
+			if (rc == SC_OK)
+				assert_true(sc_json_equal(t, whole));
+			free(ptext);
+			json_object_put(t);
+		}
 		/* The same ops one at a time. */
 		for (i = 0; i < n; i++) {
 			json_object *one = json_object_new_array();
