@@ -159,7 +159,8 @@ static void touch(sc_store_txn *txn)
 
 sc_err sc_store_txn_set(sc_store_txn *txn, json_object *state, sc_error *err)
 {
-	json_object *ops = NULL;
+	char *ops = NULL;
+	size_t len = 0, n = 0, mark = txn->len;
 	sc_err rc;
 
 	if (state != NULL && state == txn->e->state) {
@@ -171,16 +172,27 @@ sc_err sc_store_txn_set(sc_store_txn *txn, json_object *state, sc_error *err)
 				    "not the current state changed in place "
 				    "(copy it first)");
 	}
-	rc = sc_diff(txn->e->state, state, &ops, err);
-	if (rc == SC_OK)
-		rc = log_ops(txn, ops, err);
+	/* The diff straight to text: the ops go to the log as they are. */
+	rc = sc_diff_text(txn->e->state, state, PATCH_MAX - txn->len, &ops,
+			  &len, &n, err);
+	if (rc == SC_OK && n > 0) {
+		rc = append(txn, txn->len == 0 ? "[" : ",", 1, err);
+		if (rc == SC_OK)
+			rc = append(txn, ops + 1, len - 2, err);
+		if (rc != SC_OK) {
+			txn->len = mark;
+			if (txn->text != NULL)
+				txn->text[mark] = '\0';
+		}
+	}
+	sc_free(ops);
 	if (rc == SC_OK) {
+		txn->changes += n;
 		json_object_put(txn->e->state);
 		txn->e->state = state;
 		touch(txn);
 		state = NULL;
 	}
-	json_object_put(ops);
 	json_object_put(state);
 	return rc;
 }
