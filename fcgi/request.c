@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/alloc.h"
 #include "fcgi/route.h"
@@ -518,14 +519,120 @@ static int name_ok(json_object *s)
 	       strlen(json_object_get_string(s)) == (size_t)len;
 }
 
+/* A POST waiting for its group commit (env->async): what the handler
+ * and the answer need, moved off the worker. */
+typedef struct post_job {
+	sc_request_env *env;
+	int fd;
+	sc_fcgi_request req; /* the worker's, moved here */
+	json_object *body;
+	sc_ctx ctx;
+	event_call ec;
+	sc_store_req sreq;
+	char topic[SC_TOPIC_MAX + 1];
+} post_job;
+
+/* The answer of a POST once its change is committed (or failed). */
+static int post_answer(sc_request_env *env, sc_fcgi_conn *c,
+		       const sc_fcgi_request *r, const sc_ctx *ctx,
+		       const char *topic, sc_err e, const sc_store_result *res,
+		       sc_error *err)
+{
+	char cursor[SC_CURSOR_MAX], *json = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (e != SC_OK) {
+		err->code = e;
+		return respond_err(env, c, r, err,
+				   ctx->rejected || ctx->state_too_big
+				       ? ctx->code
+				       : NULL);
+	}
+	sc_store_cursor_format(env->store, res->seq, cursor);
+	if (sc_sse_envelope(topic, res->version, cursor, "patch", res->patch,
+			    strlen(res->patch), &json, &len) != SC_OK)
+		return respond_error(env, c, r, 503, NULL, "nomem",
+				     "out of memory");
+	rc = respond(env, c, r, 200, "Cache-Control: no-store\r\n", json, len);
+	sc_free(json);
+	return rc;
+}
+
+static void post_job_free(post_job *p)
+{
+	sc_fcgi_request_free(&p->req);
+	json_object_put(p->body);
+	sc_free(p);
+}
+
+/* The store's callback, on its writer thread: answers without blocking
+ * (the hub finishes what the peer does not take at once), then gives
+ * the connection back as the worker would have. */
+static void post_done(void *arg, sc_err e, const sc_store_result *res,
+		      const sc_error *err)
+{
+	post_job *p = arg;
+	sc_fcgi_conn c; /* only fd and the (empty) read-ahead are used */
+	sc_error e2 = *err;
+	int rc;
+
+	c.fd = p->fd;
+	c.start = c.end = 0;
+	rc = post_answer(p->env, &c, &p->req, &p->ctx, p->topic, e, res, &e2);
+	if (rc == 0 && p->req.keep_conn && p->env->hub != NULL)
+		sc_hub_add_idle(p->env->hub, p->fd);
+	else if (rc != 1)
+		close(p->fd);
+	post_job_free(p);
+}
+
+/*
+ * Hands the event to the store's writer thread: the request's buffers
+ * and the parsed body move into a job (r and *body are emptied), the
+ * worker goes on.  1 when handed over; 0 when the store refused it at
+ * once (err filled, nothing moved).
+ */
+static int post_async(sc_request_env *env, sc_fcgi_conn *c,
+		      sc_fcgi_request *r, const sc_ctx *ctx, const char *topic,
+		      json_object **body, const event_call *ec,
+		      const char *idem, sc_error *err)
+{
+	post_job *p = sc_calloc(1, sizeof(*p));
+
+	if (p == NULL) {
+		sc_error_set(err, SC_ERR_NOMEM, "out of memory");
+		return 0;
+	}
+	p->env = env;
+	p->fd = c->fd;
+	p->req = *r;
+	p->body = *body;
+	p->ctx = *ctx;
+	p->ctx.req = &p->req;
+	snprintf(p->topic, sizeof(p->topic), "%s", topic);
+	p->ctx.topic = p->topic;
+	p->ec = *ec;
+	p->ec.ctx = &p->ctx;
+	p->sreq = (sc_store_req){p->topic, ec->event, idem, run_handler,
+				 &p->ec, run_init};
+	if (sc_store_submit_async(env->store, &p->sreq, post_done, p, err) !=
+	    SC_OK) {
+		sc_free(p);
+		return 0;
+	}
+	memset(r, 0, sizeof(*r));
+	*body = NULL;
+	return 1;
+}
+
 static int post_event(sc_request_env *env, sc_fcgi_conn *c,
-		      const sc_fcgi_request *r, sc_ctx *ctx, const char *topic)
+		      sc_fcgi_request *r, sc_ctx *ctx, const char *topic)
 {
 	json_object *body = NULL, *ev = NULL, *id = NULL, *payload = NULL;
 	const char *idem = NULL;
 	sc_store_result res = {0};
-	char cursor[SC_CURSOR_MAX], msg[128], *json = NULL;
-	size_t len = 0;
+	char msg[128];
 	event_call ec;
 	sc_error err;
 	sc_err e;
@@ -579,23 +686,16 @@ static int post_event(sc_request_env *env, sc_fcgi_conn *c,
 	ec.payload = payload;
 	ec.state_limit = env->state_limit;
 	ctx->topic = topic;
+	/* The body's strings (event, id, payload) move with it. */
+	if (env->async && c->start == c->end) {
+		if (post_async(env, c, r, ctx, topic, &body, &ec, idem, &err))
+			return 1;
+		rc = post_answer(env, c, r, ctx, topic, err.code, NULL, &err);
+		goto out;
+	}
 	e = change(env, topic, idem, &ec, &res, &err);
-	if (e != SC_OK) {
-		err.code = e;
-		rc = respond_err(env, c, r, &err,
-				 ctx->rejected || ctx->state_too_big ? ctx->code
-								     : NULL);
-		goto out;
-	}
-	sc_store_cursor_format(env->store, res.seq, cursor);
-	if (sc_sse_envelope(topic, res.version, cursor, "patch", res.patch,
-			    strlen(res.patch), &json, &len) != SC_OK) {
-		rc = respond_error(env, c, r, 503, NULL, "nomem", "out of memory");
-		goto out;
-	}
-	rc = respond(env, c, r, 200, "Cache-Control: no-store\r\n", json, len);
+	rc = post_answer(env, c, r, ctx, topic, e, &res, &err);
 out:
-	sc_free(json);
 	sc_store_result_free(&res);
 	json_object_put(body);
 	return rc;
@@ -730,7 +830,7 @@ out:
 /* --- dispatch ------------------------------------------------------- */
 
 int sc_request_handle(sc_request_env *env, sc_fcgi_conn *c,
-		      const sc_fcgi_request *r)
+		      sc_fcgi_request *r)
 {
 	const char *method = sc_fcgi_param_get(r, "REQUEST_METHOD");
 	sc_route route;

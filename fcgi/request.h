@@ -28,18 +28,24 @@ typedef struct sc_request_env {
 	 * Retry-After (0: no cap). */
 	size_t max_streams;
 	sc_textcache *texts; /* shared big state texts; may be NULL */
+	/* 1: the store's writer thread runs and the hub answers: a POST
+	 * leaves this thread at once, its answer is written when its group
+	 * commit is over (so writers waiting for the store never hold the
+	 * threads that serve reads). */
+	int async;
 } sc_request_env;
 
 /*
  * Answers request r read from connection c.  Returns 1 when the
- * connection was handed to the hub (a stream, or an answer the peer
- * did not take at once: the caller must forget it), 0 when the answer
+ * connection was handed over (a stream, an answer the peer did not take
+ * at once, or a POST waiting for its group commit: the caller must
+ * forget it; r may then be emptied, its buffers moved away), 0 when the answer
  * was written (the caller goes on with the next
  * request when r->keep_conn, else closes), -1 when writing failed (the
  * caller closes).  Never changes the store on a bad request.
  */
 int sc_request_handle(sc_request_env *env, sc_fcgi_conn *c,
-		      const sc_fcgi_request *r);
+		      sc_fcgi_request *r);
 
 /* The HTTP status sent for an error code of the store or a handler. */
 int sc_request_status(sc_err code);

@@ -421,7 +421,7 @@ int sc_server_run(const sc_server_options *opt)
 {
 	server srv;
 	sc_hub_options ho = opt->hub;
-	sc_store *hub_store = NULL;
+	sc_store *hub_store = NULL, *writer_store = NULL;
 	sc_error err;
 	sigset_t sigs;
 	int i, sig, status = 1, owns_listen = 0;
@@ -502,8 +502,13 @@ int sc_server_run(const sc_server_options *opt)
 	ho.ready_arg = &srv;
 	if (sc_hub_start(&ho, hub_store, &srv.hub, &err) != SC_OK)
 		goto out;
+	/* The writer thread commits the POSTs the workers hand over. */
+	if (open_store(&srv, &writer_store, &err) != SC_OK ||
+	    sc_store_writer_start(srv.shared, writer_store, &err) != SC_OK)
+		goto out;
 	for (i = 0; i < opt->workers; i++) {
 		srv.workers[i]->env.hub = srv.hub;
+		srv.workers[i]->env.async = 1;
 		if (pthread_create(&srv.workers[i]->thread, NULL, worker_main,
 				   srv.workers[i]) != 0)
 			goto out;
@@ -533,6 +538,9 @@ out:
 	for (i = 0; srv.workers != NULL && i < opt->workers; i++)
 		if (srv.workers[i] != NULL && srv.workers[i]->started)
 			pthread_join(srv.workers[i]->thread, NULL);
+	/* The POSTs still queued are committed and answered (through the
+	 * hub) before the hub stops. */
+	sc_store_writer_stop(srv.shared);
 	q_close(&srv.q); /* before the hub stops: it may still push */
 	sc_hub_stop(srv.hub);
 	for (i = 0; srv.workers != NULL && i < opt->workers; i++) {

@@ -32,6 +32,7 @@ sc_err sc_store_shared_new(size_t cache_bytes, sc_store_shared **out,
 	sh->budget = cache_bytes ? cache_bytes : SC_STORE_CACHE_DEFAULT;
 	pthread_mutex_init(&sh->lock, NULL);
 	pthread_cond_init(&sh->done, NULL);
+	pthread_cond_init(&sh->work, NULL);
 	*out = sh;
 	return SC_OK;
 }
@@ -61,7 +62,7 @@ void sc_store_shared_free(sc_store_shared *sh)
 
 	if (sh == NULL)
 		return;
-	assert(sh->qhead == NULL && !sh->leading);
+	assert(sh->qhead == NULL && !sh->leading && !sh->writer_running);
 	for (i = 0; i < sh->nbuckets; i++) {
 		sc_centry *e = sh->table[i], *next;
 
@@ -72,6 +73,7 @@ void sc_store_shared_free(sc_store_shared *sh)
 	}
 	sc_free(sh->table);
 	pthread_cond_destroy(&sh->done);
+	pthread_cond_destroy(&sh->work);
 	pthread_mutex_destroy(&sh->lock);
 	sc_free(sh);
 }

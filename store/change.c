@@ -1,6 +1,7 @@
 /*
- * store/change.c — the write path: group commit of the changes that
- * arrive together, each in a SAVEPOINT of its own.  A change loads its
+ * store/change.c — the write path: a batch of changes in one
+ * transaction, each in a SAVEPOINT of its own (the queue that forms the
+ * batches is in store/group.c).  A change loads its
  * topic's current state (the process's cache), lets the caller change
  * it (a whole new state, diffed; or patch ops, applied and logged as
  * they are), and writes one log row, the topic's version and, when the
@@ -20,10 +21,6 @@
 
 /* Largest patch text one change may log. */
 #define PATCH_MAX (64u * 1024 * 1024)
-/* Longest idempotency key. */
-#define IDEM_KEY_MAX 256
-/* Most changes in one transaction. */
-#define BATCH_MAX 64
 
 struct sc_store_txn {
 	sc_store *s;
@@ -36,16 +33,6 @@ struct sc_store_txn {
 	size_t changes; /* ops logged that are not "test" */
 	size_t exact;	/* the state's text size, when measured (else 0) */
 	size_t exact_at; /* ... and len then */
-};
-
-/* One submitted change, on its caller's stack until done. */
-struct sc_store_gc_item {
-	const sc_store_req *req;
-	sc_store_result *out;
-	sc_error err;
-	sc_err rc;
-	int done;
-	sc_store_gc_item *next;
 };
 
 json_object *sc_store_txn_state(sc_store_txn *txn)
@@ -378,7 +365,7 @@ static sc_err write_change(sc_store *s, sc_store_txn *txn, const char *event,
 
 /* The entries a batch holds locked until its COMMIT. */
 typedef struct held {
-	sc_centry *e[BATCH_MAX];
+	sc_centry *e[SC_STORE_BATCH_MAX];
 	size_t n;
 } held;
 
@@ -389,7 +376,7 @@ static sc_centry *hold(sc_store *s, held *h, const char *topic)
 	for (i = 0; i < h->n; i++)
 		if (strcmp(h->e[i]->topic, topic) == 0)
 			return h->e[i];
-	assert(h->n < BATCH_MAX);
+	assert(h->n < SC_STORE_BATCH_MAX);
 	h->e[h->n] = sc_cache_acquire(s->sh, topic);
 	return h->e[h->n] != NULL ? h->e[h->n++] : NULL;
 }
@@ -554,7 +541,7 @@ static void fail_all(sc_store_gc_item *batch, sc_err rc, const sc_error *err)
  * locked until the COMMIT, so no reader sees a state that is not
  * committed; when the transaction fails they are cleared.
  */
-static void run_batch(sc_store *s, sc_store_gc_item *batch)
+void sc_store_run_batch(sc_store *s, sc_store_gc_item *batch)
 {
 	sc_store_gc_item *it;
 	held h = {.n = 0};
@@ -596,73 +583,4 @@ static void run_batch(sc_store *s, sc_store_gc_item *batch)
 	}
 	for (i = 0; i < h.n; i++)
 		sc_cache_release(s->sh, h.e[i]);
-}
-
-sc_err sc_store_submit(sc_store *s, const sc_store_req *req,
-		       sc_store_result *out, sc_error *err)
-{
-	sc_store_shared *sh = s->sh;
-	sc_store_gc_item it, *batch, *last, *next;
-	size_t n;
-	sc_err rc;
-
-	memset(out, 0, sizeof(*out));
-	rc = sc_store_topic_check(req->topic, err);
-	if (rc != SC_OK)
-		return rc;
-	if (req->idem_key != NULL && strlen(req->idem_key) > IDEM_KEY_MAX)
-		return sc_error_set(err, SC_ERR_INVALID,
-				    "idempotency key longer than %d bytes",
-				    IDEM_KEY_MAX);
-	if (s->readonly)
-		return sc_error_set(err, SC_ERR_READONLY,
-				    "the store is open read-only");
-	memset(&it, 0, sizeof(it));
-	it.req = req;
-	it.out = out;
-	sc_error_clear(&it.err);
-	pthread_mutex_lock(&sh->lock);
-	if (sh->qtail != NULL)
-		sh->qtail->next = &it;
-	else
-		sh->qhead = &it;
-	sh->qtail = &it;
-	while (!it.done) {
-		if (sh->leading) {
-			pthread_cond_wait(&sh->done, &sh->lock);
-			continue;
-		}
-		/* Lead: take what is queued (at most BATCH_MAX) and commit
-		 * it with this connection. */
-		sh->leading = 1;
-		batch = last = sh->qhead;
-		for (n = 1; n < BATCH_MAX && last->next != NULL; n++)
-			last = last->next;
-		sh->qhead = last->next;
-		if (sh->qhead == NULL)
-			sh->qtail = NULL;
-		last->next = NULL;
-		pthread_mutex_unlock(&sh->lock);
-		run_batch(s, batch);
-		pthread_mutex_lock(&sh->lock);
-		for (; batch != NULL; batch = next) {
-			next = batch->next;
-			batch->done = 1;
-		}
-		sh->leading = 0;
-		pthread_cond_broadcast(&sh->done);
-	}
-	pthread_mutex_unlock(&sh->lock);
-	if (it.rc != SC_OK && err != NULL)
-		*err = it.err;
-	return it.rc;
-}
-
-sc_err sc_store_change(sc_store *s, const char *topic, const char *event,
-		       const char *idem_key, sc_store_change_fn fn, void *arg,
-		       sc_store_result *out, sc_error *err)
-{
-	sc_store_req req = {topic, event, idem_key, fn, arg, NULL};
-
-	return sc_store_submit(s, &req, out, err);
 }

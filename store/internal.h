@@ -104,7 +104,32 @@ typedef struct sc_centry {
 	char topic[SC_TOPIC_MAX + 1];
 } sc_centry;
 
+/* Most changes in one transaction. */
+#define SC_STORE_BATCH_MAX 64
+/* Longest idempotency key. */
+#define SC_STORE_IDEM_KEY_MAX 256
+
+/* One submitted change: on its caller's stack until done (sc_store_submit),
+ * or allocated and freed after its done callback (sc_store_submit_async). */
 typedef struct sc_store_gc_item sc_store_gc_item;
+struct sc_store_gc_item {
+	const sc_store_req *req;
+	sc_store_result *out;
+	sc_error err;
+	sc_err rc;
+	int done;
+	sc_store_done_fn done_fn; /* async: called once the batch is over */
+	void *done_arg;
+	sc_store_result res; /* async: out points here */
+	sc_store_gc_item *next;
+};
+
+/*
+ * Runs the changes of batch (linked by next, at most
+ * SC_STORE_BATCH_MAX) in one transaction of s, one SAVEPOINT each, and
+ * commits; fills each item's rc, err and *out (store/change.c).
+ */
+void sc_store_run_batch(sc_store *s, sc_store_gc_item *batch);
 
 struct sc_store_shared {
 	pthread_mutex_t lock; /* the cache's table and LRU, the queue */
@@ -116,7 +141,14 @@ struct sc_store_shared {
 	 * connection is committing a batch now. */
 	pthread_cond_t done;
 	sc_store_gc_item *qhead, *qtail;
-	int leading;
+	size_t queued;	/* items in the queue */
+	int leading;	/* a thread is committing a batch */
+	/* The writer thread (sc_store_writer_start), which commits what is
+	 * queued when no submitter does. */
+	pthread_cond_t work;
+	pthread_t writer;
+	sc_store *writer_store;
+	int writer_running, writer_stop;
 	sc_store_stats stats; /* atomic adds; cached_bytes is used */
 };
 

@@ -293,6 +293,39 @@ typedef struct sc_store_req {
 sc_err sc_store_submit(sc_store *s, const sc_store_req *req,
 		       sc_store_result *out, sc_error *err);
 
+/*
+ * Called once an asynchronous change is over, on the thread that
+ * committed it: rc, the result (owned by the store: copy what you keep;
+ * valid during the call) and, on error, err.
+ */
+typedef void (*sc_store_done_fn)(void *arg, sc_err rc,
+				 const sc_store_result *res,
+				 const sc_error *err);
+
+/*
+ * Queues the change req for the writer thread of s's shared object
+ * (sc_store_writer_start) and returns at once: SC_OK, and done(arg, ...)
+ * is called exactly once later, after the COMMIT that holds the change
+ * (or the failure); req and what it points to must stay valid until
+ * then.  Errors now (done is then not called): those of sc_store_submit's
+ * checks, SC_ERR_BUSY when SC_STORE_QUEUE_MAX changes already wait,
+ * SC_ERR_INVALID when no writer thread runs, SC_ERR_NOMEM.
+ */
+#define SC_STORE_QUEUE_MAX 4096
+sc_err sc_store_submit_async(sc_store *s, const sc_store_req *req,
+			     sc_store_done_fn done, void *arg, sc_error *err);
+
+/*
+ * Starts the writer thread of sh, which commits queued changes with
+ * store (a connection of sh; ownership taken, even on error) whenever no
+ * submitter is doing it.  SC_OK; SC_ERR_INVALID when one runs already;
+ * SC_ERR_IO.  sc_store_writer_stop commits what is still queued, stops
+ * the thread and closes its store; call it before sc_store_shared_free.
+ */
+sc_err sc_store_writer_start(sc_store_shared *sh, sc_store *store,
+			     sc_error *err);
+void sc_store_writer_stop(sc_store_shared *sh);
+
 /* sc_store_submit of {topic, event, idem_key, fn, arg}, with no init. */
 sc_err sc_store_change(sc_store *s, const char *topic, const char *event,
 		       const char *idem_key, sc_store_change_fn fn, void *arg,
