@@ -30,6 +30,7 @@
 
 #include <cmocka.h>
 #include <json-c/json.h>
+#include <sqlite3.h>
 
 /* --- a small FastCGI client ----------------------------------------- */
 
@@ -976,6 +977,66 @@ static void test_slow_cutoff(void **state)
 
 /* The POST answer's version; *out gets its patch as compact text, or
  * for an error its code. */
+/*
+ * Reads never wait behind writes: with the database's write lock held
+ * by another program, more POSTs than worker threads (2) wait for it,
+ * and a GET is still answered while they wait; once the lock goes, every
+ * POST commits.
+ */
+static void test_reads_beside_blocked_writes(void **state)
+{
+	const char *body = "{\"event\":\"add\",\"payload\":{\"name\":"
+			   "\"x\",\"quantity\":1}}";
+	conn *posts[6];
+	sqlite3 *db;
+	resp r;
+	int seen[8] = {0};
+	size_t i;
+
+	(void)state;
+	post("list:rw", body, &r);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	assert_int_equal(sqlite3_open(srv.db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+			 SQLITE_OK);
+	for (i = 0; i < 6; i++) {
+		posts[i] = conn_open(&srv);
+		assert_non_null(posts[i]);
+		send_request(posts[i], 1, 0, "POST", "/events/list:rw", NULL,
+			     "application/json", body, strlen(body));
+	}
+	request("GET", "/state/list:rw", NULL, NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(jint(r.json, "version"), 1);
+	resp_free(&r);
+	/* The writes are still waiting for the lock. */
+	for (i = 0; i < 6; i++) {
+		pump(posts[i], 0);
+		assert_false(posts[i]->ended);
+	}
+	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	for (i = 0; i < 6; i++) {
+		long long end = now_ms() + 10000;
+		int64_t v;
+
+		while (!posts[i]->ended && now_ms() < end)
+			if (pump(posts[i], 100) < 0)
+				break;
+		assert_true(posts[i]->ended);
+		parse_resp(posts[i], &r);
+		assert_int_equal(r.status, 200);
+		v = jint(r.json, "version");
+		assert_true(v >= 2 && v <= 7);
+		assert_int_equal(seen[v], 0);
+		seen[v] = 1;
+		resp_free(&r);
+		conn_close(posts[i]);
+	}
+}
+
 static int64_t post_v(const char *topic, const char *body, int status,
 		      char *out, size_t n)
 {
@@ -1091,6 +1152,7 @@ int main(void)
 	    cmocka_unit_test(test_max_life),
 	    cmocka_unit_test(test_slow_cutoff),
 	    cmocka_unit_test(test_api),
+	    cmocka_unit_test(test_reads_beside_blocked_writes),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
