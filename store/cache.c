@@ -124,7 +124,14 @@ sc_centry *sc_cache_acquire(sc_store_shared *sh, const char *topic)
 		if (strcmp(e->topic, topic) == 0)
 			break;
 	if (e == NULL && (e = sc_calloc(1, sizeof(*e))) != NULL) {
-		pthread_mutex_init(&e->lock, NULL);
+		pthread_mutexattr_t a;
+
+		/* Recursive: a change's callback may read a topic its batch
+		 * holds (sc_store_get inside the write transaction). */
+		pthread_mutexattr_init(&a);
+		pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+		pthread_mutex_init(&e->lock, &a);
+		pthread_mutexattr_destroy(&a);
 		memcpy(e->topic, topic, n + 1);
 		e->hnext = sh->table[b];
 		sh->table[b] = e;

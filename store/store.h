@@ -220,6 +220,8 @@ sc_err sc_store_txn_patch(sc_store_txn *txn, json_object *ops, sc_error *err);
  * with sc_store_txn_db and call the read functions of the store, but
  * must not call sc_store_change, create, prune or compact on the same
  * store, nor BEGIN/COMMIT/ROLLBACK on the handle (SAVEPOINTs are fine).
+ * A read (sc_store_get) inside it sees the transaction so far: the
+ * changes committed before it in its batch.
  * Several sc_store_txn_set / sc_store_txn_patch calls in one change log
  * one patch: their ops in order.  A change whose ops are all "test" (or
  * none) is empty.

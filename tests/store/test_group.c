@@ -341,6 +341,66 @@ static void test_create_on_commit(void **state)
 	sc_store_close(s);
 }
 
+/* --- reads inside a change ------------------------------------------ */
+
+typedef struct reader_arg {
+	sc_store *s;
+	char seen_t[64], seen_u[64];
+} reader_arg;
+
+static sc_err read_inside(sc_store_txn *txn, void *arg, sc_error *err)
+{
+	reader_arg *ra = arg;
+	sc_store_state st;
+	json_object *ops;
+	sc_err rc;
+
+	ops = J("[{\"op\":\"add\",\"path\":\"/r\",\"value\":1}]");
+	rc = sc_store_txn_patch(txn, ops, err);
+	json_object_put(ops);
+	if (rc == SC_OK)
+		rc = sc_store_get(ra->s, "t", &st, err);
+	if (rc == SC_OK) {
+		snprintf(ra->seen_t, sizeof(ra->seen_t), "%s", st.state);
+		sc_store_state_free(&st);
+		rc = sc_store_get(ra->s, "u", &st, err);
+	}
+	if (rc == SC_OK) {
+		snprintf(ra->seen_u, sizeof(ra->seen_u), "%s", st.state);
+		sc_store_state_free(&st);
+	}
+	return rc;
+}
+
+/* A change's callback reads its own topic (held by the batch) and
+ * another one: no deadlock, and it sees the transaction so far. */
+static void test_read_inside_change(void **state)
+{
+	sc_store *s = open_sh(fresh(), NULL);
+	reader_arg ra = {.s = s};
+	sc_store_result res;
+	sc_error err;
+	json_object *o = J("{}");
+
+	(void)state;
+	assert_int_equal(sc_store_create(s, "t", o, &err), SC_OK);
+	assert_int_equal(sc_store_create(s, "u", o, &err), SC_OK);
+	json_object_put(o);
+	assert_int_equal(
+	    sc_store_change(s, "t", "r", NULL, read_inside, &ra, &res, &err),
+	    SC_OK);
+	sc_store_result_free(&res);
+	expect_equal_json(ra.seen_t, "{\"r\":1}");
+	expect_equal_json(ra.seen_u, "{}");
+	assert_int_equal(
+	    sc_store_change(s, "u", "r", NULL, read_inside, &ra, &res, &err),
+	    SC_OK);
+	sc_store_result_free(&res);
+	expect_equal_json(ra.seen_t, "{\"r\":1}");
+	expect_equal_json(ra.seen_u, "{\"r\":1}");
+	sc_store_close(s);
+}
+
 /* --- the cache ------------------------------------------------------ */
 
 static sc_err set_text(sc_store_txn *txn, void *arg, sc_error *err)
@@ -704,6 +764,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_group_commit),
 	    cmocka_unit_test(test_create_on_commit),
+	    cmocka_unit_test(test_read_inside_change),
 	    cmocka_unit_test(test_cache),
 	    cmocka_unit_test(test_snapshot_random),
 	    cmocka_unit_test(test_migrate_v1),
