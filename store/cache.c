@@ -170,6 +170,7 @@ void sc_store_shared_stats(sc_store_shared *sh, sc_store_stats *out)
 	pthread_mutex_lock(&sh->lock);
 	*out = sh->stats;
 	out->cached_bytes = sh->used;
+	out->queued = sh->queued;
 	pthread_mutex_unlock(&sh->lock);
 }
 

@@ -71,6 +71,7 @@ typedef struct sc_store_stats {
 	uint64_t batches;   /* transactions of the group commit */
 	uint64_t changes;   /* changes submitted through them */
 	uint64_t cached_bytes; /* now, counted against the budget */
+	uint64_t queued;       /* now, changes waiting for a batch */
 } sc_store_stats;
 
 /* Fills *out with sh's counters. */

@@ -227,8 +227,16 @@ static void test_group_commit(void **state)
 	pthread_mutex_unlock(&gate_lock);
 	/* The others queue behind the slow batch, in this order. */
 	for (i = 1; i < 7; i++) {
+		int k;
+
 		pthread_create(&evs[i].thread, NULL, submit_main, &evs[i]);
-		usleep(20000);
+		for (k = 0; k < 2000; k++) {
+			sc_store_shared_stats(sh, &stats);
+			if (stats.queued == i)
+				break;
+			usleep(5000);
+		}
+		assert_int_equal(stats.queued, i);
 	}
 	commits = 0;
 	pthread_mutex_lock(&gate_lock);
