@@ -192,15 +192,17 @@ static void scope_init(struct scope *s, struct diff *d, json_object *to,
 static int one_cheap_op(const struct diff *d, const struct scope *s)
 {
 	const struct op *op = &d->ops[s->ops];
-	const char *tok;
-	size_t n;
+	const char *tok, *end;
 
 	if (d->nops - s->ops != 1 || s->lb != 0 || op->kind == OP_REMOVE ||
 	    op->len <= s->plen + 1)
 		return 0;
 	tok = d->paths + op->path + s->plen + 1;
-	n = op->len - s->plen - 1;
-	return memchr(tok, '/', n) == NULL && memchr(tok, '~', n) == NULL;
+	end = d->paths + op->path + op->len;
+	for (; tok < end; tok++) /* short: no call */
+		if (*tok == '/' || *tok == '~')
+			return 0;
+	return 1;
 }
 
 /* Sets s->give_up once the ops made for the container, and those still
@@ -213,10 +215,10 @@ static sc_err scope_check(struct diff *d, struct scope *s)
 	size_t spent = d->bytes - s->bytes + s->lb, fixed;
 	sc_err rc;
 
-	if (spent <= s->cost.size)
+	if (spent <= s->cost.size || one_cheap_op(d, s))
 		return SC_OK;
 	fixed = path_size(d) + REP_SIZE;
-	if (spent <= s->cost.size + fixed || one_cheap_op(d, s))
+	if (spent <= s->cost.size + fixed)
 		return SC_OK;
 	if (!s->cost.exact) {
 		rc = sc_diffsize_scope_measure(&d->known, &s->cost,
@@ -349,6 +351,8 @@ static int same(json_object *a, json_object *b, size_t depth, size_t *lb)
 	size_t i, n, k;
 	int r;
 
+	if (a == b) /* one object (shared by both documents): equal */
+		return 1;
 	if (depth > SC_JSON_MAX_DEPTH)
 		return -1;
 	if (ta != tb || (ta != json_type_object && ta != json_type_array))
@@ -763,6 +767,8 @@ static sc_err diff_value(struct diff *d, json_object *a, json_object *b,
 	struct scope s;
 	sc_err rc;
 
+	if (a == b) /* one object, shared by both documents */
+		return SC_OK;
 	if (depth > SC_JSON_MAX_DEPTH)
 		return SC_ERR_TOO_DEEP;
 	if (!same_kind(a, b) || !is_container(a)) {
