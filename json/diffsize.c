@@ -169,11 +169,13 @@ static size_t digits(uint64_t v)
 {
 	size_t n = 1;
 
-	while (v >= 10) {
-		v /= 10;
-		n++;
+	for (; v >= 10000; v /= 10000)
+		n += 4;
+	if (v >= 100) {
+		v /= 100;
+		n += 2;
 	}
-	return n;
+	return n + (v >= 10);
 }
 
 size_t sc_diffsize_int(int64_t i)
@@ -216,23 +218,37 @@ static sc_err write_number(struct sc_diffsize_out *out, json_object *o)
 	return sc_diffsize_put(out, text, strlen(text));
 }
 
-static size_t number_size(json_object *o)
+/* The compact size of o, a scalar of type t (NULL is null). */
+static size_t scalar_size(json_object *o, json_type t)
 {
 	const char *text;
 	int64_t i;
 
-	if (json_object_is_type(o, json_type_int)) {
+	switch (t) {
+	case json_type_null:
+		return 4;
+	case json_type_boolean:
+		return json_object_get_boolean(o) ? 4 : 5;
+	case json_type_int:
 		i = json_object_get_int64(o);
 		if (i < 0)
 			return 1 + digits((uint64_t)0 - (uint64_t)i);
 		if (i < INT64_MAX) /* else maybe a larger uint64 */
 			return digits((uint64_t)i);
 		return digits(json_object_get_uint64(o));
+	case json_type_double:
+		/* A double prints as its parsed text or json-c's format: ask
+		 * json-c (which caches the text in o, as any serialization
+		 * of it does). */
+		text = json_object_get_string(o);
+		return text != NULL ? strlen(text) : 0;
+	case json_type_string:
+		return sc_diffsize_string(
+		    json_object_get_string(o),
+		    (size_t)json_object_get_string_len(o));
+	default:
+		return 0;
 	}
-	/* A double prints as its parsed text or json-c's format: ask json-c
-	 * (which caches the text in o, as any serialization of it does). */
-	text = json_object_get_string(o);
-	return text != NULL ? strlen(text) : 0;
 }
 
 /*
@@ -243,54 +259,50 @@ static size_t number_size(json_object *o)
  */
 static sc_err value_size(json_object *o, size_t depth, size_t cap, size_t *size)
 {
-	struct lh_table *t;
+	json_type t = json_object_get_type(o);
 	struct lh_entry *e;
+	json_object *v;
 	size_t i, n;
 	sc_err rc;
 
 	if (depth > SC_JSON_MAX_DEPTH)
 		return SC_ERR_TOO_DEEP;
-	switch (json_object_get_type(o)) {
-	case json_type_null:
-		*size += 4;
-		return SC_OK;
-	case json_type_boolean:
-		*size += json_object_get_boolean(o) ? 4 : 5;
-		return SC_OK;
-	case json_type_int:
-	case json_type_double:
-		*size += number_size(o);
-		return SC_OK;
-	case json_type_string:
-		*size +=
-		    sc_diffsize_string(json_object_get_string(o),
-				       (size_t)json_object_get_string_len(o));
-		return SC_OK;
-	case json_type_array:
+	if (t == json_type_array) {
+		void **elems = json_object_get_array(o)->array;
+
 		n = json_object_array_length(o);
 		*size += n > 0 ? 1 + n : 2; /* brackets and commas */
 		for (i = 0; i < n && *size <= cap; i++) {
-			rc = value_size(json_object_array_get_idx(o, i),
-					depth + 1, cap, size);
+			v = (json_object *)elems[i];
+			t = json_object_get_type(v);
+			if (t != json_type_array && t != json_type_object) {
+				*size += scalar_size(v, t); /* no call */
+				continue;
+			}
+			rc = value_size(v, depth + 1, cap, size);
 			if (rc != SC_OK)
 				return rc;
 		}
 		return SC_OK;
-	case json_type_object:
-		t = json_object_get_object(o);
-		n = (size_t)t->count;
-		*size += n > 0 ? 1 + n * 2 : 2; /* braces, colons, commas */
-		for (e = lh_table_head(t); e != NULL && *size <= cap;
-		     e = lh_entry_next(e)) {
-			const char *key = (const char *)lh_entry_k(e);
-
-			*size += key_size(key);
-			rc = value_size((json_object *)lh_entry_v(e), depth + 1,
-					cap, size);
-			if (rc != SC_OK)
-				return rc;
-		}
+	}
+	if (t != json_type_object) {
+		*size += scalar_size(o, t);
 		return SC_OK;
+	}
+	n = (size_t)json_object_object_length(o);
+	*size += n > 0 ? 1 + n * 2 : 2; /* braces, colons, commas */
+	for (e = lh_table_head(json_object_get_object(o));
+	     e != NULL && *size <= cap; e = lh_entry_next(e)) {
+		*size += key_size((const char *)lh_entry_k(e));
+		v = (json_object *)lh_entry_v(e);
+		t = json_object_get_type(v);
+		if (t != json_type_array && t != json_type_object) {
+			*size += scalar_size(v, t);
+			continue;
+		}
+		rc = value_size(v, depth + 1, cap, size);
+		if (rc != SC_OK)
+			return rc;
 	}
 	return SC_OK;
 }
