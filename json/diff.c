@@ -344,7 +344,7 @@ static inline size_t same_key(const char *x, const char *y)
  */
 static int same(json_object *a, json_object *b, size_t depth, size_t *lb)
 {
-	json_type ta = json_object_get_type(a), tb = json_object_get_type(b);
+	json_type ta, tb;
 	json_object *va, *vb;
 	struct lh_table *t;
 	struct lh_entry *ea, *eb;
@@ -353,6 +353,8 @@ static int same(json_object *a, json_object *b, size_t depth, size_t *lb)
 
 	if (a == b) /* one object (shared by both documents): equal */
 		return 1;
+	ta = json_object_get_type(a);
+	tb = json_object_get_type(b);
 	if (depth > SC_JSON_MAX_DEPTH)
 		return -1;
 	if (ta != tb || (ta != json_type_object && ta != json_type_array))
@@ -513,6 +515,63 @@ static sc_err push_index(struct diff *d, const struct arr *r)
 	return sc_pointer_buf_push(&d->path, num + n, sizeof(num) - n);
 }
 
+/*
+ * The unequal elements ea and eb, at depth, at the current path, when
+ * they are objects with the same keys in the same order, all holding
+ * scalars, of which exactly one differs under a non-empty key that
+ * needs no escaping (a field of a row edited): the one op diff_value
+ * would make for them (a replace of that member, never longer than a
+ * replace of the element), without a scope.  *done says whether they
+ * were such; when not, nothing was made.
+ */
+static sc_err one_field(struct diff *d, json_object *ea, json_object *eb,
+			size_t depth, int *done)
+{
+	struct lh_table *ta = json_object_get_object(ea);
+	struct lh_table *tb = json_object_get_object(eb);
+	struct lh_entry *x, *y, *changed = NULL;
+	json_object *vx, *vy;
+	json_type t1, t2;
+	size_t lb, mark = d->path.len;
+	const char *key;
+	sc_err rc;
+
+	*done = 0;
+	if (ta == NULL || tb == NULL || ta->count != tb->count ||
+	    depth + 1 > SC_JSON_MAX_DEPTH)
+		return SC_OK;
+	for (x = lh_table_head(ta), y = lh_table_head(tb);
+	     x != NULL && y != NULL; x = lh_entry_next(x), y = lh_entry_next(y)) {
+		if (same_key(lh_entry_k(x), lh_entry_k(y)) == 0)
+			return SC_OK;
+		vx = (json_object *)lh_entry_v(x);
+		vy = (json_object *)lh_entry_v(y);
+		t1 = json_object_get_type(vx);
+		t2 = json_object_get_type(vy);
+		if (t1 == json_type_object || t1 == json_type_array ||
+		    t2 == json_type_object || t2 == json_type_array)
+			return SC_OK;
+		lb = 0;
+		if (!same_typed(vx, vy, t1, t2, &lb)) {
+			if (changed != NULL)
+				return SC_OK;
+			changed = y;
+		}
+	}
+	if (changed == NULL)
+		return SC_OK;
+	key = lh_entry_k(changed);
+	if (key[0] == '\0' || strpbrk(key, "/~") != NULL)
+		return SC_OK;
+	*done = 1;
+	rc = sc_pointer_buf_push(&d->path, key, strlen(key));
+	if (rc == SC_OK)
+		rc = emit_value(d, OP_REPLACE, (json_object *)lh_entry_v(changed),
+				depth + 1);
+	sc_pointer_buf_truncate(&d->path, mark);
+	return rc;
+}
+
 /* Elements a[x] and b[y] (indexes in the whole arrays) at r->pos; eq
  * tells whether they are equal, when known (else -1). */
 static sc_err diff_pair(struct diff *d, struct scope *s, struct arr *r,
@@ -530,8 +589,12 @@ static sc_err diff_pair(struct diff *d, struct scope *s, struct arr *r,
 	if (eq < 0)
 		return SC_ERR_TOO_DEEP;
 	if (!eq) {
+		int done = 0;
+
 		rc = push_index(d, r);
 		if (rc == SC_OK)
+			rc = one_field(d, ea, eb, s->cost.depth + 1, &done);
+		if (rc == SC_OK && !done)
 			rc = diff_value(d, ea, eb, s->cost.depth + 1);
 		sc_pointer_buf_truncate(&d->path, mark);
 		/* eb replaced whole: its size is known now */
