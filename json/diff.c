@@ -192,15 +192,17 @@ static void scope_init(struct scope *s, struct diff *d, json_object *to,
 static int one_cheap_op(const struct diff *d, const struct scope *s)
 {
 	const struct op *op = &d->ops[s->ops];
-	const char *tok;
-	size_t n;
+	const char *tok, *end;
 
 	if (d->nops - s->ops != 1 || s->lb != 0 || op->kind == OP_REMOVE ||
 	    op->len <= s->plen + 1)
 		return 0;
 	tok = d->paths + op->path + s->plen + 1;
-	n = op->len - s->plen - 1;
-	return memchr(tok, '/', n) == NULL && memchr(tok, '~', n) == NULL;
+	end = d->paths + op->path + op->len;
+	for (; tok < end; tok++) /* short: no call */
+		if (*tok == '/' || *tok == '~')
+			return 0;
+	return 1;
 }
 
 /* Sets s->give_up once the ops made for the container, and those still
@@ -213,10 +215,10 @@ static sc_err scope_check(struct diff *d, struct scope *s)
 	size_t spent = d->bytes - s->bytes + s->lb, fixed;
 	sc_err rc;
 
-	if (spent <= s->cost.size)
+	if (spent <= s->cost.size || one_cheap_op(d, s))
 		return SC_OK;
 	fixed = path_size(d) + REP_SIZE;
-	if (spent <= s->cost.size + fixed || one_cheap_op(d, s))
+	if (spent <= s->cost.size + fixed)
 		return SC_OK;
 	if (!s->cost.exact) {
 		rc = sc_diffsize_scope_measure(&d->known, &s->cost,
@@ -342,13 +344,17 @@ static inline size_t same_key(const char *x, const char *y)
  */
 static int same(json_object *a, json_object *b, size_t depth, size_t *lb)
 {
-	json_type ta = json_object_get_type(a), tb = json_object_get_type(b);
+	json_type ta, tb;
 	json_object *va, *vb;
 	struct lh_table *t;
 	struct lh_entry *ea, *eb;
 	size_t i, n, k;
 	int r;
 
+	if (a == b) /* one object (shared by both documents): equal */
+		return 1;
+	ta = json_object_get_type(a);
+	tb = json_object_get_type(b);
 	if (depth > SC_JSON_MAX_DEPTH)
 		return -1;
 	if (ta != tb || (ta != json_type_object && ta != json_type_array))
@@ -509,6 +515,63 @@ static sc_err push_index(struct diff *d, const struct arr *r)
 	return sc_pointer_buf_push(&d->path, num + n, sizeof(num) - n);
 }
 
+/*
+ * The unequal elements ea and eb, at depth, at the current path, when
+ * they are objects with the same keys in the same order, all holding
+ * scalars, of which exactly one differs under a non-empty key that
+ * needs no escaping (a field of a row edited): the one op diff_value
+ * would make for them (a replace of that member, never longer than a
+ * replace of the element), without a scope.  *done says whether they
+ * were such; when not, nothing was made.
+ */
+static sc_err one_field(struct diff *d, json_object *ea, json_object *eb,
+			size_t depth, int *done)
+{
+	struct lh_table *ta = json_object_get_object(ea);
+	struct lh_table *tb = json_object_get_object(eb);
+	struct lh_entry *x, *y, *changed = NULL;
+	json_object *vx, *vy;
+	json_type t1, t2;
+	size_t lb, mark = d->path.len;
+	const char *key;
+	sc_err rc;
+
+	*done = 0;
+	if (ta == NULL || tb == NULL || ta->count != tb->count ||
+	    depth + 1 > SC_JSON_MAX_DEPTH)
+		return SC_OK;
+	for (x = lh_table_head(ta), y = lh_table_head(tb);
+	     x != NULL && y != NULL; x = lh_entry_next(x), y = lh_entry_next(y)) {
+		if (same_key(lh_entry_k(x), lh_entry_k(y)) == 0)
+			return SC_OK;
+		vx = (json_object *)lh_entry_v(x);
+		vy = (json_object *)lh_entry_v(y);
+		t1 = json_object_get_type(vx);
+		t2 = json_object_get_type(vy);
+		if (t1 == json_type_object || t1 == json_type_array ||
+		    t2 == json_type_object || t2 == json_type_array)
+			return SC_OK;
+		lb = 0;
+		if (!same_typed(vx, vy, t1, t2, &lb)) {
+			if (changed != NULL)
+				return SC_OK;
+			changed = y;
+		}
+	}
+	if (changed == NULL)
+		return SC_OK;
+	key = lh_entry_k(changed);
+	if (key[0] == '\0' || strpbrk(key, "/~") != NULL)
+		return SC_OK;
+	*done = 1;
+	rc = sc_pointer_buf_push(&d->path, key, strlen(key));
+	if (rc == SC_OK)
+		rc = emit_value(d, OP_REPLACE, (json_object *)lh_entry_v(changed),
+				depth + 1);
+	sc_pointer_buf_truncate(&d->path, mark);
+	return rc;
+}
+
 /* Elements a[x] and b[y] (indexes in the whole arrays) at r->pos; eq
  * tells whether they are equal, when known (else -1). */
 static sc_err diff_pair(struct diff *d, struct scope *s, struct arr *r,
@@ -526,8 +589,12 @@ static sc_err diff_pair(struct diff *d, struct scope *s, struct arr *r,
 	if (eq < 0)
 		return SC_ERR_TOO_DEEP;
 	if (!eq) {
+		int done = 0;
+
 		rc = push_index(d, r);
 		if (rc == SC_OK)
+			rc = one_field(d, ea, eb, s->cost.depth + 1, &done);
+		if (rc == SC_OK && !done)
 			rc = diff_value(d, ea, eb, s->cost.depth + 1);
 		sc_pointer_buf_truncate(&d->path, mark);
 		/* eb replaced whole: its size is known now */
@@ -763,6 +830,8 @@ static sc_err diff_value(struct diff *d, json_object *a, json_object *b,
 	struct scope s;
 	sc_err rc;
 
+	if (a == b) /* one object, shared by both documents */
+		return SC_OK;
 	if (depth > SC_JSON_MAX_DEPTH)
 		return SC_ERR_TOO_DEEP;
 	if (!same_kind(a, b) || !is_container(a)) {

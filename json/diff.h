@@ -26,10 +26,14 @@
  * patch before changing to.  The patch shares nothing with from (its ops
  * share their "op" strings, though).  On success *out is a new reference
  * to a JSON array (empty when from equals to).
+ * A part of to that is the very object at the same place in from (a
+ * subtree both documents share, as when to was made from from with
+ * json_object_get on what did not change) is equal without a look
+ * inside: sharing what did not change makes a diff cost what changed.
  * Errors (with err filled when not NULL, *out untouched): SC_ERR_TOO_DEEP
  * when to, or a part of from that has to be compared, nests deeper than
- * SC_JSON_MAX_DEPTH (a part of from that is only removed or replaced is
- * not looked into); SC_ERR_TOO_BIG when the paths of the patch pass
+ * SC_JSON_MAX_DEPTH (a part of from that is only removed or replaced, or
+ * shared with to, is not looked into); SC_ERR_TOO_BIG when the paths of the patch pass
  * 256 MiB; SC_ERR_NOMEM.  Recursion is bounded: no input overflows the
  * stack.
  */

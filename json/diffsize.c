@@ -44,12 +44,67 @@ static size_t escape_extra(unsigned char c)
 	return 5;
 }
 
+/* Bytes that need no escaping, to fill a short word with. */
+#define CLEAN_PAD 0x6161616100000000ULL
+
+/*
+ * Whether none of the n bytes of s needs escaping; when p is not NULL,
+ * they are copied to p on the way (and p holds garbage when not).  In
+ * words: the last, partial one overlaps the one before it, and strings
+ * of 4 to 7 bytes are two overlapping 4-byte halves, so that no byte is
+ * looked at one by one but in strings of under 4 bytes.
+ */
+static inline int clean(char *p, const char *s, size_t n)
+{
+	uint64_t w;
+	uint32_t x, y;
+	size_t i;
+
+	if (n >= 8) {
+		for (i = 0; i + 8 <= n; i += 8) {
+			memcpy(&w, s + i, 8);
+			if (needs_escape(w))
+				return 0;
+			if (p != NULL)
+				memcpy(p + i, &w, 8);
+		}
+		if (i < n) {
+			memcpy(&w, s + n - 8, 8);
+			if (needs_escape(w))
+				return 0;
+			if (p != NULL)
+				memcpy(p + n - 8, &w, 8);
+		}
+		return 1;
+	}
+	if (n >= 4) {
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		if (needs_escape(x | CLEAN_PAD) || needs_escape(y | CLEAN_PAD))
+			return 0;
+		if (p != NULL) {
+			memcpy(p, &x, 4);
+			memcpy(p + n - 4, &y, 4);
+		}
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		if (ESCAPED((unsigned char)s[i]))
+			return 0;
+		if (p != NULL)
+			p[i] = s[i];
+	}
+	return 1;
+}
+
 /* Eight bytes at a time while none of them needs escaping. */
 size_t sc_diffsize_string(const char *s, size_t n)
 {
 	size_t i = 0, len = 2 + n;
 	uint64_t w;
 
+	if (clean(NULL, s, n))
+		return len;
 	for (; i + 8 <= n; i += 8) {
 		memcpy(&w, s + i, 8);
 		if (needs_escape(w))
@@ -87,10 +142,26 @@ static int room(const struct sc_diffsize_out *out, size_t n)
 
 sc_err sc_diffsize_put(struct sc_diffsize_out *out, const char *s, size_t n)
 {
+	size_t i;
+
 	if (!room(out, n))
 		return SC_ERR_TOO_BIG;
-	memcpy(out->p, s, n);
+	if (n > 16) {
+		memcpy(out->p, s, n);
+	} else {
+		for (i = 0; i < n; i++) /* punctuation, digits: no call */
+			out->p[i] = s[i];
+	}
 	out->p += n;
+	return SC_OK;
+}
+
+/* Writes the character c. */
+static inline sc_err put_char(struct sc_diffsize_out *out, char c)
+{
+	if (out->p == out->end)
+		return SC_ERR_TOO_BIG;
+	*out->p++ = c;
 	return SC_OK;
 }
 
@@ -137,15 +208,21 @@ sc_err sc_diffsize_write_string(struct sc_diffsize_out *out, const char *s,
 
 	if (!room(out, n + 2))
 		return SC_ERR_TOO_BIG;
+	p = out->p;
+	*p++ = '"';
+	if (clean(p, s, n)) {
+		p[n] = '"';
+		out->p = p + n + 1;
+		return SC_OK;
+	}
+	/* eight bytes at a time, copied as they are checked */
 	for (; i + 8 <= n; i += 8) {
 		memcpy(&w, s + i, 8);
 		if (needs_escape(w))
 			break;
+		memcpy(p, &w, 8);
+		p += 8;
 	}
-	p = out->p;
-	*p++ = '"';
-	memcpy(p, s, i);
-	p += i;
 	for (; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
@@ -169,11 +246,13 @@ static size_t digits(uint64_t v)
 {
 	size_t n = 1;
 
-	while (v >= 10) {
-		v /= 10;
-		n++;
+	for (; v >= 10000; v /= 10000)
+		n += 4;
+	if (v >= 100) {
+		v /= 100;
+		n += 2;
 	}
-	return n;
+	return n + (v >= 10);
 }
 
 size_t sc_diffsize_int(int64_t i)
@@ -192,6 +271,7 @@ static char *decimal(char *end, uint64_t v)
 	return end;
 }
 
+/* Writes o, a number. */
 static sc_err write_number(struct sc_diffsize_out *out, json_object *o)
 {
 	char num[24], *end = num + sizeof(num), *s;
@@ -210,29 +290,43 @@ static sc_err write_number(struct sc_diffsize_out *out, json_object *o)
 		}
 		return sc_diffsize_put(out, s, (size_t)(end - s));
 	}
-	text = json_object_get_string(o); /* as number_size() measures */
+	text = json_object_get_string(o); /* as scalar_size() measures */
 	if (text == NULL)
 		return SC_ERR_NOMEM;
 	return sc_diffsize_put(out, text, strlen(text));
 }
 
-static size_t number_size(json_object *o)
+/* The compact size of o, a scalar of type t (NULL is null). */
+static size_t scalar_size(json_object *o, json_type t)
 {
 	const char *text;
 	int64_t i;
 
-	if (json_object_is_type(o, json_type_int)) {
+	switch (t) {
+	case json_type_null:
+		return 4;
+	case json_type_boolean:
+		return json_object_get_boolean(o) ? 4 : 5;
+	case json_type_int:
 		i = json_object_get_int64(o);
 		if (i < 0)
 			return 1 + digits((uint64_t)0 - (uint64_t)i);
 		if (i < INT64_MAX) /* else maybe a larger uint64 */
 			return digits((uint64_t)i);
 		return digits(json_object_get_uint64(o));
+	case json_type_double:
+		/* A double prints as its parsed text or json-c's format: ask
+		 * json-c (which caches the text in o, as any serialization
+		 * of it does). */
+		text = json_object_get_string(o);
+		return text != NULL ? strlen(text) : 0;
+	case json_type_string:
+		return sc_diffsize_string(
+		    json_object_get_string(o),
+		    (size_t)json_object_get_string_len(o));
+	default:
+		return 0;
 	}
-	/* A double prints as its parsed text or json-c's format: ask json-c
-	 * (which caches the text in o, as any serialization of it does). */
-	text = json_object_get_string(o);
-	return text != NULL ? strlen(text) : 0;
 }
 
 /*
@@ -243,73 +337,63 @@ static size_t number_size(json_object *o)
  */
 static sc_err value_size(json_object *o, size_t depth, size_t cap, size_t *size)
 {
-	struct lh_table *t;
+	json_type t = json_object_get_type(o);
 	struct lh_entry *e;
+	json_object *v;
 	size_t i, n;
 	sc_err rc;
 
 	if (depth > SC_JSON_MAX_DEPTH)
 		return SC_ERR_TOO_DEEP;
-	switch (json_object_get_type(o)) {
-	case json_type_null:
-		*size += 4;
-		return SC_OK;
-	case json_type_boolean:
-		*size += json_object_get_boolean(o) ? 4 : 5;
-		return SC_OK;
-	case json_type_int:
-	case json_type_double:
-		*size += number_size(o);
-		return SC_OK;
-	case json_type_string:
-		*size +=
-		    sc_diffsize_string(json_object_get_string(o),
-				       (size_t)json_object_get_string_len(o));
-		return SC_OK;
-	case json_type_array:
+	if (t == json_type_array) {
+		void **elems = json_object_get_array(o)->array;
+
 		n = json_object_array_length(o);
 		*size += n > 0 ? 1 + n : 2; /* brackets and commas */
 		for (i = 0; i < n && *size <= cap; i++) {
-			rc = value_size(json_object_array_get_idx(o, i),
-					depth + 1, cap, size);
-			if (rc != SC_OK)
-				return rc;
-		}
-		return SC_OK;
-	case json_type_object:
-		t = json_object_get_object(o);
-		n = (size_t)t->count;
-		*size += n > 0 ? 1 + n * 2 : 2; /* braces, colons, commas */
-		for (e = lh_table_head(t); e != NULL && *size <= cap;
-		     e = lh_entry_next(e)) {
-			const char *key = (const char *)lh_entry_k(e);
-
-			*size += key_size(key);
-			rc = value_size((json_object *)lh_entry_v(e), depth + 1,
-					cap, size);
+			v = (json_object *)elems[i];
+			t = json_object_get_type(v);
+			if (t != json_type_array && t != json_type_object) {
+				*size += scalar_size(v, t); /* no call */
+				continue;
+			}
+			rc = value_size(v, depth + 1, cap, size);
 			if (rc != SC_OK)
 				return rc;
 		}
 		return SC_OK;
 	}
+	if (t != json_type_object) {
+		*size += scalar_size(o, t);
+		return SC_OK;
+	}
+	n = (size_t)json_object_object_length(o);
+	*size += n > 0 ? 1 + n * 2 : 2; /* braces, colons, commas */
+	for (e = lh_table_head(json_object_get_object(o));
+	     e != NULL && *size <= cap; e = lh_entry_next(e)) {
+		*size += key_size((const char *)lh_entry_k(e));
+		v = (json_object *)lh_entry_v(e);
+		t = json_object_get_type(v);
+		if (t != json_type_array && t != json_type_object) {
+			*size += scalar_size(v, t);
+			continue;
+		}
+		rc = value_size(v, depth + 1, cap, size);
+		if (rc != SC_OK)
+			return rc;
+	}
 	return SC_OK;
 }
 
-sc_err sc_diffsize_write(struct sc_diffsize_out *out, json_object *o,
-			 size_t depth)
+/* Writes o, a scalar of type t (NULL is null). */
+static sc_err write_scalar(struct sc_diffsize_out *out, json_object *o,
+			   json_type t)
 {
-	struct lh_entry *e;
-	size_t i, n;
-	sc_err rc = SC_OK;
-
-	if (depth > SC_JSON_MAX_DEPTH)
-		return SC_ERR_TOO_DEEP;
-	switch (json_object_get_type(o)) {
-	case json_type_null:
-		return sc_diffsize_put(out, "null", 4);
+	switch (t) {
 	case json_type_boolean:
-		return json_object_get_boolean(o) ? sc_diffsize_put(out, "true", 4)
-						  : sc_diffsize_put(out, "false", 5);
+		return json_object_get_boolean(o)
+			   ? sc_diffsize_put(out, "true", 4)
+			   : sc_diffsize_put(out, "false", 5);
 	case json_type_int:
 	case json_type_double:
 		return write_number(out, o);
@@ -317,39 +401,64 @@ sc_err sc_diffsize_write(struct sc_diffsize_out *out, json_object *o,
 		return sc_diffsize_write_string(
 		    out, json_object_get_string(o),
 		    (size_t)json_object_get_string_len(o));
-	case json_type_array:
+	default:
+		return sc_diffsize_put(out, "null", 4);
+	}
+}
+
+/* Writes v, which lies at depth: scalars without another call. */
+static inline sc_err write_child(struct sc_diffsize_out *out, json_object *v,
+				 size_t depth)
+{
+	json_type t = json_object_get_type(v);
+
+	if (t == json_type_array || t == json_type_object)
+		return sc_diffsize_write(out, v, depth);
+	return write_scalar(out, v, t);
+}
+
+sc_err sc_diffsize_write(struct sc_diffsize_out *out, json_object *o,
+			 size_t depth)
+{
+	json_type t = json_object_get_type(o);
+	struct lh_entry *e;
+	size_t i, n;
+	sc_err rc;
+
+	if (depth > SC_JSON_MAX_DEPTH)
+		return SC_ERR_TOO_DEEP;
+	if (t == json_type_array) {
+		void **elems = json_object_get_array(o)->array;
+
 		n = json_object_array_length(o);
-		rc = sc_diffsize_put(out, "[", 1);
+		rc = put_char(out, '[');
 		for (i = 0; i < n && rc == SC_OK; i++) {
 			if (i > 0)
-				rc = sc_diffsize_put(out, ",", 1);
+				rc = put_char(out, ',');
 			if (rc == SC_OK)
-				rc = sc_diffsize_write(
-				    out, json_object_array_get_idx(o, i),
-				    depth + 1);
+				rc = write_child(out, (json_object *)elems[i],
+						 depth + 1);
 		}
-		return rc == SC_OK ? sc_diffsize_put(out, "]", 1) : rc;
-	case json_type_object:
-		rc = sc_diffsize_put(out, "{", 1);
-		e = lh_table_head(json_object_get_object(o));
-		for (i = 0; e != NULL && rc == SC_OK; e = lh_entry_next(e)) {
-			const char *key = (const char *)lh_entry_k(e);
-
-			if (i++ > 0)
-				rc = sc_diffsize_put(out, ",", 1);
-			if (rc == SC_OK)
-				rc = sc_diffsize_write_string(out, key,
-							      strlen(key));
-			if (rc == SC_OK)
-				rc = sc_diffsize_put(out, ":", 1);
-			if (rc == SC_OK)
-				rc = sc_diffsize_write(
-				    out, (json_object *)lh_entry_v(e),
-				    depth + 1);
-		}
-		return rc == SC_OK ? sc_diffsize_put(out, "}", 1) : rc;
+		return rc == SC_OK ? put_char(out, ']') : rc;
 	}
-	return SC_OK;
+	if (t != json_type_object)
+		return write_scalar(out, o, t);
+	rc = put_char(out, '{');
+	e = lh_table_head(json_object_get_object(o));
+	for (i = 0; e != NULL && rc == SC_OK; e = lh_entry_next(e)) {
+		const char *key = (const char *)lh_entry_k(e);
+
+		if (i++ > 0)
+			rc = put_char(out, ',');
+		if (rc == SC_OK)
+			rc = sc_diffsize_write_string(out, key, strlen(key));
+		if (rc == SC_OK)
+			rc = put_char(out, ':');
+		if (rc == SC_OK)
+			rc = write_child(out, (json_object *)lh_entry_v(e),
+					 depth + 1);
+	}
+	return rc == SC_OK ? put_char(out, '}') : rc;
 }
 
 sc_err sc_diffsize_value(const struct sc_diffsize_known *known, json_object *o,

@@ -591,12 +591,17 @@ static sc_err apply_op(struct apply *a, const struct op *op)
 	return fail(a, SC_ERR_PATCH, "unknown op");
 }
 
+/* Patches of at most this many ops are applied without an allocation of
+ * their own. */
+#define FEW_OPS 4
+
 /* sc_patch_apply, taking the values the patch adds when take is 1. */
 static sc_err apply(json_object **doc, json_object *patch, int take,
 		    sc_error *err)
 {
 	struct apply a = {*doc, NULL, 0, NULL, -1, err, take};
-	struct op *ops = NULL;
+	struct op *ops = NULL, few_ops[FEW_OPS];
+	struct undo few_undo[2 * FEW_OPS];
 	size_t i, n = 0, nvalid;
 	sc_error bad;
 	sc_err rc = SC_OK, bad_rc = SC_OK;
@@ -608,11 +613,18 @@ static sc_err apply(json_object **doc, json_object *patch, int take,
 	n = json_object_array_length(patch);
 	if (n == 0)
 		return SC_OK;
-	ops = sc_calloc(n, sizeof(*ops));
-	/* At most two changes per op (move: a removal and an addition). */
-	a.log = n <= SIZE_MAX / (2 * sizeof(*a.log))
-		    ? sc_malloc(n * 2 * sizeof(*a.log)) /* log_push fills */
-		    : NULL;
+	/* At most two changes per op (move: a removal and an addition);
+	 * log_push fills the log.  A short patch needs no allocation. */
+	if (n <= FEW_OPS) {
+		memset(few_ops, 0, sizeof(few_ops));
+		ops = few_ops;
+		a.log = few_undo;
+	} else {
+		ops = sc_calloc(n, sizeof(*ops));
+		a.log = n <= SIZE_MAX / (2 * sizeof(*a.log))
+			    ? sc_malloc(n * 2 * sizeof(*a.log))
+			    : NULL;
+	}
 	if (ops == NULL || a.log == NULL) {
 		rc = sc_error_set(err, SC_ERR_NOMEM, "out of memory");
 		goto out;
@@ -658,8 +670,10 @@ out:
 		sc_pointer_free(&ops[i].path);
 		sc_pointer_free(&ops[i].from);
 	}
-	sc_free(a.log);
-	sc_free(ops);
+	if (ops != few_ops) {
+		sc_free(a.log);
+		sc_free(ops);
+	}
 	return rc;
 }
 

@@ -334,6 +334,31 @@ static void test_rows(void **state)
 	assert_int_equal(ops_of(table(1, 0), table(1, 1000), &bytes), 1);
 	assert_int_equal(ops_of(table(1, 1000), table(1001, 1000), &bytes), 1);
 
+	/* Rows shared by both documents (b made from a's row objects), one
+	 * of them changed in a copy: one op; shared rows are equal without
+	 * a look inside. */
+	a = table(1, 1000);
+	b = json_object_new_object();
+	rows = json_object_new_array();
+	for (i = 0; i < 1000; i++)
+		json_object_array_add(
+		    rows,
+		    json_object_get(json_object_array_get_idx(rows_of(a), i)));
+	json_object_object_add(b, "rows", rows);
+	json_object_object_add(b, "selected", NULL);
+	row = NULL;
+	assert_int_equal(
+	    sc_json_copy(json_object_array_get_idx(rows, 7), &row), SC_OK);
+	json_object_object_add(row, "label", json_object_new_string("seven"));
+	json_object_array_put_idx(rows, 7, row);
+	tmp = check_diff(a, b);
+	assert_string_equal(sc_json_text(tmp, NULL),
+			    "[{\"op\":\"replace\",\"path\":\"/rows/7/label\","
+			    "\"value\":\"seven\"}]");
+	json_object_put(tmp);
+	json_object_put(a);
+	json_object_put(b);
+
 	/* Select a row. */
 	a = table(1, 1000);
 	b = table(1, 1000);
@@ -358,6 +383,7 @@ static json_object *nest(int levels)
 static void test_depth(void **state)
 {
 	json_object *deep = nest(1000), *ok = nest(SC_JSON_MAX_DEPTH - 1);
+	json_object *copy = nest(1000);
 	json_object *one = json_object_new_int(1), *patch = NULL;
 	char *text = NULL;
 	size_t len;
@@ -370,20 +396,25 @@ static void test_depth(void **state)
 	/* What from holds is walked only where it must be compared: its
 	 * removal needs no look inside. */
 	json_object_put(check_diff(deep, one));
-	assert_int_equal(sc_diff(deep, deep, &patch, &err), SC_ERR_TOO_DEEP);
+	assert_int_equal(sc_diff(deep, copy, &patch, &err), SC_ERR_TOO_DEEP);
 	assert_null(patch);
 	assert_int_equal(sc_diff_text(one, deep, SIZE_MAX, &text, &len, NULL,
 				      &err),
 			 SC_ERR_TOO_DEEP);
-	assert_int_equal(sc_diff_text(deep, deep, SIZE_MAX, &text, &len, NULL,
+	assert_int_equal(sc_diff_text(deep, copy, SIZE_MAX, &text, &len, NULL,
 				      &err),
 			 SC_ERR_TOO_DEEP);
 	assert_null(text);
+	/* The very same object is equal without a look inside. */
+	assert_int_equal(sc_diff(deep, deep, &patch, &err), SC_OK);
+	assert_int_equal(json_object_array_length(patch), 0);
+	json_object_put(patch);
 	patch = check_diff(one, ok); /* exactly the limit is fine */
 	json_object_put(patch);
 	patch = check_diff(ok, one);
 	json_object_put(patch);
 	json_object_put(deep);
+	json_object_put(copy);
 	json_object_put(ok);
 	json_object_put(one);
 }
