@@ -101,9 +101,17 @@ $(B)/$(1).fcgi: $(patsubst %.c,$(B)/%.o,$(wildcard examples/$(1)/*.c)) $(LIB)
 endef
 $(foreach e,$(EXAMPLES),$(eval $(call example_rule,$(e))))
 
-$(B)/tests/%: tests/%.c $(LIB)
+# The test build of the allocation wrappers (fault injection), linked
+# ahead of the library so its definitions are the ones used.
+FAULTS_OBJ := $(B)/common/alloc_faults.o
+$(FAULTS_OBJ): common/alloc.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) -lcmocka $(LIBS)
+	$(CC) $(ALL_CFLAGS) -DSC_ALLOC_FAULTS -c -o $@ $<
+
+$(B)/tests/%: tests/%.c $(LIB) $(FAULTS_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(FAULTS_OBJ) $(LIB) \
+		-lcmocka $(LIBS)
 
 $(B)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(@D)

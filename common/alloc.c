@@ -1,5 +1,6 @@
 /*
- * common/alloc.c — allocation wrappers with test-only fault injection.
+ * common/alloc.c — allocation wrappers; compiled with SC_ALLOC_FAULTS
+ * (the test programs' alloc_faults.o) they inject faults.
  */
 #include "common/alloc.h"
 
@@ -7,8 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Test-only switch; -1 means "never fail".  Written only by tests. */
-static _Atomic long fail_after = -1;
+#ifdef SC_ALLOC_FAULTS
+/*
+ * The test build (alloc_faults.o, linked into the test programs ahead of
+ * the library): every allocation counts, and can be made to fail.  The
+ * release build calls malloc directly: no shared counter for threads to
+ * fight over.
+ */
+static _Atomic long fail_after = -1; /* -1: never fail */
 static _Atomic long attempts;
 
 static int should_fail(void)
@@ -30,6 +37,9 @@ long sc_alloc_count(void)
 {
 	return attempts;
 }
+#else
+#define should_fail() 0
+#endif
 
 void *sc_malloc(size_t n)
 {

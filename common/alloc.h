@@ -21,7 +21,11 @@ char *sc_strndup(const char *s, size_t n);
 void sc_free(void *p);
 
 /*
- * Fault injection, for tests only.  After sc_alloc_fail_after(n), the
+ * Fault injection, for tests only: defined only in the test build of
+ * this module (common/alloc.c compiled with SC_ALLOC_FAULTS into
+ * alloc_faults.o, which the Makefile links into every test program
+ * ahead of the library); the release library has no counter at all.
+ * After sc_alloc_fail_after(n), the
  * first n allocations succeed and every later one fails (returns NULL)
  * until sc_alloc_fail_after(-1) switches injection off again.
  * sc_alloc_count() returns how many allocations were attempted since
