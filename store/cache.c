@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/hash.h"
 #include "json/patch.h"
 #include "json/value.h"
 #include "store/internal.h"
@@ -78,14 +79,9 @@ void sc_store_shared_free(sc_store_shared *sh)
 	sc_free(sh);
 }
 
-/* FNV-1a of a topic name. */
 static size_t bucket(const sc_store_shared *sh, const char *topic)
 {
-	uint64_t h = 1469598103934665603u;
-
-	for (; *topic != '\0'; topic++)
-		h = (h ^ (unsigned char)*topic) * 1099511628211u;
-	return (size_t)h & (sh->nbuckets - 1);
+	return (size_t)sc_hash_str(topic) & (sh->nbuckets - 1);
 }
 
 static void lru_unlink(sc_store_shared *sh, sc_centry *e)

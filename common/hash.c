@@ -1,0 +1,33 @@
+/*
+ * common/hash.c — FNV-1a and splitmix64's finalizer (see hash.h).
+ */
+#include "common/hash.h"
+
+uint64_t sc_hash_fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+uint64_t sc_hash_str(const char *s)
+{
+	uint64_t h = SC_HASH_FNV_INIT;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return h;
+}
+
+uint64_t sc_hash_mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}

@@ -1,0 +1,25 @@
+/*
+ * common/hash.h — the one pair of hash functions: FNV-1a over bytes (for
+ * names in hash tables) and splitmix64's finalizer (to mix 64-bit
+ * values).  Prefix sc_hash_.  Not for anything an attacker should not
+ * be able to collide: tables that hash network input bound their chains
+ * or their sizes.
+ */
+#ifndef SC_COMMON_HASH_H
+#define SC_COMMON_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* FNV-1a (64-bit) of n bytes at p, continuing from h (start with
+ * SC_HASH_FNV_INIT). */
+#define SC_HASH_FNV_INIT 0xcbf29ce484222325ULL
+uint64_t sc_hash_fnv(uint64_t h, const void *p, size_t n);
+
+/* FNV-1a of a NUL-terminated string. */
+uint64_t sc_hash_str(const char *s);
+
+/* splitmix64's finalizer: a cheap, well-distributed mix of x. */
+uint64_t sc_hash_mix(uint64_t x);
+
+#endif
