@@ -65,20 +65,11 @@ struct sc_sqlq {
  * postgres://) is PostgreSQL, anything else an SQLite file.  Applies the
  * backend's schema or migrates an older one (a newer one is refused:
  * SC_ERR_SCHEMA), reads the database's epoch into epoch.  *out is then a
- * new connection (sc_sql_close).  The messages never hold a password.
+ * new connection (sc_sql_close).  The messages never hold a password
+ * (sc_store_display).
  */
 sc_err sc_sql_open(const struct sc_store_options *opt, char epoch[33],
 		   sc_sql **out, sc_error *err);
-
-/* Whether path names a PostgreSQL database (a libpq URI). */
-int sc_sql_is_pg(const char *path);
-
-/*
- * path as it may be printed: a libpq URI without its password (the
- * "user:password@" part and any password= parameter).  Written into buf
- * (size n), returned.
- */
-const char *sc_sql_display(const char *path, char *buf, size_t n);
 
 /* The backends' openers (store/sqlite.c, store/pg.c). */
 sc_err sc_sqlite_open(const struct sc_store_options *opt, char epoch[33],

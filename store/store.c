@@ -198,13 +198,13 @@ sc_err sc_store_epoch_check(const char *text, const char *where,
 	return SC_OK;
 }
 
-int sc_sql_is_pg(const char *path)
+int sc_store_is_pg(const char *path)
 {
 	return strncmp(path, "postgresql://", 13) == 0 ||
 	       strncmp(path, "postgres://", 11) == 0;
 }
 
-const char *sc_sql_display(const char *path, char *buf, size_t n)
+const char *sc_store_display(const char *path, char *buf, size_t n)
 {
 	const char *p, *at, *colon, *end;
 	size_t o = 0;
@@ -212,7 +212,7 @@ const char *sc_sql_display(const char *path, char *buf, size_t n)
 	if (n == 0)
 		return buf;
 	buf[0] = '\0';
-	if (!sc_sql_is_pg(path)) {
+	if (!sc_store_is_pg(path)) {
 		snprintf(buf, n, "%s", path);
 		return buf;
 	}
@@ -249,6 +249,8 @@ const char *sc_sql_display(const char *path, char *buf, size_t n)
 sc_err sc_sql_open(const sc_store_options *opt, char epoch[33], sc_sql **out,
 		   sc_error *err)
 {
+	if (sc_store_is_pg(opt->path))
+		return sc_pg_open(opt, epoch, out, err);
 	return sc_sqlite_open(opt, epoch, out, err);
 }
 
@@ -261,7 +263,7 @@ sc_err sc_store_open(const sc_store_options *opt, sc_store **out, sc_error *err)
 	*out = NULL;
 	if (opt == NULL || opt->path == NULL || opt->path[0] == '\0')
 		return sc_error_set(err, SC_ERR_INVALID, "no database path");
-	sc_sql_display(opt->path, shown, sizeof(shown));
+	sc_store_display(opt->path, shown, sizeof(shown));
 	s = sc_calloc(1, sizeof(*s));
 	if (s == NULL || (s->path = sc_strdup(shown)) == NULL) {
 		rc = sc_error_set(err, SC_ERR_NOMEM, "out of memory");

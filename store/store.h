@@ -98,6 +98,17 @@ typedef struct sc_store_options {
 				    own (borrowed: outlives the store) */
 } sc_store_options;
 
+/* Whether path (--db) names a PostgreSQL database: a libpq URI,
+ * postgresql://... or postgres://...; anything else is an SQLite file. */
+int sc_store_is_pg(const char *path);
+
+/*
+ * path as it may be printed: a libpq URI without its password (the
+ * ":password" of "user:password@" and any password= parameter), a file
+ * path as it is.  Written into buf (size n), returned.
+ */
+const char *sc_store_display(const char *path, char *buf, size_t n);
+
 /*
  * Checks a topic name: 1 to SC_TOPIC_MAX bytes of ASCII letters, digits
  * and ":_-.@".  Returns SC_OK, or SC_ERR_TOPIC with a message saying why.
