@@ -31,9 +31,12 @@ endif
 
 WARN := -Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes \
 	-Wwrite-strings -Wshadow
-PKGS := json-c sqlite3
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libpq: the store's PostgreSQL backend (and its tests and benchmarks).
+# Asked one by one, so that a package still missing (before `make deps`)
+# does not blank the flags of the others.
+PKGS := json-c sqlite3 libpq
+PKG_CFLAGS := $(foreach p,$(PKGS),$(shell pkg-config --cflags $(p) 2>/dev/null))
+PKG_LIBS := $(foreach p,$(PKGS),$(shell pkg-config --libs $(p) 2>/dev/null))
 
 ALL_CFLAGS := -std=c17 -D_GNU_SOURCE $(OPT) -g $(WARN) -I. $(PKG_CFLAGS) \
 	-MMD -MP $(CFLAGS)
@@ -70,8 +73,8 @@ HELPERS := $(HELPER_SRC:%.c=$(B)/%)
 BENCH_SRC := $(foreach m,$(MODULES),$(wildcard bench/$(m)_*.c))
 BENCHES := $(BENCH_SRC:%.c=$(B)/%)
 
-.PHONY: all deps test check integration client-test browser run bench \
-	fuzz fuzz-seeds clean format
+.PHONY: all deps test check check-pg integration client-test browser run \
+	bench fuzz fuzz-seeds clean format
 
 all: $(LIB) $(CLI) $(APPS) $(TESTS) $(HELPERS) $(BENCHES)
 
@@ -84,7 +87,7 @@ $(B)/%.o: %.c
 
 # schema.sql is compiled in: the assembler includes its bytes (no
 # generated file is committed).
-$(B)/store/schema_blob.o: store/schema_blob.S schema.sql
+$(B)/store/schema_blob.o: store/schema_blob.S schema.sql schema_pg.sql
 	@mkdir -p $(@D)
 	$(CC) -I. -c -o $@ store/schema_blob.S
 
@@ -117,9 +120,19 @@ $(B)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
-# The unit and process-level tests of one build ($(B)).
+# The unit and process-level tests of one build ($(B)); those that need
+# PostgreSQL run on a server the run starts (scripts/pg-test.sh) unless
+# SC_TEST_PG names one.
 check: all
 	@scripts/run-tests.sh $(B)
+
+# The store's suite on PostgreSQL: the programs of tests/store again, each
+# with SC_TEST_DB holding the URI of a fresh database of the run's server
+# (the store's tests open that instead of a SQLite file).  In `make test`
+# once the store has its PostgreSQL backend: STORE_ON_PG=1.
+STORE_ON_PG ?= 0
+check-pg: all
+	@SC_TEST_DB=postgresql scripts/run-tests.sh $(B) store
 
 # Integration tests: real lighttpd / Apache / nginx on 127.0.0.1.
 integration: all
@@ -138,13 +151,16 @@ browser: all
 	tests/browser/run.sh $(B)
 
 # Everything: deps, gcc and clang clean at -Werror, the suite plain and
-# under ASan+UBSan (unit, process-level and integration), the fuzz
+# under ASan+UBSan (unit, process-level and integration; with
+# STORE_ON_PG=1 the store's suite on PostgreSQL too), the fuzz
 # drivers on their seed corpus, the client and the browser tests.
 test: deps
 	$(MAKE) WERROR=1 all
 	$(MAKE) CC=clang WERROR=1 B=build-clang all
 	$(MAKE) check
 	$(MAKE) SANITIZER=address,undefined check
+	$(if $(filter 1,$(STORE_ON_PG)),$(MAKE) check-pg)
+	$(if $(filter 1,$(STORE_ON_PG)),$(MAKE) SANITIZER=address,undefined check-pg)
 	$(MAKE) fuzz-seeds
 	$(MAKE) integration
 	$(MAKE) SANITIZER=address,undefined integration
@@ -155,7 +171,7 @@ FUZZ_SRC := $(wildcard fuzz/*.c)
 FUZZERS := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
 FUZZ_LIB_SRC := $(LIB_SRC)
 
-build-fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC) store/schema_blob.S schema.sql
+build-fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC) store/schema_blob.S schema.sql schema_pg.sql
 	@mkdir -p $(@D)
 	clang -std=c17 -D_GNU_SOURCE -O1 -g -I. $(PKG_CFLAGS) \
 		-fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB_SRC) \

@@ -4,7 +4,7 @@
 -- sc_store_open to a new database in one transaction.  The version of
 -- this schema is the user_version set on the last line: the store reads
 -- it from this text.  A database with a higher user_version is refused;
--- a lower one is migrated by the steps in store/store.c (migrations[]),
+-- a lower one is migrated by the steps in store/sqlite.c (migrations[]),
 -- and a new migration step goes there together with the change here.
 --
 -- topics: one row per topic, small: its version (+1 per non-empty

@@ -233,7 +233,10 @@ static int open_store(const subcmd *c, const sc_cli_globals *g, int must_exist,
 	sc_store_options o;
 	sc_error err;
 
-	if (must_exist && access(g->db_path, F_OK) != 0) {
+	/* A PostgreSQL database is the server's: it gets the schema on
+	 * first use. */
+	if (must_exist && !sc_store_is_pg(g->db_path) &&
+	    access(g->db_path, F_OK) != 0) {
 		fprintf(stderr,
 			"statechannel %s: %s: no database (statechannel "
 			"init makes one)\n",
@@ -285,13 +288,17 @@ static int cmd_init(const subcmd *c, const sc_cli_globals *g, args *a)
 {
 	sc_store *s = NULL;
 	json_object *o;
+	char shown[1024];
 	int code = open_store(c, g, 0, &s);
 
 	(void)a;
 	if (code != SC_CLI_OK)
 		return code;
 	o = json_object_new_object();
-	json_object_object_add(o, "db", json_object_new_string(g->db_path));
+	json_object_object_add(
+	    o, "db",
+	    json_object_new_string(
+		sc_store_display(g->db_path, shown, sizeof(shown))));
 	json_object_object_add(o, "epoch",
 			       json_object_new_string(sc_store_epoch(s)));
 	code = print(c, o);

@@ -238,37 +238,33 @@ static sc_err apply_text(sc_centry *e, const char *patch, size_t len,
  */
 static sc_err apply_tail(sc_store *s, sc_centry *e, sc_error *err)
 {
-	sqlite3_stmt *st;
+	sc_sqlq *q;
 	sc_err rc;
-	int r;
+	int r = SC_SQL_ROW;
 
-	rc = sc_store_bind_topic(s, ST_TAIL, e->topic, NULL, &st, &r, err);
+	rc = sc_store_bind_topic(s, ST_TAIL, e->topic, NULL, &q, err);
 	if (rc != SC_OK)
 		return rc;
-	if (r == SQLITE_OK)
-		r = sqlite3_bind_int64(st, 2, e->seq);
-	while (rc == SC_OK && r == SQLITE_OK) {
-		const char *p;
+	sc_sql_int64(q, 2, e->seq);
+	while (rc == SC_OK &&
+	       (r = sc_sql_step(q, "read the log", err)) == SC_SQL_ROW) {
+		size_t len = 0;
+		const char *p = sc_sql_col_text(q, 1, &len);
+		int64_t seq = sc_sql_col_int64(q, 0);
 
-		r = sqlite3_step(st);
-		if (r != SQLITE_ROW)
-			break;
-		r = SQLITE_OK;
-		p = (const char *)sqlite3_column_text(st, 1);
 		if (p == NULL) {
 			rc = sc_error_set(err, SC_ERR_NOMEM, "out of memory");
 			break;
 		}
-		rc = apply_text(e, p, (size_t)sqlite3_column_bytes(st, 1),
-				sqlite3_column_int64(st, 0), err);
+		rc = apply_text(e, p, len, seq, err);
 		if (rc == SC_OK) {
-			e->seq = sqlite3_column_int64(st, 0);
-			e->size += (size_t)sqlite3_column_bytes(st, 1);
+			e->seq = seq;
+			e->size += len;
 		}
 	}
-	if (rc == SC_OK && r != SQLITE_DONE)
-		rc = sc_store_sqlerr(s, r, "read the log", err);
-	sc_store_reset(st);
+	if (rc == SC_OK && r != SC_OK && r != SC_SQL_ROW)
+		rc = (sc_err)r;
+	sc_sql_reset(q);
 	return rc;
 }
 
@@ -276,26 +272,24 @@ static sc_err apply_tail(sc_store *s, sc_centry *e, sc_error *err)
 static sc_err reload(sc_store *s, sc_centry *e, const sc_topic_meta *m,
 		     sc_error *err)
 {
-	sqlite3_stmt *st;
+	sc_sqlq *q;
+	const char *t;
+	size_t len = 0;
 	sc_err rc;
 
 	sc_cache_clear(e);
-	rc = sc_store_topic_row(s, ST_SNAP_GET, e->topic, &st, err);
+	rc = sc_store_topic_row(s, ST_SNAP_GET, e->topic, &q, err);
 	if (rc == SC_ERR_NOT_FOUND)
 		rc = sc_error_set(err, SC_ERR_STORE,
 				  "the topic %s has no snapshot", e->topic);
 	if (rc != SC_OK)
 		return rc;
-	{
-		const char *t = (const char *)sqlite3_column_text(st, 0);
-		size_t len = (size_t)sqlite3_column_bytes(st, 0);
-
-		rc = t == NULL
-			 ? sc_error_set(err, SC_ERR_NOMEM, "out of memory")
-			 : load_text(e, t, len, e->topic, err);
-		e->size = len;
-	}
-	sc_store_reset(st);
+	t = sc_sql_col_text(q, 0, &len);
+	rc = t == NULL ? sc_error_set(err, SC_ERR_STORE,
+				      "the topic %s has no snapshot", e->topic)
+		       : load_text(e, t, len, e->topic, err);
+	e->size = len;
+	sc_sql_reset(q);
 	e->seq = m->snap_seq;
 	if (rc == SC_OK)
 		rc = apply_tail(s, e, err);

@@ -52,7 +52,12 @@ int64_t sc_store_txn_version(sc_store_txn *txn)
 
 sqlite3 *sc_store_txn_db(sc_store_txn *txn)
 {
-	return txn->s->db;
+	return sc_sql_handle(txn->s->sql, SC_SQL_SQLITE);
+}
+
+PGconn *sc_store_txn_pg(sc_store_txn *txn)
+{
+	return sc_sql_handle(txn->s->sql, SC_SQL_PG);
 }
 
 /* Appends n bytes to the log patch text, growing it (capped). */
@@ -222,88 +227,71 @@ void sc_store_result_free(sc_store_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* Steps a bound statement that returns no row to its end and resets it. */
+static sc_err step_done(sc_sqlq *q, const char *what, sc_error *err)
+{
+	int r = sc_sql_step(q, what, err);
+
+	sc_sql_reset(q);
+	return r == SC_SQL_ROW ? SC_OK : (sc_err)r;
+}
+
 static sc_err idem_lookup(sc_store *s, const char *topic, const char *key,
 			  sc_store_result *out, int *found, sc_error *err)
 {
-	sqlite3_stmt *st;
+	sc_sqlq *q;
 	sc_err rc;
 	int r;
 
 	*found = 0;
-	rc = sc_store_bind_topic(s, ST_IDEM_GET, topic, key, &st, &r, err);
+	rc = sc_store_bind_topic(s, ST_IDEM_GET, topic, key, &q, err);
 	if (rc != SC_OK)
 		return rc;
-	if (r == SQLITE_OK)
-		r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		const char *p = (const char *)sqlite3_column_text(st, 2);
+	r = sc_sql_step(q, "read the idempotency key", err);
+	if (r == SC_SQL_ROW) {
+		const char *p = sc_sql_col_text(q, 2, NULL);
 
-		out->version = sqlite3_column_int64(st, 0);
-		out->seq = sqlite3_column_int64(st, 1);
+		out->version = sc_sql_col_int64(q, 0);
+		out->seq = sc_sql_col_int64(q, 1);
 		out->replayed = 1;
 		out->patch = sc_strdup(p ? p : "[]");
 		if (out->patch == NULL)
 			rc = sc_error_set(err, SC_ERR_NOMEM, "out of memory");
 		else
 			*found = 1;
-	} else if (r != SQLITE_DONE) {
-		rc = sc_store_sqlerr(s, r, "read the idempotency key", err);
+	} else if (r != SC_OK) {
+		rc = (sc_err)r;
 	}
-	sc_store_reset(st);
+	sc_sql_reset(q);
 	return rc;
 }
 
 static sc_err idem_store(sc_store *s, const char *topic, const char *key,
 			 const sc_store_result *res, int64_t now, sc_error *err)
 {
-	sqlite3_stmt *st;
-	int r;
-	sc_err rc =
-	    sc_store_bind_topic(s, ST_IDEM_PUT, topic, key, &st, &r, err);
+	sc_sqlq *q;
+	sc_err rc = sc_store_bind_topic(s, ST_IDEM_PUT, topic, key, &q, err);
 
 	if (rc != SC_OK)
 		return rc;
-	if (r == SQLITE_OK)
-		r = sqlite3_bind_int64(st, 3, now);
-	if (r == SQLITE_OK)
-		r = sqlite3_bind_int64(st, 4, res->version);
-	if (r == SQLITE_OK)
-		r = sqlite3_bind_int64(st, 5, res->seq);
-	if (r == SQLITE_OK)
-		r = sqlite3_bind_text(st, 6, res->patch, -1, SQLITE_STATIC);
-	if (r == SQLITE_OK)
-		r = sqlite3_step(st);
-	if (r != SQLITE_DONE)
-		rc = sc_store_sqlerr(s, r, "record the idempotency key", err);
-	sc_store_reset(st);
-	return rc;
+	sc_sql_int64(q, 3, now);
+	sc_sql_int64(q, 4, res->version);
+	sc_sql_int64(q, 5, res->seq);
+	sc_sql_text(q, 6, res->patch, (size_t)-1);
+	return step_done(q, "record the idempotency key", err);
 }
 
 /* The cached statement id with the change's topic as ?1, its new
  * version as ?2 and now as ?3 bound (sc_store_bind_topic). */
 static sc_err bind_change(sc_store *s, enum st_id id, const sc_store_txn *txn,
-			  int64_t now, sqlite3_stmt **st, int *r, sc_error *err)
+			  int64_t now, sc_sqlq **q, sc_error *err)
 {
-	sc_err rc = sc_store_bind_topic(s, id, txn->topic, NULL, st, r, err);
+	sc_err rc = sc_store_bind_topic(s, id, txn->topic, NULL, q, err);
 
-	if (rc == SC_OK && *r == SQLITE_OK)
-		*r = sqlite3_bind_int64(*st, 2, txn->version + 1);
-	if (rc == SC_OK && *r == SQLITE_OK)
-		*r = sqlite3_bind_int64(*st, 3, now);
-	return rc;
-}
-
-/* Steps a bound statement to its end and resets it. */
-static sc_err step_done(sc_store *s, sqlite3_stmt *st, int r, const char *what,
-			sc_error *err)
-{
-	sc_err rc = SC_OK;
-
-	if (r == SQLITE_OK)
-		r = sqlite3_step(st);
-	if (r != SQLITE_DONE)
-		rc = sc_store_sqlerr(s, r, what, err);
-	sc_store_reset(st);
+	if (rc == SC_OK) {
+		sc_sql_int64(*q, 2, txn->version + 1);
+		sc_sql_int64(*q, 3, now);
+	}
 	return rc;
 }
 
@@ -316,31 +304,36 @@ static sc_err write_change(sc_store *s, sc_store_txn *txn, const char *event,
 			   const sc_topic_meta *m, int force, int64_t now,
 			   sc_store_result *out, sc_error *err)
 {
-	sqlite3_stmt *st;
+	sc_sqlq *q;
 	const char *text;
 	size_t len = 0;
 	sc_err rc;
 	int r;
 
-	rc = bind_change(s, ST_LOG_INSERT, txn, now, &st, &r, err);
+	rc = bind_change(s, ST_LOG_INSERT, txn, now, &q, err);
 	if (rc != SC_OK)
 		return rc;
-	if (r == SQLITE_OK)
-		r = event ? sqlite3_bind_text(st, 4, event, -1, SQLITE_STATIC)
-			  : sqlite3_bind_null(st, 4);
-	if (r == SQLITE_OK)
-		r = sqlite3_bind_text(st, 5, txn->text, (int)txn->len,
-				      SQLITE_STATIC);
-	rc = step_done(s, st, r, "write the log", err);
+	if (event != NULL)
+		sc_sql_text(q, 4, event, (size_t)-1);
+	else
+		sc_sql_null(q, 4);
+	sc_sql_text(q, 5, txn->text, txn->len);
+	/* The new row's seq comes back (RETURNING). */
+	r = sc_sql_step(q, "write the log", err);
+	if (r == SC_SQL_ROW) {
+		out->seq = sc_sql_col_int64(q, 0);
+		r = sc_sql_step(q, "write the log", err);
+	} else if (r == SC_OK) {
+		r = sc_error_set(err, SC_ERR_STORE, "write the log: no seq");
+	}
+	sc_sql_reset(q);
+	if (r != SC_OK)
+		return (sc_err)r;
+	rc = bind_change(s, ST_TOPIC_UPDATE, txn, now, &q, err);
 	if (rc != SC_OK)
 		return rc;
-	out->seq = sqlite3_last_insert_rowid(s->db);
-	rc = bind_change(s, ST_TOPIC_UPDATE, txn, now, &st, &r, err);
-	if (rc != SC_OK)
-		return rc;
-	if (r == SQLITE_OK)
-		r = sqlite3_bind_int64(st, 4, (int64_t)txn->len);
-	rc = step_done(s, st, r, "write the version", err);
+	sc_sql_int64(q, 4, (int64_t)txn->len);
+	rc = step_done(q, "write the version", err);
 	if (rc != SC_OK ||
 	    (!force && m->tail_bytes + (int64_t)txn->len <= m->snap_bytes))
 		return rc;
@@ -352,15 +345,13 @@ static sc_err write_change(sc_store *s, sc_store_txn *txn, const char *event,
 	rc = sc_store_put_snapshot(s, txn->topic, text, len, err);
 	if (rc != SC_OK)
 		return rc;
-	rc = bind_change(s, ST_TOPIC_SNAP, txn, now, &st, &r, err);
+	rc = bind_change(s, ST_TOPIC_SNAP, txn, now, &q, err);
 	if (rc != SC_OK)
 		return rc;
 	/* ?3 is the snapshot's seq here, ?4 its size. */
-	if (r == SQLITE_OK)
-		r = sqlite3_bind_int64(st, 3, out->seq);
-	if (r == SQLITE_OK)
-		r = sqlite3_bind_int64(st, 4, (int64_t)len);
-	return step_done(s, st, r, "write the snapshot", err);
+	sc_sql_int64(q, 3, out->seq);
+	sc_sql_int64(q, 4, (int64_t)len);
+	return step_done(q, "write the snapshot", err);
 }
 
 /* The entries a batch holds locked until its COMMIT. */
@@ -466,6 +457,14 @@ static sc_err run_one(sc_store *s, held *h, sc_store_gc_item *it, int64_t now,
 		if (rc == SC_OK && create)
 			rc = sc_store_insert_topic(s, req->topic, NULL, 0, -1,
 						   now, &fresh, err);
+		/* Made meanwhile by another connection (only possible where
+		 * writers are not serialized): this change saw the initial
+		 * state, not the topic's. */
+		if (rc == SC_OK && create && !fresh)
+			rc = sc_error_set(err, SC_ERR_BUSY,
+					  "the topic %s was created meanwhile: "
+					  "retry",
+					  req->topic);
 		if (rc == SC_OK)
 			rc = write_change(s, &txn, req->event, &m, create, now,
 					  out, err);
@@ -491,7 +490,7 @@ static sc_err run_one(sc_store *s, held *h, sc_store_gc_item *it, int64_t now,
 out:
 	if (rc == SC_OK) {
 		rc = sc_store_exec(s, ST_RELEASE, "release", err);
-	} else if (!sqlite3_get_autocommit(s->db)) {
+	} else if (sc_sql_in_txn(s->sql)) {
 		sc_store_exec(s, ST_ROLLBACK_TO, "rollback", NULL);
 		sc_store_exec(s, ST_RELEASE, "release", NULL);
 	}
@@ -562,20 +561,18 @@ void sc_store_run_batch(sc_store *s, sc_store_gc_item *batch)
 			continue;
 		}
 		it->rc = run_one(s, &h, it, now, &logged);
-		if (it->rc != SC_OK && sqlite3_get_autocommit(s->db)) {
-			/* SQLite rolled the whole transaction back (I/O
-			 * error, full disk): nothing of the batch stays. */
+		if (it->rc != SC_OK && !sc_sql_in_txn(s->sql)) {
+			/* The database rolled the whole transaction back
+			 * (I/O error, full disk, a lost connection): nothing
+			 * of the batch stays. */
 			rc = it->rc;
 			err = it->err;
 			fail_all(batch, rc, &err);
 		}
 	}
 	if (rc == SC_OK)
-		rc = sc_store_exec(s, ST_COMMIT, "commit", &err);
-	if (rc == SC_OK) {
-		if (logged)
-			sc_wake_bump(&s->wake);
-	} else {
+		rc = sc_sql_commit(s->sql, logged, &err);
+	if (rc != SC_OK) {
 		fail_all(batch, rc, &err);
 		sc_store_rollback(s);
 		for (i = 0; i < h.n; i++)

@@ -10,37 +10,24 @@
  * at the highest seq then, so no cursor from before the drop resumes on
  * it with patches: clients get the full state.
  */
-#include <limits.h>
-
 #include "store/internal.h"
 #include "store/store.h"
 
-/* Which topics go: ?1 the name (NULL: any), ?2 1 to drop regardless of
- * age, ?3 the time before which a topic counts as idle.  A topic never
- * written (version 0) is always idle: it holds nothing init_state would
- * not give back. */
-#define WHICH                                                             \
-	"(?1 IS NULL OR name = ?1) AND (?2 = 1 OR version = 0 OR "        \
-	"updated_ms < ?3)"
-
-static const char *const steps[] = {
-    "DELETE FROM log WHERE topic IN (SELECT name FROM topics WHERE " WHICH
-    ") AND seq < (SELECT max(seq) FROM log)",
-    "DELETE FROM idempotency WHERE topic IN (SELECT name FROM topics "
-    "WHERE " WHICH ")",
-    "DELETE FROM snapshots WHERE topic IN (SELECT name FROM topics "
-    "WHERE " WHICH ")",
-    "DELETE FROM topics WHERE " WHICH,
-};
+/* The statements, in order; each takes ?1 the name (NULL: any), ?2 1 to
+ * drop regardless of age, ?3 the time before which a topic counts as
+ * idle (a topic never written, version 0, always is); the last one's
+ * changes are the topics dropped. */
+static const enum st_id steps[] = {ST_DROP_LOG, ST_DROP_IDEM, ST_DROP_SNAP,
+				   ST_DROP_TOPICS};
 
 sc_err sc_store_drop(sc_store *s, const char *topic, long idle_seconds,
 		     int64_t *dropped, sc_error *err)
 {
-	int64_t before = sc_store_now_ms();
-	sqlite3_stmt *st = NULL;
+	int64_t before = sc_store_now_ms(), n = 0;
+	sc_sqlq *q;
 	size_t i;
 	sc_err rc;
-	int r = SQLITE_OK;
+	int r = SC_OK;
 
 	if (dropped != NULL)
 		*dropped = 0;
@@ -56,33 +43,31 @@ sc_err sc_store_drop(sc_store *s, const char *topic, long idle_seconds,
 	rc = sc_store_begin_write(s, err);
 	if (rc != SC_OK)
 		return rc;
-	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		r = sqlite3_prepare_v2(s->db, steps[i], -1, &st, NULL);
-		if (r == SQLITE_OK)
-			r = topic ? sqlite3_bind_text(st, 1, topic, -1,
-						      SQLITE_STATIC)
-				  : sqlite3_bind_null(st, 1);
-		if (r == SQLITE_OK)
-			r = sqlite3_bind_int(st, 2, idle_seconds == 0);
-		if (r == SQLITE_OK)
-			r = sqlite3_bind_int64(st, 3, before);
-		if (r == SQLITE_OK)
-			r = sqlite3_step(st);
-		sqlite3_finalize(st);
-		st = NULL;
-		if (r != SQLITE_DONE)
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]) && rc == SC_OK; i++) {
+		rc = sc_store_bind_topic(s, steps[i], NULL, NULL, &q, err);
+		if (rc != SC_OK)
 			break;
+		if (topic != NULL)
+			sc_sql_text(q, 1, topic, (size_t)-1);
+		else
+			sc_sql_null(q, 1);
+		sc_sql_int64(q, 2, idle_seconds == 0);
+		sc_sql_int64(q, 3, before);
+		r = sc_sql_step(q, "drop topics", err);
+		if (r == SC_OK)
+			n = sc_sql_changes(q);
+		else
+			rc = r == SC_SQL_ROW ? SC_OK : (sc_err)r;
+		sc_sql_reset(q);
 	}
-	if (r != SQLITE_DONE) {
-		rc = sc_store_sqlerr(s, r, "drop topics", err);
+	if (rc == SC_OK)
+		rc = sc_sql_commit(s->sql, 0, err);
+	if (rc != SC_OK) {
 		sc_store_rollback(s);
 		return rc;
 	}
 	if (dropped != NULL)
-		*dropped = sqlite3_changes(s->db);
-	rc = sc_store_exec(s, ST_COMMIT, "commit", err);
-	if (rc != SC_OK)
-		sc_store_rollback(s);
+		*dropped = n;
 	/* A cached state of a topic that is gone is never used again: a
 	 * topic made anew has another created_ms (sc_cache_current). */
 	return rc;

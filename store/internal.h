@@ -9,18 +9,15 @@
 
 #include <json-c/json.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdint.h>
 
 #include "common/error.h"
+#include "store/sql.h"
 #include "store/store.h"
 
-/* Every statement the store runs, prepared once per connection. */
+/* Every statement the store runs, prepared once per connection; each
+ * backend has its SQL text for each (store/sqlite.c, store/pg.c). */
 enum st_id {
-	ST_BEGIN_READ,
-	ST_BEGIN_WRITE,
-	ST_COMMIT,
-	ST_ROLLBACK,
 	ST_MAX_SEQ,
 	ST_TOPIC_META,
 	ST_TOPIC_CREATE,
@@ -46,35 +43,34 @@ enum st_id {
 	ST_PRUNE_TOPIC_FLOOR,
 	ST_PRUNE_TOPIC_LOG,
 	ST_PRUNE_IDEM,
+	ST_DROP_LOG,
+	ST_DROP_IDEM,
+	ST_DROP_SNAP,
+	ST_DROP_TOPICS,
 	ST__COUNT
 };
 
-/* The wake mapping: a small file beside the database, shared by every
- * process that opens it (store/wake.c). */
+/* The wake mapping of the SQLite backend: a small file beside the
+ * database, shared by every process that opens it (store/wake.c). */
 typedef struct sc_wake {
 	int fd;	   /* -1: no wake file (polling only) */
 	void *map; /* MAP_SHARED page, or NULL */
 	int writable;
-	sqlite3 *poll_db;      /* the slow poll's own read-only connection */
 	int64_t poll_seq;      /* the highest seq the slow poll saw */
 	int64_t poll_ms;       /* when it last looked */
 	uint32_t poll_counter; /* the counter then */
 } sc_wake;
 
 struct sc_store {
-	sqlite3 *db;
-	char *path;
+	sc_sql *sql; /* the backend's connection */
+	char *path;  /* as it may be printed (no password) */
 	int readonly;
-	int busy_timeout_ms;
-	int64_t busy_start_us; /* the busy handler's current wait */
 	long keep_versions;
 	long keep_seconds;
 	long idem_seconds;
 	char epoch[33];
-	sqlite3_stmt *st[ST__COUNT];
 	sc_store_shared *sh; /* the process's cache and commit queue */
 	int own_sh;	     /* 1: sh is this connection's own */
-	sc_wake wake;
 };
 
 /* --- the process-wide state cache (store/cache.c) ------------------- */
@@ -212,49 +208,43 @@ const char *sc_cache_text(sc_centry *e, size_t *len, sc_error *err);
 /* Now, in ms since the Unix epoch (CLOCK_REALTIME). */
 int64_t sc_store_now_ms(void);
 
-/*
- * Returns the cached statement id of s, prepared on first use, reset and
- * with its bindings cleared: the caller steps it and resets it again on
- * every path (sc_store_reset).  NULL on error, with err filled.
- */
-sqlite3_stmt *sc_store_stmt(sc_store *s, enum st_id id, sc_error *err);
-void sc_store_reset(sqlite3_stmt *st);
+/* The hex digits of an epoch. */
+#define SC_EPOCH_HEX 16
+
+/* A new random epoch into epoch (SC_EPOCH_HEX digits and a NUL). */
+sc_err sc_store_new_epoch(char epoch[SC_EPOCH_HEX + 1], sc_error *err);
+
+/* Checks the epoch text read from the database named where and copies
+ * it into epoch. */
+sc_err sc_store_epoch_check(const char *text, const char *where,
+			    char epoch[33], sc_error *err);
 
 /*
- * Maps an SQLite result code of s->db to an sc_err (BUSY, READONLY,
- * NOMEM, SCHEMA-ish, STORE) and fills err with what and SQLite's
- * message.  Returns the sc_err.
- */
-sc_err sc_store_sqlerr(sc_store *s, int rc, const char *what, sc_error *err);
-
-/*
- * The cached statement id into *st with the text topic bound as ?1 and,
+ * The cached statement id into *q with the text topic bound as ?1 and,
  * when not NULL, key as ?2 (when topic is NULL nothing is bound): both
- * must stay unchanged until the reset.  *r is the result of the binds
- * (SQLITE_OK or their error), for the caller to go on binding or step.
- * Returns SC_OK, or the error when the statement cannot be prepared
- * (*st NULL then).
+ * must stay unchanged until the reset.  Returns SC_OK, or the error
+ * when the statement cannot be had (*q NULL then).
  */
 sc_err sc_store_bind_topic(sc_store *s, enum st_id id, const char *topic,
-			   const char *key, sqlite3_stmt **st, int *r,
-			   sc_error *err);
+			   const char *key, sc_sqlq **q, sc_error *err);
 
 /*
  * Reads the row of topic (its name checked first) with the cached
- * statement id, a SELECT ... WHERE name = ?1: SC_OK with *st on that
- * row, for the caller to read and then sc_store_reset; else the error
+ * statement id, a SELECT ... WHERE name = ?1: SC_OK with *q on that
+ * row, for the caller to read and then sc_sql_reset; else the error
  * (SC_ERR_TOPIC, SC_ERR_NOT_FOUND "no such topic", or that of the read),
  * the statement already reset.
  */
 sc_err sc_store_topic_row(sc_store *s, enum st_id id, const char *topic,
-			  sqlite3_stmt **st, sc_error *err);
+			  sc_sqlq **q, sc_error *err);
 
-/* Runs a one-step statement (BEGIN, COMMIT, ...) of the cache. */
+/* Runs a statement of the cache without parameters that returns no row
+ * (SAVEPOINT, RELEASE, ...). */
 sc_err sc_store_exec(sc_store *s, enum st_id id, const char *what,
 		     sc_error *err);
 
-/* Begins a write transaction (BEGIN IMMEDIATE); SC_ERR_READONLY on a
- * store open read-only. */
+/* Begins a write transaction; SC_ERR_READONLY on a store open
+ * read-only. */
 sc_err sc_store_begin_write(sc_store *s, sc_error *err);
 
 /* Rolls back the open transaction, if any; never fails visibly. */
@@ -274,10 +264,15 @@ void sc_store_rollback(sc_store *s);
 sc_err sc_store_prune_topic(sc_store *s, const char *topic, int64_t version,
 			    int64_t now, sc_error *err);
 
-/* store/wake.c */
+/* store/wake.c (the SQLite backend's wake-up) */
 sc_err sc_wake_open(sc_wake *w, const char *db_path, int readonly,
 		    sc_error *err);
 void sc_wake_close(sc_wake *w);
 void sc_wake_bump(sc_wake *w);
+uint64_t sc_wake_token(sc_wake *w);
+/* sc_store_wait on w; poll(arg, &seq) reads the highest seq of the log
+ * (returns 0 when it cannot) for the slow poll. */
+int sc_wake_wait(sc_wake *w, uint64_t *token, int timeout_ms,
+		 int (*poll)(void *arg, int64_t *seq), void *arg);
 
 #endif

@@ -8,19 +8,16 @@
 #include "store/internal.h"
 #include "store/store.h"
 
-/* Binds the topics of a walk: one name, or a JSON array of names for
- * json_each (built with json-c). */
-static sc_err bind_topics(sc_store *s, sqlite3_stmt *st,
-			  const char *const *topics, size_t ntopics,
-			  json_object **arr, sc_error *err)
+/* Binds the topics of a walk: one name, or a JSON array of names
+ * (built with json-c; *arr keeps its text until the reset). */
+static sc_err bind_topics(sc_sqlq *q, const char *const *topics,
+			  size_t ntopics, json_object **arr, sc_error *err)
 {
 	size_t i;
-	int r;
 
 	if (ntopics == 1) {
-		r = sqlite3_bind_text(st, 1, topics[0], -1, SQLITE_STATIC);
-		return r == SQLITE_OK ? SC_OK
-				      : sc_store_sqlerr(s, r, "bind", err);
+		sc_sql_text(q, 1, topics[0], (size_t)-1);
+		return SC_OK;
 	}
 	*arr = json_object_new_array_ext((int)ntopics);
 	if (*arr == NULL)
@@ -33,22 +30,22 @@ static sc_err bind_topics(sc_store *s, sqlite3_stmt *st,
 			return sc_error_set(err, SC_ERR_NOMEM, "out of memory");
 		}
 	}
-	r = sqlite3_bind_text(
-	    st, 1, json_object_to_json_string_ext(*arr, JSON_C_TO_STRING_PLAIN),
-	    -1, SQLITE_TRANSIENT);
-	return r == SQLITE_OK ? SC_OK : sc_store_sqlerr(s, r, "bind", err);
+	sc_sql_text(q, 1,
+		    json_object_to_json_string_ext(*arr, JSON_C_TO_STRING_PLAIN),
+		    (size_t)-1);
+	return SC_OK;
 }
 
 sc_err sc_store_log(sc_store *s, const char *const *topics, size_t ntopics,
 		    int64_t after_seq, size_t limit, sc_store_entry_fn fn,
 		    void *arg, int64_t *last_seq, sc_error *err)
 {
-	sqlite3_stmt *st = NULL;
+	sc_sqlq *q = NULL;
 	json_object *arr = NULL;
 	int64_t top = 0;
 	sc_err rc = SC_OK;
 	size_t i;
-	int r = SQLITE_OK, began = 0;
+	int r = SC_OK, began = 0;
 
 	if (last_seq != NULL)
 		*last_seq = 0;
@@ -58,41 +55,38 @@ sc_err sc_store_log(sc_store *s, const char *const *topics, size_t ntopics,
 		return rc;
 	/* One read transaction: the rows and the highest seq are of one
 	 * snapshot.  Inside a caller's transaction, that one serves. */
-	if (sqlite3_get_autocommit(s->db)) {
-		rc = sc_store_exec(s, ST_BEGIN_READ, "begin", err);
+	if (!sc_sql_in_txn(s->sql)) {
+		rc = sc_sql_begin(s->sql, 0, err);
 		began = rc == SC_OK;
 	}
 	if (rc == SC_OK)
 		rc = sc_store_max_seq(s, &top, err);
 	if (rc == SC_OK) {
-		st = sc_store_stmt(s,
-				   ntopics == 0	  ? ST_LOG_ALL
-				   : ntopics == 1 ? ST_LOG_ONE
-						  : ST_LOG_MANY,
-				   err);
-		if (st == NULL)
-			rc = err != NULL ? err->code : SC_ERR_STORE;
+		q = sc_sql_query(s->sql,
+				 ntopics == 0	? ST_LOG_ALL
+				 : ntopics == 1 ? ST_LOG_ONE
+						: ST_LOG_MANY,
+				 err);
+		if (q == NULL)
+			rc = err != NULL && err->code != SC_OK ? err->code
+							       : SC_ERR_STORE;
 	}
 	if (rc == SC_OK && ntopics > 0)
-		rc = bind_topics(s, st, topics, ntopics, &arr, err);
+		rc = bind_topics(q, topics, ntopics, &arr, err);
 	if (rc == SC_OK) {
-		r = sqlite3_bind_int64(st, 2, after_seq);
-		if (r == SQLITE_OK)
-			r = sqlite3_bind_int64(st, 3,
-					       limit ? (int64_t)limit : -1);
-		if (r != SQLITE_OK)
-			rc = sc_store_sqlerr(s, r, "bind", err);
+		sc_sql_int64(q, 2, after_seq);
+		sc_sql_int64(q, 3, limit ? (int64_t)limit : -1);
 	}
-	while (rc == SC_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+	while (rc == SC_OK &&
+	       (r = sc_sql_step(q, "read the log", err)) == SC_SQL_ROW) {
 		sc_store_entry e;
 
-		e.seq = sqlite3_column_int64(st, 0);
-		e.topic = (const char *)sqlite3_column_text(st, 1);
-		e.version = sqlite3_column_int64(st, 2);
-		e.time_ms = sqlite3_column_int64(st, 3);
-		e.event = (const char *)sqlite3_column_text(st, 4);
-		e.patch = (const char *)sqlite3_column_text(st, 5);
-		e.patch_len = (size_t)sqlite3_column_bytes(st, 5);
+		e.seq = sc_sql_col_int64(q, 0);
+		e.topic = sc_sql_col_text(q, 1, NULL);
+		e.version = sc_sql_col_int64(q, 2);
+		e.time_ms = sc_sql_col_int64(q, 3);
+		e.event = sc_sql_col_text(q, 4, NULL);
+		e.patch = sc_sql_col_text(q, 5, &e.patch_len);
 		if (e.topic == NULL || e.patch == NULL) {
 			rc = sc_error_set(err, SC_ERR_NOMEM, "out of memory");
 			break;
@@ -100,11 +94,11 @@ sc_err sc_store_log(sc_store *s, const char *const *topics, size_t ntopics,
 		if (fn(&e, arg) != 0)
 			break;
 	}
-	if (rc == SC_OK && r != SQLITE_ROW && r != SQLITE_DONE)
-		rc = sc_store_sqlerr(s, r, "read the log", err);
-	sc_store_reset(st);
+	if (rc == SC_OK && r != SC_SQL_ROW && r != SC_OK)
+		rc = (sc_err)r;
+	sc_sql_reset(q);
 	if (began && rc == SC_OK)
-		rc = sc_store_exec(s, ST_COMMIT, "end the read", err);
+		rc = sc_sql_commit(s->sql, 0, err);
 	if (began && rc != SC_OK)
 		sc_store_rollback(s);
 	json_object_put(arr);
@@ -116,15 +110,15 @@ sc_err sc_store_log(sc_store *s, const char *const *topics, size_t ntopics,
 sc_err sc_store_resumable(sc_store *s, const char *topic, int64_t after_seq,
 			  sc_error *err)
 {
-	sqlite3_stmt *st;
+	sc_sqlq *q;
 	int64_t floor, top;
-	sc_err rc = sc_store_topic_row(s, ST_TOPIC_FLOOR, topic, &st, err);
+	sc_err rc = sc_store_topic_row(s, ST_TOPIC_FLOOR, topic, &q, err);
 
 	if (rc != SC_OK)
 		return rc;
-	floor = sqlite3_column_int64(st, 0);
-	top = sqlite3_column_int64(st, 1);
-	sc_store_reset(st);
+	floor = sc_sql_col_int64(q, 0);
+	top = sc_sql_col_int64(q, 1);
+	sc_sql_reset(q);
 	if (after_seq < floor)
 		return sc_error_set(err, SC_ERR_CURSOR,
 				    "the log of %s is complete only after seq "
@@ -142,21 +136,19 @@ sc_err sc_store_resumable(sc_store *s, const char *topic, int64_t after_seq,
 static sc_err run(sc_store *s, enum st_id id, const char *topic, int64_t v,
 		  int64_t *changed, sc_error *err)
 {
-	sqlite3_stmt *st;
+	sc_sqlq *q;
 	int r;
-	sc_err rc = sc_store_bind_topic(s, id, topic, NULL, &st, &r, err);
+	sc_err rc = sc_store_bind_topic(s, id, topic, NULL, &q, err);
 
 	if (rc != SC_OK)
 		return rc;
-	if (r == SQLITE_OK)
-		r = sqlite3_bind_int64(st, topic != NULL ? 2 : 1, v);
-	if (r == SQLITE_OK)
-		r = sqlite3_step(st);
-	if (r != SQLITE_DONE)
-		rc = sc_store_sqlerr(s, r, "prune", err);
-	else if (changed != NULL)
-		*changed += sqlite3_changes(s->db);
-	sc_store_reset(st);
+	sc_sql_int64(q, topic != NULL ? 2 : 1, v);
+	r = sc_sql_step(q, "prune", err);
+	if (r == SC_OK && changed != NULL)
+		*changed += sc_sql_changes(q);
+	else if (r != SC_OK)
+		rc = r == SC_SQL_ROW ? SC_OK : (sc_err)r;
+	sc_sql_reset(q);
 	return rc;
 }
 
@@ -175,32 +167,28 @@ static sc_err run(sc_store *s, enum st_id id, const char *topic, int64_t v,
 static sc_err prune_one(sc_store *s, const char *topic, int64_t version,
 			int64_t now, int64_t *removed, sc_error *err)
 {
-	sqlite3_stmt *st;
+	sc_sqlq *q;
 	int64_t keep = s->keep_versions > 0 ? s->keep_versions : 1;
 	int64_t vcut = version - keep;
 	int64_t tcut = now - (int64_t)s->keep_seconds * 1000;
 	int64_t cand = 0, cut = 0;
 	int r;
-	sc_err rc =
-	    sc_store_bind_topic(s, ST_PRUNE_WALK, topic, NULL, &st, &r, err);
+	sc_err rc = sc_store_bind_topic(s, ST_PRUNE_WALK, topic, NULL, &q, err);
 
 	if (rc != SC_OK)
 		return rc;
-	while (r == SQLITE_OK || r == SQLITE_ROW) {
-		r = sqlite3_step(st);
-		if (r != SQLITE_ROW)
-			break;
+	while ((r = sc_sql_step(q, "prune", err)) == SC_SQL_ROW) {
 		cut = cand; /* a later row exists: the candidate may go */
-		if (sqlite3_column_int64(st, 1) > vcut ||
-		    sqlite3_column_int64(st, 2) >= tcut) {
-			r = SQLITE_DONE;
+		if (sc_sql_col_int64(q, 1) > vcut ||
+		    sc_sql_col_int64(q, 2) >= tcut) {
+			r = SC_OK;
 			break;
 		}
-		cand = sqlite3_column_int64(st, 0);
+		cand = sc_sql_col_int64(q, 0);
 	}
-	if (r != SQLITE_DONE)
-		rc = sc_store_sqlerr(s, r, "prune", err);
-	sc_store_reset(st);
+	if (r != SC_OK)
+		rc = (sc_err)r;
+	sc_sql_reset(q);
 	if (rc == SC_OK && cut > 0)
 		rc = run(s, ST_PRUNE_TOPIC_FLOOR, topic, cut, NULL, err);
 	if (rc == SC_OK && cut > 0)
@@ -224,19 +212,17 @@ sc_err sc_store_prune_topic(sc_store *s, const char *topic, int64_t version,
 static sc_err next_topic(sc_store *s, char name[SC_TOPIC_MAX + 1],
 			 int64_t *version, int *found, sc_error *err)
 {
-	sqlite3_stmt *st = sc_store_stmt(s, ST_PRUNE_NEXT, err);
-	sc_err rc = SC_OK;
+	sc_sqlq *q;
+	sc_err rc = sc_store_bind_topic(s, ST_PRUNE_NEXT, name, NULL, &q, err);
 	int r;
 
 	*found = 0;
-	if (st == NULL)
-		return err != NULL ? err->code : SC_ERR_STORE;
-	r = sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	if (r == SQLITE_OK)
-		r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(st, 0);
-		size_t len = (size_t)sqlite3_column_bytes(st, 0);
+	if (rc != SC_OK)
+		return rc;
+	r = sc_sql_step(q, "list the topics", err);
+	if (r == SC_SQL_ROW) {
+		size_t len = 0;
+		const char *t = sc_sql_col_text(q, 0, &len);
 
 		/* Only a name of full length keeps "name > ?1" moving. */
 		if (t == NULL || len > SC_TOPIC_MAX || strlen(t) != len) {
@@ -244,14 +230,20 @@ static sc_err next_topic(sc_store *s, char name[SC_TOPIC_MAX + 1],
 					  "a topic name in the database is "
 					  "malformed");
 		} else {
-			memcpy(name, t, len + 1);
-			*version = sqlite3_column_int64(st, 1);
+			char next[SC_TOPIC_MAX + 1];
+
+			/* name is bound until the reset */
+			memcpy(next, t, len + 1);
+			*version = sc_sql_col_int64(q, 1);
+			sc_sql_reset(q);
+			memcpy(name, next, len + 1);
 			*found = 1;
+			return SC_OK;
 		}
-	} else if (r != SQLITE_DONE) {
-		rc = sc_store_sqlerr(s, r, "list the topics", err);
+	} else if (r != SC_OK) {
+		rc = (sc_err)r;
 	}
-	sc_store_reset(st);
+	sc_sql_reset(q);
 	return rc;
 }
 
@@ -278,7 +270,7 @@ sc_err sc_store_prune(sc_store *s, int64_t *removed, sc_error *err)
 		rc = run(s, ST_PRUNE_IDEM, NULL,
 			 now - (int64_t)s->idem_seconds * 1000, NULL, err);
 	if (rc == SC_OK)
-		rc = sc_store_exec(s, ST_COMMIT, "commit", err);
+		rc = sc_sql_commit(s->sql, 0, err);
 	if (rc != SC_OK) {
 		sc_store_rollback(s);
 		n = 0;
@@ -294,11 +286,11 @@ static sc_err snapshot_one(sc_store *s, const char *topic, sc_error *err)
 {
 	sc_centry *e = sc_cache_acquire(s->sh, topic);
 	sc_topic_meta m;
-	sqlite3_stmt *st;
+	sc_sqlq *q;
 	const char *text = NULL;
 	size_t len = 0;
-	int r = SQLITE_OK;
 	sc_err rc;
+	int r;
 
 	if (e == NULL)
 		return sc_error_set(err, SC_ERR_NOMEM, "out of memory");
@@ -310,20 +302,15 @@ static sc_err snapshot_one(sc_store *s, const char *topic, sc_error *err)
 	if (rc == SC_OK)
 		rc = sc_store_put_snapshot(s, topic, text, len, err);
 	if (rc == SC_OK)
-		rc = sc_store_bind_topic(s, ST_TOPIC_SNAP, topic, NULL, &st, &r,
-					 err);
+		rc = sc_store_bind_topic(s, ST_TOPIC_SNAP, topic, NULL, &q, err);
 	if (rc == SC_OK) {
-		if (r == SQLITE_OK)
-			r = sqlite3_bind_int64(st, 2, m.version);
-		if (r == SQLITE_OK)
-			r = sqlite3_bind_int64(st, 3, e->seq);
-		if (r == SQLITE_OK)
-			r = sqlite3_bind_int64(st, 4, (int64_t)len);
-		if (r == SQLITE_OK)
-			r = sqlite3_step(st);
-		if (r != SQLITE_DONE)
-			rc = sc_store_sqlerr(s, r, "write the snapshot", err);
-		sc_store_reset(st);
+		sc_sql_int64(q, 2, m.version);
+		sc_sql_int64(q, 3, e->seq);
+		sc_sql_int64(q, 4, (int64_t)len);
+		r = sc_sql_step(q, "write the snapshot", err);
+		if (r != SC_OK && r != SC_SQL_ROW)
+			rc = (sc_err)r;
+		sc_sql_reset(q);
 	}
 	sc_cache_release(s->sh, e);
 	return rc;
@@ -334,38 +321,38 @@ static sc_err snapshot_one(sc_store *s, const char *topic, sc_error *err)
 static sc_err snapshot_all(sc_store *s, sc_error *err)
 {
 	char name[SC_TOPIC_MAX + 1] = "";
-	sqlite3_stmt *st;
+	sc_sqlq *q;
 	sc_err rc = sc_store_begin_write(s, err);
 	int r;
 
 	while (rc == SC_OK) {
-		st = sc_store_stmt(s, ST_SNAP_NEXT, err);
-		if (st == NULL) {
-			rc = err != NULL ? err->code : SC_ERR_STORE;
+		rc = sc_store_bind_topic(s, ST_SNAP_NEXT, name, NULL, &q, err);
+		if (rc != SC_OK)
 			break;
-		}
-		r = sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-		if (r == SQLITE_OK)
-			r = sqlite3_step(st);
-		if (r == SQLITE_ROW) {
-			const char *t = (const char *)sqlite3_column_text(st, 0);
+		r = sc_sql_step(q, "list the topics", err);
+		if (r == SC_SQL_ROW) {
+			const char *t = sc_sql_col_text(q, 0, NULL);
+			char next[SC_TOPIC_MAX + 1];
 
-			if (t == NULL || strlen(t) > SC_TOPIC_MAX)
+			if (t == NULL || strlen(t) > SC_TOPIC_MAX) {
 				rc = sc_error_set(err, SC_ERR_STORE,
 						  "a topic name in the "
 						  "database is malformed");
-			else
-				strcpy(name, t);
-		} else if (r != SQLITE_DONE) {
-			rc = sc_store_sqlerr(s, r, "list the topics", err);
+			} else {
+				strcpy(next, t);
+				sc_sql_reset(q); /* name is bound */
+				strcpy(name, next);
+			}
+		} else if (r != SC_OK) {
+			rc = (sc_err)r;
 		}
-		sc_store_reset(st);
-		if (r != SQLITE_ROW || rc != SC_OK)
+		sc_sql_reset(q);
+		if (r != SC_SQL_ROW || rc != SC_OK)
 			break;
 		rc = snapshot_one(s, name, err);
 	}
 	if (rc == SC_OK)
-		rc = sc_store_exec(s, ST_COMMIT, "commit", err);
+		rc = sc_sql_commit(s->sql, 0, err);
 	if (rc != SC_OK)
 		sc_store_rollback(s);
 	return rc;
@@ -374,20 +361,10 @@ static sc_err snapshot_all(sc_store *s, sc_error *err)
 sc_err sc_store_compact(sc_store *s, int vacuum, sc_error *err)
 {
 	sc_err rc = snapshot_all(s, err);
-	int r;
 
 	if (rc == SC_OK)
 		rc = sc_store_prune(s, NULL, err);
-	if (rc == SC_OK && vacuum) {
-		r = sqlite3_exec(s->db, "VACUUM", NULL, NULL, NULL);
-		if (r != SQLITE_OK)
-			rc = sc_store_sqlerr(s, r, "vacuum", err);
-	}
-	if (rc == SC_OK) {
-		r = sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL,
-				 NULL, NULL);
-		if (r != SQLITE_OK)
-			rc = sc_store_sqlerr(s, r, "checkpoint", err);
-	}
+	if (rc == SC_OK)
+		rc = sc_sql_maintain(s->sql, vacuum, err);
 	return rc;
 }

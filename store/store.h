@@ -1,10 +1,10 @@
 /*
- * store/store.h — the SQLite store: topics, the global patch log,
- * versions, epoch and cursors, retention, idempotency keys, and the
- * cross-process wake.  Prefix sc_store_.  Knows SQL; knows nothing of
+ * store/store.h — the store: topics, the global patch log, versions,
+ * epoch and cursors, retention, idempotency keys, and the cross-process
+ * wake, on SQLite or PostgreSQL (the backends of store/sql.h).  Prefix sc_store_.  Knows SQL; knows nothing of
  * HTTP or FastCGI.
  *
- * One sc_store is one SQLite connection and is used by one thread at a
+ * One sc_store is one database connection and is used by one thread at a
  * time; a multi-threaded process opens one per thread.  Any number of
  * processes may open the same database file at once.
  *
@@ -34,6 +34,7 @@
 #define SC_CURSOR_MAX	   64 /* bytes in a formatted cursor, with its NUL */
 
 typedef struct sc_store sc_store;
+typedef struct pg_conn PGconn; /* libpq's (libpq-fe.h) */
 typedef struct sc_store_txn sc_store_txn;
 
 /*
@@ -97,6 +98,17 @@ typedef struct sc_store_options {
 	sc_store_shared *shared; /* the process's; NULL: the connection's
 				    own (borrowed: outlives the store) */
 } sc_store_options;
+
+/* Whether path (--db) names a PostgreSQL database: a libpq URI,
+ * postgresql://... or postgres://...; anything else is an SQLite file. */
+int sc_store_is_pg(const char *path);
+
+/*
+ * path as it may be printed: a libpq URI without its password (the
+ * ":password" of "user:password@" and any password= parameter), a file
+ * path as it is.  Written into buf (size n), returned.
+ */
+const char *sc_store_display(const char *path, char *buf, size_t n);
 
 /*
  * Checks a topic name: 1 to SC_TOPIC_MAX bytes of ASCII letters, digits
@@ -183,8 +195,14 @@ const char *sc_store_txn_topic(sc_store_txn *txn);
 /* The topic's version before this change. */
 int64_t sc_store_txn_version(sc_store_txn *txn);
 /* The store's SQLite handle, inside the change's write transaction:
- * whatever the callback writes with it commits with the state, or not. */
+ * whatever the callback writes with it commits with the state, or not.
+ * NULL on PostgreSQL. */
 sqlite3 *sc_store_txn_db(sc_store_txn *txn);
+/* The same on PostgreSQL: the libpq connection of the change's
+ * transaction (the callback is inside a SAVEPOINT of it; it must not
+ * BEGIN, COMMIT or ROLLBACK, nor leave a query running).  NULL on
+ * SQLite. */
+PGconn *sc_store_txn_pg(sc_store_txn *txn);
 
 /*
  * About the size of the state's compact JSON text now, cheaply: the

@@ -1,6 +1,6 @@
 /*
- * store/wake.c — the cross-process wake.  A small file beside the
- * database (DB-wake) is mapped shared by every process that opens the
+ * store/wake.c — the cross-process wake of the SQLite backend.  A small
+ * file beside the database (DB-wake) is mapped shared by every process that opens the
  * store; its first word is a counter that every commit of a log row
  * bumps, followed by FUTEX_WAKE on it (a non-private futex: it works
  * across processes because they map the same file page).  A waiter
@@ -122,7 +122,6 @@ void sc_wake_close(sc_wake *w)
 		munmap(w->map, WAKE_SIZE);
 	if (w->fd >= 0)
 		close(w->fd);
-	sqlite3_close(w->poll_db);
 	memset(w, 0, sizeof(*w));
 	w->fd = -1;
 }
@@ -139,41 +138,28 @@ void sc_wake_bump(sc_wake *w)
 			0);
 }
 
-uint64_t sc_store_wake_token(sc_store *s)
+uint64_t sc_wake_token(sc_wake *w)
 {
-	wake_page *p = s->wake.map;
+	wake_page *p = w->map;
 
 	return p ? __atomic_load_n(&p->counter, __ATOMIC_SEQ_CST) : 0;
 }
 
 /*
- * The slow poll: the highest seq, read on the waiter's own read-only
- * connection (the store's connection may be busy in another thread).
- * Returns 1 when it moved since the last look.
+ * The slow poll: the highest seq, read by the backend's poll (on a
+ * connection of the waiter's own: the store's may be busy in another
+ * thread).  Returns 1 when it moved since the last look.
  */
-static int poll_moved(sc_store *s)
+static int poll_moved(sc_wake *w, int (*poll)(void *arg, int64_t *seq),
+		      void *arg)
 {
-	sc_wake *w = &s->wake;
-	uint32_t counter = (uint32_t)sc_store_wake_token(s);
-	sqlite3_stmt *st = NULL;
+	uint32_t counter = (uint32_t)sc_wake_token(w);
 	int64_t seq = -1;
 	int moved = 0;
 
 	w->poll_ms = mono_ms();
-	if (w->poll_db == NULL &&
-	    sqlite3_open_v2(s->path, &w->poll_db,
-			    SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK) {
-		sqlite3_close(w->poll_db);
-		w->poll_db = NULL;
-		return 0;
-	}
-	if (sqlite3_prepare_v2(w->poll_db,
-			       "SELECT coalesce(max(seq), 0) FROM log", -1, &st,
-			       NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		seq = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	if (!poll(arg, &seq))
+		seq = -1;
 	/* The log moved while the counter did not: a lost wake-up.  When
 	 * the counter moved too, the futex has told (or will tell). */
 	if (seq >= 0) {
@@ -197,16 +183,17 @@ static void mark_waiting(wake_page *p, int64_t until)
 		;
 }
 
-int sc_store_wait(sc_store *s, uint64_t *token, int timeout_ms)
+int sc_wake_wait(sc_wake *w, uint64_t *token, int timeout_ms,
+		 int (*poll)(void *arg, int64_t *seq), void *arg)
 {
-	wake_page *p = s->wake.map;
+	wake_page *p = w->map;
 	int64_t start = mono_ms(), now = start;
 	uint32_t cur;
 
-	if (s->wake.poll_seq < 0)
-		poll_moved(s);
+	if (w->poll_seq < 0)
+		poll_moved(w, poll, arg);
 	for (;;) {
-		int64_t slice = POLL_MS - (now - s->wake.poll_ms);
+		int64_t slice = POLL_MS - (now - w->poll_ms);
 		struct timespec ts;
 		int r;
 
@@ -214,7 +201,7 @@ int sc_store_wait(sc_store *s, uint64_t *token, int timeout_ms)
 		if (cur != (uint32_t)*token)
 			break;
 		if (slice <= 0) {
-			if (poll_moved(s))
+			if (poll_moved(w, poll, arg))
 				break;
 			slice = POLL_MS;
 		}

@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <libpq-fe.h>
+#include <sqlite3.h>
 
 #include "json/value.h"
 #include "store/store.h"
@@ -124,6 +126,144 @@ static inline void scratch_read(const char *name, char *buf, size_t cap)
 	n = fread(buf, 1, cap - 1, f);
 	buf[n] = '\0';
 	fclose(f);
+}
+
+/*
+ * The backend the store's tests run on: $SC_TEST_DB names a PostgreSQL
+ * server (a libpq URI: `make check` gives the one scripts/pg-test.sh
+ * starts), else they use SQLite files in scratch_dir.  The same tests
+ * run on both; the few about SQLite's files only on SQLite.
+ */
+static inline int test_on_pg(void)
+{
+	const char *u = getenv("SC_TEST_DB");
+
+	return u != NULL && sc_store_is_pg(u);
+}
+
+static inline void pg_quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
+/* Runs sql on the PostgreSQL database uri (outside a transaction);
+ * 0, or -1 with a message. */
+static inline int pg_run(const char *uri, const char *sql)
+{
+	PGconn *c = PQconnectdb(uri);
+	PGresult *r;
+	int ok;
+
+	PQsetNoticeProcessor(c, pg_quiet, NULL);
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "connect: %s", PQerrorMessage(c));
+		PQfinish(c);
+		return -1;
+	}
+	r = PQexec(c, sql);
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
+	     PQresultStatus(r) == PGRES_TUPLES_OK;
+	if (!ok)
+		fprintf(stderr, "%s: %s", sql, PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+	return ok ? 0 : -1;
+}
+
+/*
+ * A fresh database for name (letters, digits, _) into buf (cap bytes),
+ * returned: scratch_dir/NAME.db on SQLite; on PostgreSQL a new database
+ * sc_NAME_PID on the server of $SC_TEST_DB, its URI.
+ */
+static inline const char *test_db(char *buf, size_t cap, const char *name)
+{
+	const char *u = getenv("SC_TEST_DB");
+	const char *p, *q;
+	char db[96], sql[256];
+
+	if (!test_on_pg()) {
+		snprintf(buf, cap, "%s/%s.db", scratch_dir, name);
+		return buf;
+	}
+	snprintf(db, sizeof(db), "sc_%s_%d", name, (int)getpid());
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)",
+		 db);
+	if (pg_run(u, sql) != 0)
+		fail_msg("drop database %s", db);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", db);
+	if (pg_run(u, sql) != 0)
+		fail_msg("create database %s", db);
+	/* scheme://authority/DBNAME?params: DBNAME replaced. */
+	p = strstr(u, "://") + 3;
+	p += strcspn(p, "/?");
+	q = p + strcspn(p, "?");
+	snprintf(buf, cap, "%.*s/%s%s", (int)(p - u), u, db, q);
+	return buf;
+}
+
+/* Runs sql on the database path (SQLite file or PostgreSQL URI), outside
+ * the store; 0, or -1. */
+static inline int db_exec(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	int ok;
+
+	if (sc_store_is_pg(path))
+		return pg_run(path, sql);
+	if (sqlite3_open(path, &db) != SQLITE_OK) {
+		sqlite3_close(db);
+		return -1;
+	}
+	ok = sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
+	sqlite3_close(db);
+	return ok ? 0 : -1;
+}
+
+/* The integer the one-value query sql gives on the database path
+ * (-1 on failure). */
+static inline long long db_value(const char *path, const char *sql)
+{
+	long long v = -1;
+
+	if (sc_store_is_pg(path)) {
+		PGconn *c = PQconnectdb(path);
+		PGresult *r = PQexec(c, sql);
+
+		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+			v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		PQclear(r);
+		PQfinish(c);
+	} else {
+		sqlite3 *db;
+		sqlite3_stmt *st = NULL;
+
+		if (sqlite3_open(path, &db) == SQLITE_OK &&
+		    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+		    sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+	}
+	return v;
+}
+
+/* Runs the application's sql inside a change (sc_store_txn_db or
+ * sc_store_txn_pg, whichever the backend has); 0, or -1. */
+static inline int app_exec(sc_store_txn *txn, const char *sql)
+{
+	sqlite3 *db = sc_store_txn_db(txn);
+	PGresult *r;
+	int ok;
+
+	if (db != NULL)
+		return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0
+									   : -1;
+	r = PQexec(sc_store_txn_pg(txn), sql);
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
+	     PQresultStatus(r) == PGRES_TUPLES_OK;
+	PQclear(r);
+	return ok ? 0 : -1;
 }
 
 /* $SC_BUILD/rel (SC_BUILD defaulting to "build") into buf (cap bytes);

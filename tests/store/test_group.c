@@ -24,13 +24,15 @@
 #include "store/store.h"
 #include "tests/support.h"
 
-static char dbpath[128];
+static char dbpath[4200];
 static int dbn;
 
 static const char *fresh(void)
 {
-	snprintf(dbpath, sizeof(dbpath), "%s/g%d.db", scratch_dir, ++dbn);
-	return dbpath;
+	char name[32];
+
+	snprintf(name, sizeof(name), "g%d", ++dbn);
+	return test_db(dbpath, sizeof(dbpath), name);
 }
 
 /* A connection of the process whose shared object is sh (NULL: its
@@ -111,10 +113,11 @@ static sc_err handler(sc_store_txn *txn, void *arg, sc_error *err)
 	sqlite3 *db = sc_store_txn_db(txn);
 	sc_err rc;
 
-	sqlite3_commit_hook(db, count_commit, NULL);
+	if (db != NULL)
+		sqlite3_commit_hook(db, count_commit, NULL);
 	snprintf(sql, sizeof(sql), "INSERT INTO app (k) VALUES ('%s')",
 		 e->key);
-	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+	if (app_exec(txn, sql) != 0)
 		return sc_error_set(err, SC_ERR_STORE, "app row");
 	snprintf(text, sizeof(text),
 		 "[{\"op\":\"add\",\"path\":\"/%s\",\"value\":true}]", e->key);
@@ -150,22 +153,12 @@ static void *submit_main(void *arg)
 
 static int app_rows(sc_store *s, const char *key)
 {
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	int n = -1;
+	char sql[128];
 
-	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
-	assert_int_equal(
-	    sqlite3_prepare_v2(db, "SELECT count(*) FROM app WHERE k = ?1",
-			       -1, &st, NULL),
-	    SQLITE_OK);
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
 	(void)s;
-	return n;
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM app WHERE k = '%s'",
+		 key);
+	return (int)db_value(dbpath, sql);
 }
 
 /*
@@ -202,16 +195,7 @@ static void test_group_commit(void **state)
 		evs[i].s = cs[i];
 	}
 	reader = open_sh(path, NULL);
-	{
-		sqlite3 *db;
-
-		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-		assert_int_equal(sqlite3_exec(db,
-					      "CREATE TABLE app (k TEXT)",
-					      NULL, NULL, NULL),
-				 SQLITE_OK);
-		sqlite3_close(db);
-	}
+	assert_int_equal(db_exec(path, "CREATE TABLE app (k TEXT)"), 0);
 	{
 		json_object *o = J("{}");
 
@@ -261,8 +245,10 @@ static void test_group_commit(void **state)
 	assert_int_equal(evs[6].res.replayed, 1);
 	assert_int_equal(evs[6].res.version, 2);
 	assert_int_equal(evs[6].res.seq, evs[1].res.seq);
-	/* Two transactions: the slow one alone, then the six together. */
-	assert_int_equal(commits, 2);
+	/* Two transactions: the slow one alone, then the six together
+	 * (SQLite's commit hook counts them; the batches do on both). */
+	if (!test_on_pg())
+		assert_int_equal(commits, 2);
 	sc_store_shared_stats(sh, &stats);
 	assert_int_equal(stats.batches, 2);
 	assert_int_equal(stats.changes, 7);
@@ -504,7 +490,7 @@ static void test_cache(void **state)
 		assert_int_equal(build_program(helper, sizeof(helper),
 					       "tests/store/helper_writer"),
 				 0);
-		snprintf(cmd, sizeof(cmd), "%s %s k 5 9 >/dev/null", helper,
+		snprintf(cmd, sizeof(cmd), "%s '%s' k 5 9 >/dev/null", helper,
 			 path);
 		assert_int_equal(system(cmd), 0);
 		t = state_of(b, "k", NULL);
@@ -775,8 +761,15 @@ int main(void)
 	    cmocka_unit_test(test_read_inside_change),
 	    cmocka_unit_test(test_cache),
 	    cmocka_unit_test(test_snapshot_random),
+	};
+	/* The migration of an SQLite file of schema 1. */
+	const struct CMUnitTest sqlite_only[] = {
 	    cmocka_unit_test(test_migrate_v1),
 	};
+	int failed = cmocka_run_group_tests(tests, setup, scratch_teardown);
 
-	return cmocka_run_group_tests(tests, setup, scratch_teardown);
+	if (!test_on_pg())
+		failed += cmocka_run_group_tests(sqlite_only, setup,
+						 scratch_teardown);
+	return failed;
 }

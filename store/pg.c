@@ -1,0 +1,933 @@
+/*
+ * store/pg.c — the PostgreSQL backend of the SQL layer (store/sql.h),
+ * with libpq: --db is a libpq URI (postgresql://, postgres://; the
+ * password from the URI, PGPASSWORD or ~/.pgpass, as libpq does, and
+ * never printed: messages name the database by sc_store_display).
+ *
+ * schema_pg.sql is compiled in and applied to a new database under an
+ * advisory lock; its version is the meta row 'schema_version' (a newer
+ * one is refused, an older one migrated by migrations[]).
+ *
+ * Commit order is seq order (schema_pg.sql explains it): a write
+ * transaction begins by locking the counter row meta 'seq', so the
+ * store's writers run one at a time over the whole database (as with
+ * SQLite's BEGIN IMMEDIATE); each log row takes its seq by updating that
+ * row in the statement that inserts it (RETURNING the seq).  A PostgreSQL
+ * SEQUENCE would not do: a seq taken by a transaction that commits later
+ * than one with a higher seq would be missed by a follower.
+ *
+ * The wake-up: a write transaction that logged rows sends NOTIFY
+ * statechannel before its COMMIT (delivered only if it commits, to
+ * every session that LISTENs, on any host); a waiter LISTENs on a
+ * connection of its own and, as the safety net, reads the counter every
+ * POLL_MS.  A lost connection (the server restarted) is made again by
+ * itself: the store's before its next transaction (never inside one: the
+ * transaction is gone, and the statement fails with SC_ERR_BUSY), the
+ * waiter's on its next slice, which then reports a wake-up (what was
+ * committed meanwhile is read from the log).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/alloc.h"
+#include "store/internal.h"
+#include "store/sql.h"
+#include "store/store.h"
+
+extern const char sc_schema_pg_sql[];
+
+#define POLL_MS	    250	 /* the waiter's slow poll */
+#define RETRY_MS    100	 /* a failed connection is not tried again sooner */
+#define NPARAMS	    8	 /* most parameters of a statement */
+#define LOCK_SCHEMA "92" /* pg_advisory_xact_lock while applying the schema */
+
+/* The highest seq ever given: the counter row. */
+#define SEQ_NOW	 "(SELECT value::bigint FROM meta WHERE key = 'seq')"
+#define LOG_COLS "SELECT seq, topic, version, time_ms, event, patch FROM log "
+/* Which topics sc_store_drop takes (store/drop.c): $1 the name (NULL:
+ * any), $2 1 to drop regardless of age, $3 the time before which a
+ * topic counts as idle. */
+#define WHICH                                                                  \
+	"($1::text IS NULL OR name = $1::text) AND ($2::int = 1 OR "           \
+	"version = 0 OR updated_ms < $3::bigint)"
+
+/* The same statements as store/sqlite.c's, on schema_pg.sql: the
+ * snapshot is a column of the topic's row (snapshot, snapshot_version,
+ * snapshot_seq; its size is octet_length(snapshot), read from the TOAST
+ * pointer without fetching the text), tail_bytes is patch_bytes. */
+static const char *const pg_sql[ST__COUNT] = {
+    [ST_MAX_SEQ] = "SELECT " SEQ_NOW,
+    [ST_TOPIC_META] = "SELECT version, floor, created_ms, snapshot_version, "
+		      "snapshot_seq, octet_length(snapshot), patch_bytes "
+		      "FROM topics WHERE name = $1",
+    /* The snapshot is written next (ST_SNAP_PUT); $3, its size, is
+     * octet_length's business here. */
+    [ST_TOPIC_CREATE] =
+	"INSERT INTO topics (name, version, floor, created_ms, updated_ms, "
+	"snapshot_seq, snapshot) SELECT $1::text, 0, "
+	"coalesce($4::bigint, " SEQ_NOW "), $2::bigint, $2::bigint, "
+	"coalesce($4::bigint, " SEQ_NOW "), '' WHERE $3::bigint >= 0 "
+	"ON CONFLICT (name) DO NOTHING RETURNING 1",
+    [ST_TOPIC_UPDATE] = "UPDATE topics SET version = $2, updated_ms = $3, "
+			"patch_bytes = patch_bytes + $4 WHERE name = $1",
+    [ST_TOPIC_SNAP] = "UPDATE topics SET snapshot_version = $2, "
+		      "snapshot_seq = $3, patch_bytes = 0 "
+		      "WHERE name = $1 AND $4::bigint >= 0",
+    [ST_SNAP_GET] = "SELECT snapshot FROM topics WHERE name = $1",
+    [ST_SNAP_PUT] = "UPDATE topics SET snapshot = $2 WHERE name = $1",
+    [ST_TAIL] = "SELECT seq, patch FROM log WHERE topic = $1 AND seq > $2 "
+		"ORDER BY seq",
+    [ST_TOPIC_FLOOR] = "SELECT floor, " SEQ_NOW " FROM topics WHERE name = $1",
+    [ST_TOPICS] = "SELECT name, version FROM topics ORDER BY name",
+    /* The seq from the counter row, locked since the transaction began
+     * (schema_pg.sql). */
+    [ST_LOG_INSERT] = "WITH c AS (UPDATE meta SET value = "
+		      "(value::bigint + 1)::text WHERE key = 'seq' "
+		      "RETURNING value::bigint AS seq) "
+		      "INSERT INTO log (seq, topic, version, time_ms, event, "
+		      "patch) SELECT seq, $1::text, $2::bigint, $3::bigint, "
+		      "$4::text, $5::text FROM c RETURNING seq",
+    [ST_LOG_ONE] = LOG_COLS "WHERE topic = $1 AND seq > $2 ORDER BY seq "
+			    "LIMIT CASE WHEN $3::bigint < 0 THEN NULL "
+			    "ELSE $3::bigint END",
+    [ST_LOG_MANY] = LOG_COLS "WHERE seq > $2 AND topic IN "
+			     "(SELECT json_array_elements_text($1::json)) "
+			     "ORDER BY seq LIMIT CASE WHEN $3::bigint < 0 "
+			     "THEN NULL ELSE $3::bigint END",
+    /* $1 (no topics) is not bound: NULL. */
+    [ST_LOG_ALL] = LOG_COLS "WHERE seq > $2 AND $1::text IS NULL ORDER BY seq "
+			    "LIMIT CASE WHEN $3::bigint < 0 THEN NULL "
+			    "ELSE $3::bigint END",
+    [ST_SAVEPOINT] = "SAVEPOINT sc_event",
+    [ST_RELEASE] = "RELEASE sc_event",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO sc_event",
+    [ST_IDEM_GET] = "SELECT version, seq, patch FROM idempotency "
+		    "WHERE topic = $1 AND key = $2",
+    [ST_IDEM_PUT] = "INSERT INTO idempotency (topic, key, time_ms, version, "
+		    "seq, patch) VALUES ($1, $2, $3, $4, $5, $6)",
+    [ST_SNAP_NEXT] = "SELECT name FROM topics WHERE name > $1 "
+		     "AND patch_bytes > 0 ORDER BY name LIMIT 1",
+    [ST_PRUNE_NEXT] = "SELECT name, version FROM topics WHERE name > $1 "
+		      "ORDER BY name LIMIT 1",
+    /* Only rows the snapshot holds may go (seq <= snapshot_seq). */
+    [ST_PRUNE_WALK] = "SELECT l.seq, l.version, l.time_ms FROM log l, "
+		      "topics t WHERE t.name = $1 AND l.topic = $1 "
+		      "AND l.seq > t.floor AND l.seq <= t.snapshot_seq "
+		      "ORDER BY l.seq",
+    [ST_PRUNE_TOPIC_FLOOR] = "UPDATE topics SET floor = $2 "
+			     "WHERE name = $1 AND floor < $2",
+    [ST_PRUNE_TOPIC_LOG] = "DELETE FROM log WHERE topic = $1 AND seq <= $2",
+    [ST_PRUNE_IDEM] = "DELETE FROM idempotency WHERE time_ms < $1",
+    /* The counter row keeps the highest seq: every row may go. */
+    [ST_DROP_LOG] = "DELETE FROM log WHERE topic IN (SELECT name FROM topics "
+		    "WHERE " WHICH ")",
+    [ST_DROP_IDEM] = "DELETE FROM idempotency WHERE topic IN (SELECT name "
+		     "FROM topics WHERE " WHICH ")",
+    /* The snapshot goes with the topic's row. */
+    [ST_DROP_SNAP] = "SELECT 1 FROM topics WHERE false AND " WHICH,
+    [ST_DROP_TOPICS] = "DELETE FROM topics WHERE " WHICH,
+};
+
+/* migrations[v] turns a database of schema_version v into v + 1
+ * (version 0: schema_pg.sql itself). */
+static const char *const migrations[] = {
+    NULL, /* 0 -> 1: schema_pg.sql */
+};
+
+typedef struct pgc pgc;
+
+typedef struct pg_q {
+	sc_sqlq base;
+	pgc *c;
+	int id;
+	const char *val[NPARAMS];
+	int len[NPARAMS];
+	int fmt[NPARAMS];
+	char num[NPARAMS][24];
+	int bad; /* a bind out of range */
+	PGresult *res;
+	int row, nrows;
+	int64_t changes;
+} pg_q;
+
+struct pgc {
+	sc_sql base;
+	PGconn *conn;
+	char *uri;   /* as given: may hold the password, never printed */
+	char *shown; /* sc_store_display's */
+	int readonly;
+	int txn;	   /* a transaction of ours is open (or was, when the
+			      connection was lost in it) */
+	int64_t failed_ms; /* when a connection last failed (0: never) */
+	int nparams[ST__COUNT]; /* -1: not prepared on this connection */
+	pg_q q[ST__COUNT];
+	/* The waiter's side. */
+	PGconn *listen;
+	uint64_t counter; /* wake-ups seen */
+	int64_t poll_seq; /* the counter row at the last look (-1: none) */
+	int64_t poll_ms;  /* when the slow poll last looked */
+	int64_t listen_failed_ms;
+	int listened; /* the waiter has listened before */
+};
+
+static const sc_sql_ops pg_ops;
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* libpq's message without its trailing newline (and never with the
+ * password: libpq does not print it). */
+static const char *trim(const char *msg, char *buf, size_t n)
+{
+	size_t len;
+
+	snprintf(buf, n, "%s", msg != NULL && msg[0] ? msg : "unknown error");
+	len = strlen(buf);
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+		buf[--len] = '\0';
+	for (len = 0; buf[len] != '\0'; len++)
+		if (buf[len] == '\n' || buf[len] == '\t')
+			buf[len] = ' ';
+	return buf;
+}
+
+/*
+ * Maps a failed result (or a lost connection) to an sc_err: a lost
+ * connection, a server shutting down or starting, a deadlock or a
+ * serialization failure are SC_ERR_BUSY (try again: HTTP 503); a
+ * read-only transaction SC_ERR_READONLY; no space SC_ERR_IO; anything
+ * else SC_ERR_STORE.
+ */
+static sc_err pgerr(pgc *c, const PGresult *res, const char *what,
+		    sc_error *err)
+{
+	const char *state =
+	    res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	char msg[SC_ERROR_MESSAGE_MAX];
+	sc_err code = SC_ERR_STORE;
+
+	trim(res != NULL && PQresultErrorMessage(res)[0]
+		 ? PQresultErrorMessage(res)
+		 : PQerrorMessage(c->conn),
+	     msg, sizeof(msg));
+	if (c->conn == NULL || PQstatus(c->conn) != CONNECTION_OK)
+		return sc_error_set(err, SC_ERR_BUSY,
+				    "%s: %s: the connection to the database "
+				    "is lost (%s)",
+				    what, c->shown, msg);
+	if (state == NULL)
+		code = SC_ERR_STORE;
+	else if (strncmp(state, "08", 2) == 0 ||
+		 strncmp(state, "57P", 3) == 0 ||
+		 strncmp(state, "40", 2) == 0 || strcmp(state, "55P03") == 0)
+		code = SC_ERR_BUSY;
+	else if (strcmp(state, "25006") == 0)
+		code = SC_ERR_READONLY;
+	else if (strncmp(state, "53", 2) == 0)
+		code = SC_ERR_IO;
+	return sc_error_set(err, code, "%s: %s", what, msg);
+}
+
+/* Connects (or connects again) when the connection is not up.  Only
+ * outside a transaction. */
+static PGconn *connect_db(pgc *c, PGconn *old, int64_t *failed_ms,
+			  sc_error *err)
+{
+	static const char *const keys[] = {"connect_timeout",
+					   "application_name", "dbname", NULL};
+	const char *vals[] = {"5", "statechannel", c->uri, NULL};
+	char msg[SC_ERROR_MESSAGE_MAX];
+	int64_t now = mono_ms();
+	PGconn *conn = old;
+
+	if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
+		return conn;
+	if (*failed_ms != 0 && now - *failed_ms < RETRY_MS) {
+		sc_error_set(err, SC_ERR_BUSY,
+			     "%s: the database is unreachable", c->shown);
+		return conn;
+	}
+	if (conn != NULL)
+		PQreset(conn);
+	else
+		conn = PQconnectdbParams(keys, vals, 1);
+	if (conn == NULL) {
+		sc_error_set(err, SC_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	if (PQstatus(conn) != CONNECTION_OK) {
+		*failed_ms = mono_ms();
+		if (*failed_ms == 0)
+			*failed_ms = 1;
+		sc_error_set(err, SC_ERR_BUSY, "%s: cannot connect: %s",
+			     c->shown,
+			     trim(PQerrorMessage(conn), msg, sizeof(msg)));
+		return conn;
+	}
+	*failed_ms = 0;
+	return conn;
+}
+
+/* The store's connection, up; else SC_ERR_BUSY.  A connection made
+ * again has no prepared statements. */
+static sc_err ensure(pgc *c, sc_error *err)
+{
+	int i;
+
+	if (c->conn != NULL && PQstatus(c->conn) == CONNECTION_OK)
+		return SC_OK;
+	c->conn = connect_db(c, c->conn, &c->failed_ms, err);
+	for (i = 0; i < ST__COUNT; i++)
+		c->nparams[i] = -1;
+	if (c->conn == NULL)
+		return SC_ERR_NOMEM;
+	return PQstatus(c->conn) == CONNECTION_OK ? SC_OK : SC_ERR_BUSY;
+}
+
+static int pg_in_txn(sc_sql *sql)
+{
+	pgc *c = (pgc *)sql;
+	PGTransactionStatusType t;
+
+	if (!c->txn || c->conn == NULL || PQstatus(c->conn) != CONNECTION_OK)
+		return 0;
+	t = PQtransactionStatus(c->conn);
+	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR ||
+	       t == PQTRANS_ACTIVE;
+}
+
+static void pg_reset(sc_sqlq *sq)
+{
+	pg_q *q = (pg_q *)sq;
+
+	PQclear(q->res);
+	q->res = NULL;
+	memset(q->val, 0, sizeof(q->val));
+	q->bad = 0;
+	q->row = q->nrows = 0;
+	q->changes = 0;
+}
+
+static sc_sqlq *pg_query(sc_sql *sql, int id, sc_error *err)
+{
+	pgc *c = (pgc *)sql;
+	pg_q *q = &c->q[id];
+	char name[16];
+	PGresult *res;
+
+	pg_reset(&q->base);
+	/* Inside a transaction a lost connection is an error: making it
+	 * again would run the rest outside any transaction. */
+	if (c->conn == NULL || PQstatus(c->conn) != CONNECTION_OK) {
+		if (c->txn) {
+			pgerr(c, NULL, "query", err);
+			return NULL;
+		}
+		if (ensure(c, err) != SC_OK)
+			return NULL;
+	}
+	if (c->nparams[id] < 0) {
+		snprintf(name, sizeof(name), "sc%d", id);
+		res = PQprepare(c->conn, name, pg_sql[id], 0, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			pgerr(c, res, "prepare", err);
+			PQclear(res);
+			return NULL;
+		}
+		PQclear(res);
+		res = PQdescribePrepared(c->conn, name);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			pgerr(c, res, "prepare", err);
+			PQclear(res);
+			return NULL;
+		}
+		c->nparams[id] = PQnparams(res);
+		PQclear(res);
+		if (c->nparams[id] > NPARAMS) {
+			sc_error_set(err, SC_ERR_STORE,
+				     "prepare: too many parameters");
+			c->nparams[id] = -1;
+			return NULL;
+		}
+	}
+	q->base.ops = &pg_ops;
+	q->c = c;
+	q->id = id;
+	return &q->base;
+}
+
+static void pg_bind_int64(sc_sqlq *sq, int i, int64_t v)
+{
+	pg_q *q = (pg_q *)sq;
+
+	if (i < 1 || i > NPARAMS) {
+		q->bad = 1;
+		return;
+	}
+	snprintf(q->num[i - 1], sizeof(q->num[i - 1]), "%" PRId64, v);
+	q->val[i - 1] = q->num[i - 1];
+	q->fmt[i - 1] = 0;
+	q->len[i - 1] = 0;
+}
+
+/* Text goes in the binary format: its bytes and length, no NUL needed
+ * (the binary form of text is its bytes). */
+static void pg_bind_text(sc_sqlq *sq, int i, const char *t, size_t len)
+{
+	pg_q *q = (pg_q *)sq;
+
+	if (i < 1 || i > NPARAMS ||
+	    (len != (size_t)-1 && len > (size_t)INT32_MAX)) {
+		q->bad = 1;
+		return;
+	}
+	if (len == (size_t)-1)
+		len = strlen(t);
+	q->val[i - 1] = t != NULL ? t : "";
+	q->fmt[i - 1] = 1;
+	q->len[i - 1] = (int)len;
+}
+
+static void pg_bind_null(sc_sqlq *sq, int i)
+{
+	pg_q *q = (pg_q *)sq;
+
+	if (i < 1 || i > NPARAMS) {
+		q->bad = 1;
+		return;
+	}
+	q->val[i - 1] = NULL;
+}
+
+static int pg_step(sc_sqlq *sq, const char *what, sc_error *err)
+{
+	pg_q *q = (pg_q *)sq;
+	pgc *c = q->c;
+	ExecStatusType st;
+	char name[16];
+	const char *n;
+
+	if (q->res == NULL) {
+		if (q->bad)
+			return sc_error_set(err, SC_ERR_STORE,
+					    "%s: a parameter out of range",
+					    what);
+		snprintf(name, sizeof(name), "sc%d", q->id);
+		q->res = PQexecPrepared(c->conn, name, c->nparams[q->id],
+					q->val, q->len, q->fmt, 0);
+		st = PQresultStatus(q->res);
+		if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+			sc_err rc = pgerr(c, q->res, what, err);
+
+			PQclear(q->res);
+			q->res = NULL;
+			q->bad = 1; /* a further step reports an error too */
+			return (int)rc;
+		}
+		q->nrows = st == PGRES_TUPLES_OK ? PQntuples(q->res) : 0;
+		q->row = -1;
+		n = PQcmdTuples(q->res);
+		q->changes = n != NULL && n[0] ? strtoll(n, NULL, 10) : 0;
+	}
+	if (q->row + 1 < q->nrows) {
+		q->row++;
+		return SC_SQL_ROW;
+	}
+	q->row = q->nrows;
+	return SC_OK;
+}
+
+static int64_t pg_col_int64(sc_sqlq *sq, int col)
+{
+	pg_q *q = (pg_q *)sq;
+
+	if (q->res == NULL || q->row < 0 || q->row >= q->nrows ||
+	    PQgetisnull(q->res, q->row, col))
+		return 0;
+	return strtoll(PQgetvalue(q->res, q->row, col), NULL, 10);
+}
+
+static const char *pg_col_text(sc_sqlq *sq, int col, size_t *len)
+{
+	pg_q *q = (pg_q *)sq;
+
+	if (len != NULL)
+		*len = 0;
+	if (q->res == NULL || q->row < 0 || q->row >= q->nrows ||
+	    PQgetisnull(q->res, q->row, col))
+		return NULL;
+	if (len != NULL)
+		*len = (size_t)PQgetlength(q->res, q->row, col);
+	return PQgetvalue(q->res, q->row, col);
+}
+
+static int64_t pg_changes(sc_sqlq *sq)
+{
+	return ((pg_q *)sq)->changes;
+}
+
+/* Runs sql (no parameters, maybe several statements) as a simple query;
+ * the last result's status must be ok.  *tag (if not NULL) receives its
+ * command tag's first word (COMMIT / ROLLBACK). */
+static sc_err exec_simple(pgc *c, const char *sql, const char *what, char *tag,
+			  size_t tagn, sc_error *err)
+{
+	PGresult *res = PQexec(c->conn, sql);
+	ExecStatusType st = PQresultStatus(res);
+	sc_err rc = SC_OK;
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		rc = pgerr(c, res, what, err);
+	else if (tag != NULL)
+		snprintf(tag, tagn, "%s", PQcmdStatus(res));
+	PQclear(res);
+	return rc;
+}
+
+static void pg_rollback(sc_sql *sql);
+
+static sc_err pg_begin(sc_sql *sql, int write, sc_error *err)
+{
+	pgc *c = (pgc *)sql;
+	sc_err rc;
+
+	c->txn = 0; /* one lost with its connection is gone */
+	rc = ensure(c, err);
+	if (rc != SC_OK)
+		return rc;
+	/* The write lock is the counter row's (schema_pg.sql); a read is
+	 * one snapshot. */
+	rc = exec_simple(c,
+			 write ? "BEGIN; SELECT 1 FROM meta WHERE key = "
+				 "'seq' FOR UPDATE"
+			       : "BEGIN ISOLATION LEVEL REPEATABLE READ "
+				 "READ ONLY",
+			 "begin", NULL, 0, err);
+	c->txn = 1;
+	if (rc != SC_OK)
+		pg_rollback(sql);
+	return rc;
+}
+
+static sc_err pg_commit(sc_sql *sql, int wake, sc_error *err)
+{
+	pgc *c = (pgc *)sql;
+	char tag[32] = "";
+	sc_err rc;
+
+	/* NOTIFY inside the transaction: sent only if it commits. */
+	rc = exec_simple(c, wake ? "NOTIFY statechannel; COMMIT" : "COMMIT",
+			 "commit", tag, sizeof(tag), err);
+	/* COMMIT of a failed transaction answers ROLLBACK. */
+	if (rc == SC_OK && strcmp(tag, "COMMIT") != 0)
+		rc = sc_error_set(err, SC_ERR_STORE,
+				  "commit: the transaction was rolled back");
+	if (rc != SC_OK && pg_in_txn(sql))
+		exec_simple(c, "ROLLBACK", "rollback", NULL, 0, NULL);
+	c->txn = 0;
+	return rc;
+}
+
+static void pg_rollback(sc_sql *sql)
+{
+	if (pg_in_txn(sql))
+		exec_simple((pgc *)sql, "ROLLBACK", "rollback", NULL, 0, NULL);
+	((pgc *)sql)->txn = 0;
+}
+
+static sc_err pg_maintain(sc_sql *sql, int vacuum, sc_error *err)
+{
+	(void)sql;
+	(void)vacuum;
+	(void)err;
+	return SC_OK; /* autovacuum's business */
+}
+
+/* --- the wake-up ---------------------------------------------------- */
+
+static void bump(pgc *c)
+{
+	__atomic_add_fetch(&c->counter, 1, __ATOMIC_SEQ_CST);
+}
+
+static int listening(pgc *c);
+
+/* The token; the first one starts listening (the caller takes it before
+ * it reads the log, so whatever commits after the read is notified). */
+static uint64_t pg_wake_token(sc_sql *sql)
+{
+	pgc *c = (pgc *)sql;
+
+	if (!c->listened)
+		listening(c);
+	return __atomic_load_n(&c->counter, __ATOMIC_SEQ_CST);
+}
+
+/* The counter row on the listening connection; -1 when it fails. */
+static int64_t read_seq(pgc *c)
+{
+	PGresult *res = PQexec(c->listen, "SELECT " SEQ_NOW);
+	int64_t seq = -1;
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return seq;
+}
+
+/*
+ * The listening connection, up and LISTENing; one made again counts as
+ * a wake-up (what was committed while there was none is in the log).
+ * Returns 0 when there is none (the database is unreachable).
+ */
+static int listening(pgc *c)
+{
+	PGresult *res;
+
+	if (c->listen != NULL && PQstatus(c->listen) == CONNECTION_OK)
+		return 1;
+	c->listen = connect_db(c, c->listen, &c->listen_failed_ms, NULL);
+	if (c->listen == NULL || PQstatus(c->listen) != CONNECTION_OK)
+		return 0;
+	res = PQexec(c->listen, "LISTEN statechannel");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		PQclear(res);
+		return 0;
+	}
+	PQclear(res);
+	c->poll_seq = read_seq(c);
+	c->poll_ms = mono_ms();
+	if (c->listened)
+		bump(c);
+	c->listened = 1;
+	return 1;
+}
+
+/* Takes what arrived on the listening connection: 1 when a
+ * notification was among it. */
+static int drain(pgc *c)
+{
+	PGnotify *n;
+	int got = 0;
+
+	if (!PQconsumeInput(c->listen))
+		return 0;
+	while ((n = PQnotifies(c->listen)) != NULL) {
+		got = 1;
+		PQfreemem(n);
+	}
+	return got;
+}
+
+static int pg_wait(sc_sql *sql, uint64_t *token, int timeout_ms)
+{
+	pgc *c = (pgc *)sql;
+	int64_t start = mono_ms(), now = start;
+
+	for (;;) {
+		uint64_t cur = pg_wake_token(sql);
+		int64_t slice = POLL_MS;
+		struct pollfd pfd;
+		int r;
+
+		if (cur != *token) {
+			*token = cur;
+			return 1;
+		}
+		if (listening(c)) {
+			if (drain(c)) {
+				bump(c);
+				continue;
+			}
+			slice = POLL_MS - (now - c->poll_ms);
+			if (slice <= 0) {
+				/* The safety net: the log moved without a
+				 * notification. */
+				int64_t seq = read_seq(c);
+
+				c->poll_ms = now;
+				if (seq >= 0 && seq != c->poll_seq) {
+					c->poll_seq = seq;
+					bump(c);
+					continue;
+				}
+				slice = POLL_MS;
+			}
+		}
+		if (timeout_ms >= 0) {
+			if (now - start >= timeout_ms)
+				return 0;
+			if (slice > timeout_ms - (now - start))
+				slice = timeout_ms - (now - start);
+		}
+		pfd.fd =
+		    c->listen != NULL && PQstatus(c->listen) == CONNECTION_OK
+			? PQsocket(c->listen)
+			: -1;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		r = poll(&pfd, pfd.fd >= 0 ? 1 : 0, (int)slice);
+		if (r < 0 && errno == EINTR)
+			return 0; /* a signal: let the caller look at it */
+		now = mono_ms();
+	}
+}
+
+static void *pg_handle(sc_sql *sql, enum sc_sql_kind kind)
+{
+	return kind == SC_SQL_PG ? ((pgc *)sql)->conn : NULL;
+}
+
+static void pg_close(sc_sql *sql)
+{
+	pgc *c = (pgc *)sql;
+	int i;
+
+	for (i = 0; i < ST__COUNT; i++)
+		PQclear(c->q[i].res);
+	if (c->conn != NULL)
+		PQfinish(c->conn);
+	if (c->listen != NULL)
+		PQfinish(c->listen);
+	if (c->uri != NULL) {
+		/* It may hold a password. */
+		memset(c->uri, 0, strlen(c->uri));
+		sc_free(c->uri);
+	}
+	sc_free(c->shown);
+	sc_free(c);
+}
+
+static const sc_sql_ops pg_ops = {
+    .query = pg_query,
+    .bind_int64 = pg_bind_int64,
+    .bind_text = pg_bind_text,
+    .bind_null = pg_bind_null,
+    .step = pg_step,
+    .col_int64 = pg_col_int64,
+    .col_text = pg_col_text,
+    .changes = pg_changes,
+    .reset = pg_reset,
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .in_txn = pg_in_txn,
+    .maintain = pg_maintain,
+    .wake_token = pg_wake_token,
+    .wait = pg_wait,
+    .handle = pg_handle,
+    .close = pg_close,
+};
+
+/* --- opening: the schema -------------------------------------------- */
+
+/* The schema_version schema_pg.sql sets. */
+static int schema_version(void)
+{
+	static const char key[] = "('schema_version', '";
+	const char *p = strstr(sc_schema_pg_sql, key);
+
+	return p != NULL ? atoi(p + strlen(key)) : 0;
+}
+
+/* One value of a one-row query with text parameters; *found 0 when no
+ * row.  The text is copied into buf (size n). */
+static sc_err query_value(pgc *c, const char *sql, int nparams,
+			  const char *const *params, char *buf, size_t n,
+			  int *found, const char *what, sc_error *err)
+{
+	PGresult *res =
+	    PQexecParams(c->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	sc_err rc = SC_OK;
+
+	*found = 0;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK &&
+	    PQresultStatus(res) != PGRES_COMMAND_OK) {
+		rc = pgerr(c, res, what, err);
+	} else if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0)) {
+		snprintf(buf, n, "%s", PQgetvalue(res, 0, 0));
+		*found = 1;
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* The schema_version of the database (0: no StateChannel tables);
+ * SC_ERR_SCHEMA when tables of ours are there without a version. */
+static sc_err db_version(pgc *c, int64_t *v, sc_error *err)
+{
+	char buf[64];
+	int found = 0;
+	sc_err rc;
+
+	*v = 0;
+	rc = query_value(c, "SELECT to_regclass('meta')::text", 0, NULL, buf,
+			 sizeof(buf), &found, "open", err);
+	if (rc == SC_OK && found)
+		rc =
+		    query_value(c,
+				"SELECT value FROM meta WHERE key = "
+				"'schema_version'",
+				0, NULL, buf, sizeof(buf), &found, "open", err);
+	if (rc == SC_OK && found) {
+		*v = strtoll(buf, NULL, 10);
+		return SC_OK;
+	}
+	if (rc == SC_OK)
+		rc =
+		    query_value(c,
+				"SELECT 1 WHERE to_regclass('topics') IS NOT "
+				"NULL OR to_regclass('log') IS NOT NULL OR "
+				"to_regclass('meta') IS NOT NULL OR "
+				"to_regclass('idempotency') IS NOT NULL",
+				0, NULL, buf, sizeof(buf), &found, "open", err);
+	if (rc == SC_OK && found)
+		rc = sc_error_set(err, SC_ERR_SCHEMA,
+				  "%s: has tables named like StateChannel's "
+				  "but no schema version: not a StateChannel "
+				  "database",
+				  c->shown);
+	return rc;
+}
+
+/*
+ * Brings the schema to the current version, under an advisory lock
+ * (another process may be doing the same): a new database gets
+ * schema_pg.sql and an epoch, an older one the migration steps, in one
+ * transaction.  A newer one is refused.
+ */
+static sc_err apply_schema(pgc *c, sc_error *err)
+{
+	int cur = schema_version();
+	int64_t v = 0;
+	sc_err rc = db_version(c, &v, err);
+
+	if (rc != SC_OK || v == cur)
+		return rc;
+	if (v > cur)
+		return sc_error_set(err, SC_ERR_SCHEMA,
+				    "%s: schema version %" PRId64
+				    " is newer than this program's (%d): "
+				    "upgrade StateChannel",
+				    c->shown, v, cur);
+	if (c->readonly)
+		return sc_error_set(err, SC_ERR_SCHEMA,
+				    "%s: schema version %" PRId64
+				    ", expected %d: open it read-write once "
+				    "(statechannel init)",
+				    c->shown, v, cur);
+	rc = exec_simple(c,
+			 "BEGIN; SELECT pg_advisory_xact_lock(" LOCK_SCHEMA ")",
+			 "begin", NULL, 0, err);
+	c->txn = 1;
+	if (rc == SC_OK)
+		rc = db_version(c, &v, err);
+	if (rc == SC_OK && v > cur)
+		rc = sc_error_set(err, SC_ERR_SCHEMA,
+				  "%s: schema version %" PRId64
+				  " is newer than this program's (%d)",
+				  c->shown, v, cur);
+	if (rc == SC_OK && v == 0) {
+		char epoch[SC_EPOCH_HEX + 1], buf[8];
+		const char *p[1] = {epoch};
+		int found;
+
+		rc = exec_simple(c, sc_schema_pg_sql, "apply schema_pg.sql",
+				 NULL, 0, err);
+		if (rc == SC_OK)
+			rc = sc_store_new_epoch(epoch, err);
+		if (rc == SC_OK)
+			rc = query_value(c,
+					 "INSERT INTO meta (key, value) "
+					 "VALUES ('epoch', $1)",
+					 1, p, buf, sizeof(buf), &found,
+					 "write the epoch", err);
+		v = cur;
+	}
+	for (; rc == SC_OK && v < cur; v++) {
+		if ((size_t)v >= sizeof(migrations) / sizeof(migrations[0]) ||
+		    migrations[v] == NULL)
+			rc = sc_error_set(err, SC_ERR_SCHEMA,
+					  "%s: no migration from schema "
+					  "version %" PRId64,
+					  c->shown, v);
+		else
+			rc = exec_simple(c, migrations[v], "migrate", NULL, 0,
+					 err);
+		if (rc == SC_OK) {
+			char sql[96];
+
+			snprintf(sql, sizeof(sql),
+				 "UPDATE meta SET value = '%" PRId64
+				 "' WHERE key = 'schema_version'",
+				 v + 1);
+			rc = exec_simple(c, sql, "migrate", NULL, 0, err);
+		}
+	}
+	if (rc == SC_OK)
+		rc = pg_commit(&c->base, 0, err);
+	if (rc != SC_OK)
+		pg_rollback(&c->base);
+	return rc;
+}
+
+sc_err sc_pg_open(const sc_store_options *opt, char epoch[33], sc_sql **out,
+		  sc_error *err)
+{
+	char shown[1024], buf[64];
+	int found = 0, i;
+	pgc *c;
+	sc_err rc;
+
+	*out = NULL;
+	c = sc_calloc(1, sizeof(*c));
+	if (c == NULL)
+		return sc_error_set(err, SC_ERR_NOMEM, "out of memory");
+	c->base.ops = &pg_ops;
+	c->readonly = opt->readonly != 0;
+	c->poll_seq = -1;
+	for (i = 0; i < ST__COUNT; i++)
+		c->nparams[i] = -1;
+	c->uri = sc_strdup(opt->path);
+	c->shown = sc_strdup(sc_store_display(opt->path, shown, sizeof(shown)));
+	if (c->uri == NULL || c->shown == NULL) {
+		pg_close(&c->base);
+		return sc_error_set(err, SC_ERR_NOMEM, "out of memory");
+	}
+	c->conn = connect_db(c, NULL, &c->failed_ms, err);
+	if (c->conn == NULL || PQstatus(c->conn) != CONNECTION_OK) {
+		/* At start a database that cannot be reached is an error of
+		 * the configuration, not a busy one. */
+		rc = c->conn == NULL ? SC_ERR_NOMEM : SC_ERR_IO;
+		if (err != NULL)
+			err->code = rc;
+		pg_close(&c->base);
+		return rc;
+	}
+	rc = apply_schema(c, err);
+	if (rc == SC_OK)
+		rc = query_value(
+		    c, "SELECT value FROM meta WHERE key = 'epoch'", 0, NULL,
+		    buf, sizeof(buf), &found, "read the epoch", err);
+	if (rc == SC_OK && !found)
+		rc = sc_error_set(err, SC_ERR_STORE, "%s: no epoch", c->shown);
+	if (rc == SC_OK)
+		rc = sc_store_epoch_check(buf, c->shown, epoch, err);
+	if (rc != SC_OK) {
+		pg_close(&c->base);
+		return rc;
+	}
+	*out = &c->base;
+	return SC_OK;
+}
