@@ -1,0 +1,318 @@
+// The soak test, run by hand (not part of make test): mixed traffic through
+// lighttpd and the shipped template for SOAK_SECONDS (default 1800):
+//   * WRITERS writers POST "add" events with idempotency ids to a few
+//     topics, retrying the same id on anything but the app's own answer;
+//   * FOLLOWERS followers hold streams, apply every patch with the client's
+//     applyPatch, and drop and resume (Last-Event-ID) every few seconds;
+//     short-lived streams open and close besides them;
+//   * GETs of the topics and of names never used;
+//   * one app process SIGKILLed every KILL_EVERY seconds (lighttpd starts
+//     a new one).
+// Prints the RSS and fd count of every process (lighttpd and the app's)
+// after WARMUP seconds and at the end, and checks that no acknowledged
+// event was lost or applied twice and that every follower ends equal to
+// the stored state.  Exit status 0 when those checks hold.
+//   node scripts/soak.mjs BUILD_DIR
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { applyPatch, jsonEqual } from '../client/src/patch.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const B = path.resolve(process.argv[2] || 'build');
+const APP = path.join(B, 'shopping.fcgi');
+const SECONDS = Number(process.env.SOAK_SECONDS || 1800);
+const WARMUP = Number(process.env.WARMUP || Math.min(60, SECONDS / 5));
+const KILL_EVERY = Number(process.env.KILL_EVERY || 180);
+const WRITERS = Number(process.env.WRITERS || 4);
+const FOLLOWERS = Number(process.env.FOLLOWERS || 12);
+const TOPICS = ['list:soak-a', 'list:soak-b', 'list:soak-c'];
+const LIGHTTPD = fs.existsSync('/usr/sbin/lighttpd') ? '/usr/sbin/lighttpd' : 'lighttpd';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sc-soak.'));
+fs.chmodSync(dir, 0o755);
+const db = path.join(dir, 'statechannel.db');
+let lighttpd;
+let port;
+let running = true;
+
+function pidsMentioning(text) {
+	const out = [];
+	for (const p of fs.readdirSync('/proc')) {
+		if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+		try {
+			if (fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(text)) out.push(Number(p));
+		} catch { /* gone */ }
+	}
+	return out;
+}
+const appPids = () => pidsMentioning(db).filter((p) => {
+	try { return fs.readlinkSync(`/proc/${p}/exe`) === fs.realpathSync(APP); } catch { return false; }
+});
+function usage(pid) {
+	try {
+		const rss = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+		return { pid, rss_kb: rss, fds: fs.readdirSync(`/proc/${pid}/fd`).length };
+	} catch {
+		return { pid, rss_kb: -1, fds: -1 };
+	}
+}
+function snapshot(tag) {
+	const rows = [{ who: 'lighttpd', ...usage(lighttpd.pid) }, ...appPids().map((p) => ({ who: 'app', ...usage(p) }))];
+	console.log(`${tag}:`);
+	for (const r of rows) console.log(`  ${r.who.padEnd(8)} pid ${String(r.pid).padStart(7)}  RSS ${(r.rss_kb / 1024).toFixed(1).padStart(6)} MB  fds ${r.fds}`);
+	return rows;
+}
+
+function cleanup() {
+	try { process.kill(-lighttpd.pid, 'SIGKILL'); } catch { /* gone */ }
+	for (const p of pidsMentioning(dir)) {
+		try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
+	}
+	if (!process.env.SOAK_KEEP) fs.rmSync(dir, { recursive: true, force: true });
+}
+process.on('exit', cleanup);
+process.on('SIGINT', () => process.exit(130));
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+function request(method, p, body) {
+	return new Promise((resolve) => {
+		const req = http.request({ host: '127.0.0.1', port, path: p, method, agent, timeout: 20000,
+			headers: body ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } : {} },
+		(res) => {
+			const chunks = [];
+			res.on('data', (c) => chunks.push(c));
+			res.on('end', () => {
+				let json = null;
+				try { json = JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch { /* not JSON */ }
+				resolve({ status: res.statusCode, json });
+			});
+			res.on('error', () => resolve({ status: 0, json: null }));
+		});
+		req.on('timeout', () => req.destroy(new Error('timeout')));
+		req.on('error', () => resolve({ status: 0, json: null }));
+		if (body) req.write(body);
+		req.end();
+	});
+}
+// The app's own answer: 200, or its JSON error (not the web server's).
+const appAnswered = (r) => r.status === 200 ||
+	(r.status >= 400 && r.status < 500 && r.json && r.json.error && r.json.error.source !== 'web_server');
+
+const acked = new Map(); // topic -> Set of names acknowledged
+const stats = { posts: 0, retries: 0, gets: 0, streams: 0, resumes: 0, kills: 0, refused: 0 };
+
+async function writer(w) {
+	let n = 0;
+	while (running) {
+		const topic = TOPICS[n % TOPICS.length];
+		const name = `w${w}-${n++}`;
+		const body = JSON.stringify({ event: 'add', id: name, payload: { name } });
+		for (;;) {
+			const r = await request('POST', `/events/${topic}`, body);
+			if (r.status === 200) {
+				acked.get(topic).add(name);
+				stats.posts++;
+				break;
+			}
+			if (appAnswered(r)) throw new Error(`writer ${w}: the app refused ${name}: ${r.status} ${JSON.stringify(r.json)}`);
+			stats.retries++;
+			await sleep(100);
+		}
+		await sleep(50 + Math.random() * 100);
+	}
+}
+
+// A follower: one stream of one topic, its own copy of the state.
+class Follower {
+	constructor(topic) {
+		this.topic = topic;
+		this.state = null;
+		this.version = -1;
+		this.cursor = '';
+		this.req = null;
+		this.errors = [];
+	}
+
+	// Opens the stream; when it ends by itself (a killed app process, a
+	// 503), opens it again a little later, from its cursor, as
+	// EventSource does.
+	open() {
+		this.wanted = true;
+		stats.streams++;
+		if (this.cursor) stats.resumes++;
+		const headers = this.cursor ? { 'Last-Event-ID': this.cursor } : {};
+		let buf = '';
+		let ev = { event: '', data: [], id: null };
+		this.req = http.get({ host: '127.0.0.1', port, path: `/stream/${this.topic}`, headers, agent: false }, (res) => {
+			res.on('close', () => this.again());
+			if (res.statusCode !== 200) {
+				if (res.statusCode === 503) stats.refused++;
+				res.resume();
+				return;
+			}
+			res.setEncoding('utf8');
+			res.on('data', (d) => {
+				buf += d;
+				let i;
+				while ((i = buf.indexOf('\n')) >= 0) {
+					const line = buf.slice(0, i).replace(/\r$/, '');
+					buf = buf.slice(i + 1);
+					if (line === '') {
+						if (ev.data.length) this.frame(ev);
+						ev = { event: '', data: [], id: null };
+					} else if (line.startsWith('event: ')) ev.event = line.slice(7);
+					else if (line.startsWith('data: ')) ev.data.push(line.slice(6));
+					else if (line.startsWith('id: ')) ev.id = line.slice(4);
+				}
+			});
+			res.on('error', () => {});
+		});
+		this.req.on('error', () => this.again());
+	}
+
+	again() {
+		if (!this.wanted || !running || this.pending) return;
+		this.pending = setTimeout(() => {
+			this.pending = null;
+			if (this.wanted && running) this.open();
+		}, 200 + Math.random() * 800);
+	}
+
+	frame(ev) {
+		const d = JSON.parse(ev.data.join('\n'));
+		if (ev.event === 'state') {
+			this.state = d.state;
+			this.version = d.version;
+		} else if (ev.event === 'patch') {
+			if (d.version !== this.version + 1) this.errors.push(`${this.topic}: patch ${d.version} after ${this.version}`);
+			this.state = applyPatch(this.state, d.patch);
+			this.version = d.version;
+		}
+		if (ev.id) this.cursor = ev.id;
+	}
+
+	drop() {
+		this.wanted = false;
+		clearTimeout(this.pending);
+		this.pending = null;
+		if (this.req) this.req.destroy();
+		this.req = null;
+	}
+}
+
+async function churn(followers) {
+	while (running) {
+		await sleep(1000 + Math.random() * 4000);
+		const f = followers[Math.floor(Math.random() * followers.length)];
+		f.drop();
+		await sleep(Math.random() * 500);
+		f.open();
+		// Short-lived streams besides.
+		const t = new Follower(TOPICS[Math.floor(Math.random() * TOPICS.length)]);
+		t.open();
+		setTimeout(() => t.drop(), 200 + Math.random() * 2000);
+	}
+}
+
+async function readers() {
+	let n = 0;
+	while (running) {
+		const r = await request('GET', n % 3 ? `/state/${TOPICS[n % TOPICS.length]}` : `/state/list:never-${n}`);
+		if (r.status === 200) stats.gets++;
+		n++;
+		await sleep(100);
+	}
+}
+
+async function killer() {
+	let next = Date.now() + KILL_EVERY * 1000;
+	while (running) {
+		await sleep(500);
+		if (Date.now() < next || !running) continue;
+		next += KILL_EVERY * 1000;
+		const pids = appPids();
+		if (pids.length === 0) continue;
+		const p = pids[Math.floor(Math.random() * pids.length)];
+		try { process.kill(p, 'SIGKILL'); stats.kills++; } catch { /* gone */ }
+	}
+}
+
+async function main() {
+	port = await new Promise((resolve) => {
+		const s = net.createServer();
+		s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+	});
+	fs.writeFileSync(path.join(dir, 'lighttpd.conf'), execFileSync(path.join(ROOT, 'deploy/render.sh'), [
+		path.join(ROOT, 'deploy/lighttpd/statechannel.conf.in'), `PORT=${port}`, 'HOST=127.0.0.1',
+		`RUNDIR=${dir}`, `APP=${APP}`, `DB=${db}`, 'PREFIX=/', 'PROCS=2', `DOCROOT=${dir}`,
+		`CLIENT_DIR=${path.join(ROOT, 'client')}`, 'HEARTBEAT=5', 'STREAM_LIFE=0', 'BODY_LIMIT=1048576',
+		'MAX_STREAMS=2500', `ERRORS=${path.join(ROOT, 'deploy/errors')}`,
+	]));
+	lighttpd = spawn(LIGHTTPD, ['-D', '-f', path.join(dir, 'lighttpd.conf')], { stdio: 'ignore', detached: true });
+	for (let i = 0; i < 200 && (await request('GET', '/state/list:soak-a')).status !== 200; i++) await sleep(50);
+	for (const t of TOPICS) acked.set(t, new Set());
+	console.log(`soak: ${SECONDS} s through lighttpd (2 app processes), ${WRITERS} writers, ${FOLLOWERS} followers, a kill every ${KILL_EVERY} s; dir ${dir}`);
+	const followers = Array.from({ length: FOLLOWERS }, (_, i) => new Follower(TOPICS[i % TOPICS.length]));
+	for (const f of followers) f.open();
+	const tasks = [...Array.from({ length: WRITERS }, (_, w) => writer(w)), churn(followers), readers(), killer()];
+	const t0 = Date.now();
+	await sleep(WARMUP * 1000);
+	const start = snapshot(`after warm-up (${WARMUP} s)`);
+	while (Date.now() - t0 < SECONDS * 1000) {
+		await sleep(Math.min(60000, SECONDS * 1000 - (Date.now() - t0)));
+		console.log(`  ${Math.round((Date.now() - t0) / 1000)} s: ${JSON.stringify(stats)}`);
+	}
+	running = false;
+	await Promise.all(tasks);
+	running = true; // the followers resume until they have caught up
+	for (const f of followers) if (!f.req || f.req.destroyed) f.open();
+	const end = snapshot('end');
+	// Every follower catches up; then compare.
+	const finals = {};
+	for (const t of TOPICS) finals[t] = (await request('GET', `/state/${t}`)).json;
+	const deadline = Date.now() + 30000;
+	while (Date.now() < deadline && followers.some((f) => f.version < finals[f.topic].version)) await sleep(200);
+	let bad = 0;
+	for (const t of TOPICS) {
+		const names = finals[t].state.items.map((i) => i.name);
+		const missing = [...acked.get(t)].filter((n) => !names.includes(n));
+		const twice = names.length - new Set(names).size;
+		console.log(`${t}: version ${finals[t].version}, ${acked.get(t).size} acknowledged, ${missing.length} lost, ${twice} doubled`);
+		bad += missing.length + twice;
+	}
+	for (const f of followers) {
+		const same = jsonEqual(f.state, finals[f.topic].state);
+		if (!same || f.errors.length) {
+			console.log(`follower of ${f.topic}: version ${f.version}, equal ${same}, ${f.errors.slice(0, 3).join('; ')}`);
+			bad++;
+		}
+		f.drop();
+	}
+	const lt0 = start[0];
+	const lt1 = end[0];
+	const app0 = start.filter((r) => r.who === 'app');
+	const app1 = end.filter((r) => r.who === 'app');
+	const sum = (rows, k) => rows.reduce((a, r) => a + r[k], 0);
+	console.log(`totals: ${JSON.stringify(stats)}`);
+	console.log(`lighttpd: RSS ${(lt0.rss_kb / 1024).toFixed(1)} -> ${(lt1.rss_kb / 1024).toFixed(1)} MB, fds ${lt0.fds} -> ${lt1.fds}`);
+	console.log(`app (all processes): RSS ${(sum(app0, 'rss_kb') / 1024).toFixed(1)} -> ${(sum(app1, 'rss_kb') / 1024).toFixed(1)} MB, fds ${sum(app0, 'fds')} -> ${sum(app1, 'fds')} (${app0.length} -> ${app1.length} processes; killed ones are new)`);
+	const survivors = app1.filter((r) => app0.some((s) => s.pid === r.pid));
+	for (const r of survivors) {
+		const s = app0.find((x) => x.pid === r.pid);
+		console.log(`app pid ${r.pid} (up the whole time): RSS ${(s.rss_kb / 1024).toFixed(1)} -> ${(r.rss_kb / 1024).toFixed(1)} MB (${(((r.rss_kb - s.rss_kb) / s.rss_kb) * 100).toFixed(1)}%), fds ${s.fds} -> ${r.fds}`);
+	}
+	console.log(bad === 0 ? 'soak: OK (nothing lost, nothing twice, every follower equal)' : `soak: FAILED (${bad} problems)`);
+	process.exit(bad === 0 ? 0 : 1);
+}
+
+main().catch((e) => {
+	console.error(e);
+	process.exit(1);
+});
