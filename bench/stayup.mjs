@@ -11,105 +11,22 @@
 //   node bench/stayup.mjs BUILD_DIR
 // Environment: STATE_MB=8, SLOW=8, PROBES=300 (requests per latency
 // figure), CAP=200 (--max-streams per process), PROCS=2.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const B = path.resolve(process.argv[2] || 'build');
-const APP = path.join(B, 'shopping.fcgi');
-const CLI = path.join(B, 'statechannel');
+import { Site, sleep, usage } from '../scripts/lighttpd-harness.mjs';
+
+const B = process.argv[2] || 'build';
 const STATE_MB = Number(process.env.STATE_MB || 8);
 const SLOW = Number(process.env.SLOW || 8);
 const PROBES = Number(process.env.PROBES || 300);
 const CAP = Number(process.env.CAP || 200);
 const PROCS = Number(process.env.PROCS || 2);
-const LIGHTTPD = fs.existsSync('/usr/sbin/lighttpd') ? '/usr/sbin/lighttpd' : 'lighttpd';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sc-stayup.'));
-fs.chmodSync(dir, 0o755);
-const db = path.join(dir, 'statechannel.db');
-let lighttpd;
-let port;
-
-function freePort() {
-	return new Promise((resolve) => {
-		const s = net.createServer();
-		s.listen(0, '127.0.0.1', () => {
-			const p = s.address().port;
-			s.close(() => resolve(p));
-		});
-	});
-}
-
-async function startLighttpd() {
-	lighttpd = spawn(LIGHTTPD, ['-D', '-f', path.join(dir, 'lighttpd.conf')], {
-		stdio: 'ignore', detached: true,
-	});
-	for (let i = 0; i < 200; i++) {
-		const ok = await new Promise((resolve) => {
-			const s = net.connect(port, '127.0.0.1');
-			s.once('connect', () => { s.destroy(); resolve(true); });
-			s.once('error', () => resolve(false));
-		});
-		if (ok) return;
-		await sleep(25);
-	}
-	throw new Error('lighttpd did not start');
-}
-
-function cleanup() {
-	try { process.kill(-lighttpd.pid, 'SIGKILL'); } catch { /* gone */ }
-	for (const p of pidsMentioning(dir)) {
-		try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
-	}
-	fs.rmSync(dir, { recursive: true, force: true });
-}
-process.on('exit', cleanup);
-process.on('SIGINT', () => process.exit(130));
-
-function pidsMentioning(text) {
-	const out = [];
-	for (const p of fs.readdirSync('/proc')) {
-		if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
-		try {
-			if (fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(text)) out.push(Number(p));
-		} catch { /* gone */ }
-	}
-	return out;
-}
-const appPids = () => pidsMentioning(db).filter((p) => {
-	try { return fs.readlinkSync(`/proc/${p}/exe`) === fs.realpathSync(APP); } catch { return false; }
-});
-function rssMb(pids) {
-	let kb = 0;
-	for (const p of pids) {
-		try { kb += Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))[1]); } catch { /* gone */ }
-	}
-	return (kb / 1024).toFixed(1);
-}
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-function request(method, p, body, timeout = 15000) {
-	return new Promise((resolve) => {
-		const t0 = performance.now();
-		const req = http.request({ host: '127.0.0.1', port, path: p, method, agent, timeout,
-			headers: body ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } : {} },
-		(res) => {
-			res.resume();
-			res.on('end', () => resolve({ status: res.statusCode, ms: performance.now() - t0, headers: res.headers }));
-		});
-		req.on('timeout', () => req.destroy(new Error('timeout')));
-		req.on('error', () => resolve({ status: 0, ms: performance.now() - t0 }));
-		if (body) req.write(body);
-		req.end();
-	});
-}
+const site = new Site(B, 'stayup', { MAX_STREAMS: CAP, PROCS });
+const rssMb = (pids) => (pids.reduce((a, p) => a + Math.max(0, usage(p).rss_kb), 0) / 1024).toFixed(1);
+const request = (method, p, body, timeout) => site.request(method, p, body, timeout);
 
 const pct = (xs, q) => {
 	const s = [...xs].sort((a, b) => a - b);
@@ -137,7 +54,7 @@ const show = (r) => `${r.tag}: p50 ${r.p50} ms, p99 ${r.p99} ms, max ${r.max} ms
 
 // A client that asks for path and never reads the answer.
 function slowReader(p) {
-	const s = net.connect(port, '127.0.0.1');
+	const s = net.connect(site.port, '127.0.0.1');
 	s.on('connect', () => {
 		s.write(`GET ${p} HTTP/1.1\r\nHost: x\r\n\r\n`);
 		s.pause();
@@ -147,32 +64,24 @@ function slowReader(p) {
 }
 
 async function main() {
-	port = await freePort();
-	const conf = execFileSync(path.join(ROOT, 'deploy/render.sh'), [
-		path.join(ROOT, 'deploy/lighttpd/statechannel.conf.in'), `PORT=${port}`, 'HOST=127.0.0.1',
-		`RUNDIR=${dir}`, `APP=${APP}`, `DB=${db}`, 'PREFIX=/', `PROCS=${PROCS}`, `DOCROOT=${dir}`,
-		`CLIENT_DIR=${path.join(ROOT, 'client')}`, 'HEARTBEAT=15', 'STREAM_LIFE=0', 'BODY_LIMIT=1048576',
-		`MAX_STREAMS=${CAP}`, `ERRORS=${path.join(ROOT, 'deploy/errors')}`,
-	]);
-	fs.writeFileSync(path.join(dir, 'lighttpd.conf'), conf);
 	// The big state, written with the statechannel command.
 	const item = { id: 'i0000000', name: 'x'.repeat(60), quantity: 1, bought: false };
 	const n = Math.ceil((STATE_MB * 1e6) / (JSON.stringify(item).length + 1));
 	const big = JSON.stringify({ items: Array.from({ length: n }, (_, i) => ({ ...item, id: `i${i}` })), next_id: n + 1 });
-	const set = spawnSync(CLI, ['--db', db, 'set', 'list:big', '-'], { input: big, stdio: ['pipe', 'ignore', 'pipe'] });
+	const set = spawnSync(site.cli, ['--db', site.db, 'set', 'list:big', '-'], { input: big, stdio: ['pipe', 'ignore', 'pipe'] });
 	if (set.status !== 0) throw new Error(`set: ${set.stderr}`);
-	await startLighttpd();
+	await site.start();
 	const g = await request('GET', '/state/list:big');
 	console.log(`stayup: lighttpd, ${PROCS} app processes, big state ${(big.length / 1e6).toFixed(1)} MB (GET ${g.status}, ${g.ms.toFixed(0)} ms)`);
 
 	// 1. slow readers of the big state
 	await probe('warm-up');
 	const base = await probe('alone');
-	const rss0 = rssMb(appPids());
+	const rss0 = rssMb(site.appPids());
 	const slow = Array.from({ length: SLOW }, () => slowReader('/state/list:big'));
 	await sleep(1500);
 	const during = await probe(`${SLOW} slow readers of the big state`);
-	const rss1 = rssMb(appPids());
+	const rss1 = rssMb(site.appPids());
 	console.log(`1. ${show(base)}`);
 	console.log(`   ${show(during)}`);
 	console.log(`   p99 ratio (slow readers / alone): ${(during.p99 / base.p99).toFixed(2)}; app RSS ${rss0} -> ${rss1} MB`);
@@ -183,7 +92,7 @@ async function main() {
 	let refused = 0;
 	let retryAfter = '';
 	const openOne = () => new Promise((resolve) => {
-		const req = http.get({ host: '127.0.0.1', port, path: '/stream/list:held', agent: false }, (res) => {
+		const req = http.get({ host: '127.0.0.1', port: site.port, path: '/stream/list:held', agent: false }, (res) => {
 			if (res.statusCode === 200) {
 				holders.push(req);
 			} else {
@@ -207,7 +116,7 @@ async function main() {
 	for (const h of holders) h.destroy();
 
 	// 3. reads of names never used
-	const topics0 = spawnSync(CLI, ['--db', db, 'topics'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).length;
+	const topics0 = spawnSync(site.cli, ['--db', site.db, 'topics'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).length;
 	let reads = 0;
 	const t3 = Date.now();
 	await Promise.all(Array.from({ length: 8 }, async (_, w) => {
@@ -216,21 +125,22 @@ async function main() {
 			if (r.status !== 200) throw new Error(`GET ${r.status}`);
 		}
 	}));
-	const topics1 = spawnSync(CLI, ['--db', db, 'topics'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).length;
+	const topics1 = spawnSync(site.cli, ['--db', site.db, 'topics'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).length;
 	console.log(`3. ${reads} GETs of made-up names in 10 s: topics ${topics0} -> ${topics1} (created: ${topics1 - topics0})`);
 
 	// 4. lighttpd killed and started again
-	const old = appPids();
-	agent.destroy();
+	const old = site.appPids();
+	site.agent.destroy();
 	const t4 = performance.now();
-	process.kill(lighttpd.pid, 'SIGKILL');
-	await startLighttpd();
+	process.kill(site.lighttpd.pid, 'SIGKILL');
+	await site.start();
 	let back = -1;
 	while (performance.now() - t4 < 30000) {
 		const r = await request('GET', '/state/list:probe1', undefined, 2000);
 		if (r.status === 200) { back = performance.now() - t4; break; }
 		await sleep(20);
 	}
+	if (back < 0) console.log(`   not back in 30 s: lighttpd ${site.lighttpd.exitCode === null ? 'running' : `exited ${site.lighttpd.exitCode}`}, app processes ${site.appPids()}`);
 	await sleep(2000);
 	const left = old.filter((p) => { try { process.kill(p, 0); return true; } catch { return false; } });
 	console.log(`4. lighttpd SIGKILLed and restarted: GET 200 again after ${back.toFixed(0)} ms; old app processes still running 2 s later: ${left.length} of ${old.length}`);

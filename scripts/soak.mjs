@@ -12,95 +12,31 @@
 // after WARMUP seconds and at the end, and checks that no acknowledged
 // event was lost or applied twice and that every follower ends equal to
 // the stored state.  Exit status 0 when those checks hold.
-//   node scripts/soak.mjs BUILD_DIR
-import { execFileSync, spawn } from 'node:child_process';
-import fs from 'node:fs';
+//   node scripts/soak.mjs BUILD_DIR     (SC_KEEP=1 keeps the temp dir)
 import http from 'node:http';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { applyPatch, jsonEqual } from '../client/src/patch.js';
+import { Site, sleep, usage } from './lighttpd-harness.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const B = path.resolve(process.argv[2] || 'build');
-const APP = path.join(B, 'shopping.fcgi');
 const SECONDS = Number(process.env.SOAK_SECONDS || 1800);
 const WARMUP = Number(process.env.WARMUP || Math.min(60, SECONDS / 5));
 const KILL_EVERY = Number(process.env.KILL_EVERY || 180);
 const WRITERS = Number(process.env.WRITERS || 4);
 const FOLLOWERS = Number(process.env.FOLLOWERS || 12);
 const TOPICS = ['list:soak-a', 'list:soak-b', 'list:soak-c'];
-const LIGHTTPD = fs.existsSync('/usr/sbin/lighttpd') ? '/usr/sbin/lighttpd' : 'lighttpd';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sc-soak.'));
-fs.chmodSync(dir, 0o755);
-const db = path.join(dir, 'statechannel.db');
-let lighttpd;
-let port;
+const site = new Site(process.argv[2] || 'build', 'soak', { HEARTBEAT: 5 });
+const request = (method, p, body) => site.request(method, p, body);
 let running = true;
 
-function pidsMentioning(text) {
-	const out = [];
-	for (const p of fs.readdirSync('/proc')) {
-		if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
-		try {
-			if (fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(text)) out.push(Number(p));
-		} catch { /* gone */ }
-	}
-	return out;
-}
-const appPids = () => pidsMentioning(db).filter((p) => {
-	try { return fs.readlinkSync(`/proc/${p}/exe`) === fs.realpathSync(APP); } catch { return false; }
-});
-function usage(pid) {
-	try {
-		const rss = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
-		return { pid, rss_kb: rss, fds: fs.readdirSync(`/proc/${pid}/fd`).length };
-	} catch {
-		return { pid, rss_kb: -1, fds: -1 };
-	}
-}
 function snapshot(tag) {
-	const rows = [{ who: 'lighttpd', ...usage(lighttpd.pid) }, ...appPids().map((p) => ({ who: 'app', ...usage(p) }))];
+	const rows = [{ who: 'lighttpd', ...usage(site.lighttpd.pid) }, ...site.appPids().map((p) => ({ who: 'app', ...usage(p) }))];
 	console.log(`${tag}:`);
 	for (const r of rows) console.log(`  ${r.who.padEnd(8)} pid ${String(r.pid).padStart(7)}  RSS ${(r.rss_kb / 1024).toFixed(1).padStart(6)} MB  fds ${r.fds}`);
 	return rows;
 }
-
-function cleanup() {
-	try { process.kill(-lighttpd.pid, 'SIGKILL'); } catch { /* gone */ }
-	for (const p of pidsMentioning(dir)) {
-		try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
-	}
-	if (!process.env.SOAK_KEEP) fs.rmSync(dir, { recursive: true, force: true });
-}
-process.on('exit', cleanup);
 process.on('SIGINT', () => process.exit(130));
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
-function request(method, p, body) {
-	return new Promise((resolve) => {
-		const req = http.request({ host: '127.0.0.1', port, path: p, method, agent, timeout: 20000,
-			headers: body ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } : {} },
-		(res) => {
-			const chunks = [];
-			res.on('data', (c) => chunks.push(c));
-			res.on('end', () => {
-				let json = null;
-				try { json = JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch { /* not JSON */ }
-				resolve({ status: res.statusCode, json });
-			});
-			res.on('error', () => resolve({ status: 0, json: null }));
-		});
-		req.on('timeout', () => req.destroy(new Error('timeout')));
-		req.on('error', () => resolve({ status: 0, json: null }));
-		if (body) req.write(body);
-		req.end();
-	});
-}
 // The app's own answer: 200, or its JSON error (not the web server's).
 const appAnswered = (r) => r.status === 200 ||
 	(r.status >= 400 && r.status < 500 && r.json && r.json.error && r.json.error.source !== 'web_server');
@@ -150,7 +86,7 @@ class Follower {
 		const headers = this.cursor ? { 'Last-Event-ID': this.cursor } : {};
 		let buf = '';
 		let ev = { event: '', data: [], id: null };
-		this.req = http.get({ host: '127.0.0.1', port, path: `/stream/${this.topic}`, headers, agent: false }, (res) => {
+		this.req = http.get({ host: '127.0.0.1', port: site.port, path: `/stream/${this.topic}`, headers, agent: false }, (res) => {
 			res.on('close', () => this.again());
 			if (res.statusCode !== 200) {
 				if (res.statusCode === 503) stats.refused++;
@@ -237,7 +173,7 @@ async function killer() {
 		await sleep(500);
 		if (Date.now() < next || !running) continue;
 		next += KILL_EVERY * 1000;
-		const pids = appPids();
+		const pids = site.appPids();
 		if (pids.length === 0) continue;
 		const p = pids[Math.floor(Math.random() * pids.length)];
 		try { process.kill(p, 'SIGKILL'); stats.kills++; } catch { /* gone */ }
@@ -245,20 +181,10 @@ async function killer() {
 }
 
 async function main() {
-	port = await new Promise((resolve) => {
-		const s = net.createServer();
-		s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-	});
-	fs.writeFileSync(path.join(dir, 'lighttpd.conf'), execFileSync(path.join(ROOT, 'deploy/render.sh'), [
-		path.join(ROOT, 'deploy/lighttpd/statechannel.conf.in'), `PORT=${port}`, 'HOST=127.0.0.1',
-		`RUNDIR=${dir}`, `APP=${APP}`, `DB=${db}`, 'PREFIX=/', 'PROCS=2', `DOCROOT=${dir}`,
-		`CLIENT_DIR=${path.join(ROOT, 'client')}`, 'HEARTBEAT=5', 'STREAM_LIFE=0', 'BODY_LIMIT=1048576',
-		'MAX_STREAMS=2500', `ERRORS=${path.join(ROOT, 'deploy/errors')}`,
-	]));
-	lighttpd = spawn(LIGHTTPD, ['-D', '-f', path.join(dir, 'lighttpd.conf')], { stdio: 'ignore', detached: true });
+	await site.start();
 	for (let i = 0; i < 200 && (await request('GET', '/state/list:soak-a')).status !== 200; i++) await sleep(50);
 	for (const t of TOPICS) acked.set(t, new Set());
-	console.log(`soak: ${SECONDS} s through lighttpd (2 app processes), ${WRITERS} writers, ${FOLLOWERS} followers, a kill every ${KILL_EVERY} s; dir ${dir}`);
+	console.log(`soak: ${SECONDS} s through lighttpd (2 app processes), ${WRITERS} writers, ${FOLLOWERS} followers, a kill every ${KILL_EVERY} s; dir ${site.dir}`);
 	const followers = Array.from({ length: FOLLOWERS }, (_, i) => new Follower(TOPICS[i % TOPICS.length]));
 	for (const f of followers) f.open();
 	const tasks = [...Array.from({ length: WRITERS }, (_, w) => writer(w)), churn(followers), readers(), killer()];
