@@ -8,6 +8,9 @@
 //   3. topics created by 10 s of GETs (and streams) of names never used.
 //   4. lighttpd killed (SIGKILL) and started again at once: time until
 //      GET answers 200 again, and whether the old app processes exited.
+//   5. lighttpd's memory while 4 clients trickle POST bodies a byte at a
+//      time for TRICKLE_S seconds (default 8): the template, and the same
+//      with server.stream-request-body = 0 (lighttpd buffers bodies).
 //   node bench/stayup.mjs BUILD_DIR
 // Environment: STATE_MB=8, SLOW=8, PROBES=300 (requests per latency
 // figure), CAP=200 (--max-streams per process), PROCS=2.
@@ -23,6 +26,7 @@ const SLOW = Number(process.env.SLOW || 8);
 const PROBES = Number(process.env.PROBES || 300);
 const CAP = Number(process.env.CAP || 200);
 const PROCS = Number(process.env.PROCS || 2);
+const TRICKLE_S = Number(process.env.TRICKLE_S || 8);
 
 const site = new Site(B, 'stayup', { MAX_STREAMS: CAP, PROCS });
 const rssMb = (pids) => (pids.reduce((a, p) => a + Math.max(0, usage(p).rss_kb), 0) / 1024).toFixed(1);
@@ -144,6 +148,32 @@ async function main() {
 	await sleep(2000);
 	const left = old.filter((p) => { try { process.kill(p, 0); return true; } catch { return false; } });
 	console.log(`4. lighttpd SIGKILLed and restarted: GET 200 again after ${back.toFixed(0)} ms; old app processes still running 2 s later: ${left.length} of ${old.length}`);
+	// 5. trickled bodies
+	const trickle = async (t) => {
+		const socks = Array.from({ length: 4 }, () => {
+			const k = net.connect(t.port, '127.0.0.1');
+			k.setNoDelay(true);
+			k.on('error', () => {});
+			k.write('POST /events/list:trickle HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 60000\r\n\r\n');
+			return k;
+		});
+		const rss0 = usage(t.lighttpd.pid).rss_kb;
+		const t5 = Date.now();
+		let sent = 0;
+		while (Date.now() - t5 < TRICKLE_S * 1000 && sent < 60000) {
+			for (const k of socks) if (!k.destroyed) k.write(' ');
+			sent++;
+			await sleep(1);
+		}
+		const rss1 = usage(t.lighttpd.pid).rss_kb;
+		for (const k of socks) k.destroy();
+		return `${sent} bytes x 4 connections: lighttpd RSS ${(rss0 / 1024).toFixed(1)} -> ${(rss1 / 1024).toFixed(1)} MB`;
+	};
+	const buffered = new Site(B, 'stayup-buffered', { PROCS: 1 },
+		(text) => text.replace('server.stream-request-body = 2', 'server.stream-request-body = 0'));
+	await buffered.start();
+	console.log(`5. trickled bodies, the template (stream-request-body 2): ${await trickle(site)}`);
+	console.log(`   the same, bodies buffered (stream-request-body 0): ${await trickle(buffered)}`);
 	process.exit(0);
 }
 

@@ -46,8 +46,10 @@ function freePort() {
 }
 
 export class Site {
-	// build: the build directory; vars: template variables to override.
-	constructor(build, tag, vars = {}) {
+	// build: the build directory; vars: template variables to override;
+	// edit: a function of the rendered config text (a variant to compare).
+	constructor(build, tag, vars = {}, edit = (text) => text) {
+		this.edit = edit;
 		this.app = path.join(path.resolve(build), 'shopping.fcgi');
 		this.cli = path.join(path.resolve(build), 'statechannel');
 		this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `sc-${tag}.`));
@@ -67,10 +69,10 @@ export class Site {
 				HEARTBEAT: 15, STREAM_LIFE: 0, BODY_LIMIT: 1048576, MAX_STREAMS: 2500,
 				ERRORS: path.join(ROOT, 'deploy/errors'), ...this.vars,
 			};
-			fs.writeFileSync(path.join(this.dir, 'lighttpd.conf'), execFileSync(path.join(ROOT, 'deploy/render.sh'), [
+			fs.writeFileSync(path.join(this.dir, 'lighttpd.conf'), this.edit(execFileSync(path.join(ROOT, 'deploy/render.sh'), [
 				path.join(ROOT, 'deploy/lighttpd/statechannel.conf.in'),
 				...Object.entries(vars).map(([k, v]) => `${k}=${v}`),
-			]));
+			], { encoding: 'utf8' })));
 		}
 		this.lighttpd = spawn(LIGHTTPD, ['-D', '-f', path.join(this.dir, 'lighttpd.conf')], {
 			stdio: 'ignore', detached: true,

@@ -1161,6 +1161,47 @@ static void test_big_answers(void **state)
 	srv = keep;
 }
 
+/* A client that never reads its answer is cut off at --answer-timeout,
+ * and holds no worker meanwhile. */
+static void test_answer_timeout(void **state)
+{
+	server keep = srv;
+	const char *args[] = {"--workers", "1", "--answer-timeout", "1", NULL};
+	conn *late;
+	resp r;
+	long long end;
+	int i;
+
+	(void)state;
+	start(&srv, "jsbench", args);
+	post("bench:1", "{\"event\":\"create_10000\"}", &r);
+	resp_free(&r);
+	for (i = 0; i < 15; i++) {
+		post("bench:1", "{\"event\":\"append_1000\"}", &r);
+		assert_int_equal(r.status, 200);
+		resp_free(&r);
+	}
+	late = conn_open(&srv);
+	assert_non_null(late);
+	send_request(late, 1, 0, "GET", "/state/bench:1", NULL, NULL, NULL, 0);
+	request("GET", "/state/bench:2", NULL, NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	/* Closed by the app (waited for at most 20 s), never ended. */
+	end = now_ms() + 20000;
+	while (now_ms() < end && !late->closed) {
+		struct pollfd pfd = {late->fd, POLLRDHUP, 0};
+
+		if (poll(&pfd, 1, 200) > 0 &&
+		    (pfd.revents & (POLLRDHUP | POLLHUP)))
+			late->closed = 1;
+	}
+	assert_true(late->closed);
+	conn_close(late);
+	stop(&srv);
+	srv = keep;
+}
+
 /* Past --max-streams a new stream gets 503 with Retry-After; short
  * requests still work; a closed stream frees its place. */
 static void test_stream_cap(void **state)
@@ -1336,6 +1377,7 @@ int main(void)
 	    cmocka_unit_test(test_unwritten),
 	    cmocka_unit_test(test_big_answers),
 	    cmocka_unit_test(test_stream_cap),
+	    cmocka_unit_test(test_answer_timeout),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
