@@ -1,18 +1,21 @@
 // The soak test, run by hand (not part of make test): mixed traffic through
 // lighttpd and the shipped template for SOAK_SECONDS (default 1800):
-//   * WRITERS writers POST "add" events with idempotency ids to a few
-//     topics, retrying the same id on anything but the app's own answer;
+//   * WRITERS writers POST "rename" events (each writer renames items of
+//     its own, so the states stay the same size and memory growth means
+//     a leak) with idempotency ids to a few topics, retrying the same id
+//     on anything but the app's own answer;
 //   * FOLLOWERS followers hold streams, apply every patch with the client's
 //     applyPatch, and drop and resume (Last-Event-ID) every few seconds;
 //     short-lived streams open and close besides them;
 //   * GETs of the topics and of names never used;
 //   * one app process SIGKILLed every KILL_EVERY seconds (lighttpd starts
-//     a new one).
+//     a new one); the oldest is spared, so one lives through the run.
 // Prints the RSS and fd count of every process (lighttpd and the app's)
 // after WARMUP seconds and at the end, and checks that no acknowledged
 // event was lost or applied twice and that every follower ends equal to
 // the stored state.  Exit status 0 when those checks hold.
 //   node scripts/soak.mjs BUILD_DIR     (SC_KEEP=1 keeps the temp dir)
+import fs from 'node:fs';
 import http from 'node:http';
 
 import { applyPatch, jsonEqual } from '../client/src/patch.js';
@@ -41,26 +44,35 @@ process.on('SIGINT', () => process.exit(130));
 const appAnswered = (r) => r.status === 200 ||
 	(r.status >= 400 && r.status < 500 && r.json && r.json.error && r.json.error.source !== 'web_server');
 
-const acked = new Map(); // topic -> Set of names acknowledged
+const ITEMS = 5; // per writer and topic
+const acked = new Map(); // topic -> events acknowledged (setup included)
+const lastName = new Map(); // "topic item" -> the last name acknowledged
 const stats = { posts: 0, retries: 0, gets: 0, streams: 0, resumes: 0, kills: 0, refused: 0 };
+
+// Sends one event until the app answers it; throws on the app's refusal.
+async function send(topic, event, payload, id) {
+	const body = JSON.stringify({ event, id, payload });
+	for (;;) {
+		const r = await request('POST', `/events/${topic}`, body);
+		if (r.status === 200) {
+			acked.set(topic, acked.get(topic) + 1);
+			return;
+		}
+		if (appAnswered(r)) throw new Error(`the app refused ${id}: ${r.status} ${JSON.stringify(r.json)}`);
+		stats.retries++;
+		await sleep(100);
+	}
+}
 
 async function writer(w) {
 	let n = 0;
 	while (running) {
 		const topic = TOPICS[n % TOPICS.length];
+		const item = `i${w * ITEMS + (n % ITEMS) + 1}`;
 		const name = `w${w}-${n++}`;
-		const body = JSON.stringify({ event: 'add', id: name, payload: { name } });
-		for (;;) {
-			const r = await request('POST', `/events/${topic}`, body);
-			if (r.status === 200) {
-				acked.get(topic).add(name);
-				stats.posts++;
-				break;
-			}
-			if (appAnswered(r)) throw new Error(`writer ${w}: the app refused ${name}: ${r.status} ${JSON.stringify(r.json)}`);
-			stats.retries++;
-			await sleep(100);
-		}
+		await send(topic, 'rename', { id: item, name }, name);
+		lastName.set(`${topic} ${item}`, name);
+		stats.posts++;
 		await sleep(50 + Math.random() * 100);
 	}
 }
@@ -173,7 +185,12 @@ async function killer() {
 		await sleep(500);
 		if (Date.now() < next || !running) continue;
 		next += KILL_EVERY * 1000;
-		const pids = site.appPids();
+		// The oldest process is spared, so that one lives through the
+		// whole run and its memory tells whether anything leaks.
+		const started = (pid) => {
+			try { return Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[19]); } catch { return 0; }
+		};
+		const pids = site.appPids().sort((a, b) => started(a) - started(b)).slice(1);
 		if (pids.length === 0) continue;
 		const p = pids[Math.floor(Math.random() * pids.length)];
 		try { process.kill(p, 'SIGKILL'); stats.kills++; } catch { /* gone */ }
@@ -183,7 +200,10 @@ async function killer() {
 async function main() {
 	await site.start();
 	for (let i = 0; i < 200 && (await request('GET', '/state/list:soak-a')).status !== 200; i++) await sleep(50);
-	for (const t of TOPICS) acked.set(t, new Set());
+	for (const t of TOPICS) {
+		acked.set(t, 0);
+		for (let i = 0; i < WRITERS * ITEMS; i++) await send(t, 'add', { name: `item ${i + 1}` }, `setup-${i}`);
+	}
 	console.log(`soak: ${SECONDS} s through lighttpd (2 app processes), ${WRITERS} writers, ${FOLLOWERS} followers, a kill every ${KILL_EVERY} s; dir ${site.dir}`);
 	const followers = Array.from({ length: FOLLOWERS }, (_, i) => new Follower(TOPICS[i % TOPICS.length]));
 	for (const f of followers) f.open();
@@ -207,11 +227,13 @@ async function main() {
 	while (Date.now() < deadline && followers.some((f) => f.version < finals[f.topic].version)) await sleep(200);
 	let bad = 0;
 	for (const t of TOPICS) {
-		const names = finals[t].state.items.map((i) => i.name);
-		const missing = [...acked.get(t)].filter((n) => !names.includes(n));
-		const twice = names.length - new Set(names).size;
-		console.log(`${t}: version ${finals[t].version}, ${acked.get(t).size} acknowledged, ${missing.length} lost, ${twice} doubled`);
-		bad += missing.length + twice;
+		// One version per acknowledged event: none lost, none twice; and
+		// each item holds the last name acknowledged for it.
+		const wrong = finals[t].state.items.filter((i) => lastName.has(`${t} ${i.id}`) &&
+			lastName.get(`${t} ${i.id}`) !== i.name).length;
+		console.log(`${t}: version ${finals[t].version}, ${acked.get(t)} events acknowledged, ${wrong} items not at their last name`);
+		if (finals[t].version !== acked.get(t)) bad++;
+		bad += wrong;
 	}
 	for (const f of followers) {
 		const same = jsonEqual(f.state, finals[f.topic].state);
