@@ -71,7 +71,8 @@ start_lighttpd() {
 		PORT="$PORT" HOST=127.0.0.1 RUNDIR="$dir" APP="$app" \
 		DB="$dir/db/statechannel.db" PREFIX=/ PROCS="$procs" \
 		DOCROOT="$dir/www" CLIENT_DIR="$ROOT/client" HEARTBEAT=15 \
-		STREAM_LIFE=0 BODY_LIMIT=1048576 >"$dir/lighttpd.conf" || return 1
+		STREAM_LIFE=0 BODY_LIMIT=1048576 MAX_STREAMS=2500 \
+		ERRORS="$ROOT/deploy/errors" >"$dir/lighttpd.conf" || return 1
 	setsid "$LIGHTTPD" -D -f "$dir/lighttpd.conf" >"$dir/stdout.log" 2>&1 &
 	PGID=$!
 	groups+=("$PGID")

@@ -61,6 +61,10 @@ static void usage(FILE *f, const char *prog)
 	    "503 with\n"
 	    "                        Retry-After (default: 3/4 of the fd "
 	    "limit)\n"
+	    "  --answer-timeout SECONDS\n"
+	    "                        a client must have read a whole answer "
+	    "by then\n"
+	    "                        (default 30); streams are not answers\n"
 	    "  --drop-idle-topics SECONDS\n"
 	    "                        drop topics unchanged this long; they "
 	    "read as\n"
@@ -124,9 +128,11 @@ int sc_app_main(const sc_app *app, int argc, char **argv)
 	    {"--state-limit", 0, 1LL << 40},
 	    {"--max-streams", 0, 1LL << 30},
 	    {"--drop-idle-topics", 0, 100LL * 365 * 86400},
+	    {"--answer-timeout", 1, 3600},
 	    {"--cache-mb", 1, 1LL << 20},
 	};
-	long long val[9] = {4, 15, 0, 1 << 20, 1 << 20, 16 << 20, 0, 0, 256};
+	long long val[10] = {4,	 15, 0, 1 << 20, 1 << 20, 16 << 20,
+			     0,	 0,  30, 256};
 	sc_server_options opt;
 	const char *env = getenv("STATECHANNEL_DB");
 	const char *prog = argc > 0 ? argv[0] : "statechannel.fcgi";
@@ -191,7 +197,8 @@ int sc_app_main(const sc_app *app, int argc, char **argv)
 	opt.state_limit = (size_t)val[5];
 	opt.max_streams = (size_t)val[6];
 	opt.drop_idle_s = (long)val[7];
-	opt.cache_bytes = (size_t)val[8] << 20;
+	opt.hub.respond_ms = (int)val[8] * 1000;
+	opt.cache_bytes = (size_t)val[9] << 20;
 	return sc_server_run(&opt);
 bad:
 	fprintf(stderr, "%s: bad option or value: %s\n", prog, argv[i]);

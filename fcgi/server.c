@@ -405,6 +405,23 @@ static void watch_web_server(server *srv)
 		memcpy(srv->sock_path, sa.sun_path, sizeof(srv->sock_path) - 1);
 }
 
+/*
+ * Spawned and stopping: no new connection may reach this process while
+ * it finishes what it holds, so that a web server started again spawns
+ * new processes instead of adopting this one's socket (it connects to
+ * the socket first, and adopts whatever answers).  The socket is
+ * replaced by /dev/null in place: its fd number stays taken.
+ */
+static void stop_listening(server *srv)
+{
+	int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (nul < 0 || dup2(nul, srv->listen_fd) < 0)
+		shutdown(srv->listen_fd, SHUT_RDWR);
+	if (nul >= 0)
+		close(nul);
+}
+
 /* Whether the web server that spawned us is gone: we were re-parented
  * (it died), or its socket's file was removed (nobody can reach us). */
 static int web_server_gone(const server *srv)
@@ -531,6 +548,8 @@ int sc_server_run(const sc_server_options *opt)
 			break;
 		}
 	}
+	if (srv.parent != 0)
+		stop_listening(&srv);
 out:
 	if (status != 0 && err.message[0] != '\0')
 		fprintf(stderr, "statechannel: %s\n", err.message);

@@ -37,8 +37,11 @@ typedef struct sc_app {
 	/*
 	 * Returns the initial state of topic as a new reference (JSON null
 	 * is not allowed: return an empty object or array), or NULL when no
-	 * such topic may exist (the request gets 404).  Called the first
-	 * time a topic is used (GET, POST or stream); the result is stored.
+	 * such topic may exist (the request gets 404).  Called whenever a
+	 * topic that is not stored is read (GET, stream: answered at version
+	 * 0, nothing stored) and before its first event (stored with the
+	 * event's change; an event that fails or changes nothing leaves no
+	 * topic behind).  Must give the same state every time for a topic.
 	 * Required.
 	 */
 	json_object *(*init_state)(sc_ctx *ctx, const char *topic);

@@ -49,7 +49,8 @@ fi
 "$ROOT/deploy/render.sh" "$ROOT/deploy/lighttpd/statechannel.conf.in" \
 	PORT="$PORT" HOST=127.0.0.1 RUNDIR="$RUNDIR" APP="$APP" DB="$DB" \
 	PREFIX=/ PROCS=2 DOCROOT="$DOCROOT" CLIENT_DIR="$ROOT/client" \
-	HEARTBEAT=15 STREAM_LIFE=0 BODY_LIMIT=1048576 >"$RUNDIR/lighttpd.conf"
+	HEARTBEAT=15 STREAM_LIFE=0 BODY_LIMIT=1048576 MAX_STREAMS=2500 \
+		ERRORS="$ROOT/deploy/errors" >"$RUNDIR/lighttpd.conf"
 "$LIGHTTPD" -tt -f "$RUNDIR/lighttpd.conf" >/dev/null
 
 pid=

@@ -50,6 +50,8 @@ export async function startServer({ app = 'shopping.fcgi', docroot, procs = 2, h
     'STREAM_LIFE=0',
     `APP_ARGS=${appArgs}`,
     'BODY_LIMIT=1048576',
+    'MAX_STREAMS=2500',
+    `ERRORS=${path.join(ROOT, 'deploy/errors')}`,
   ]);
   fs.writeFileSync(path.join(dir, 'lighttpd.conf'), conf);
   const cli = path.join(BUILD, 'statechannel');

@@ -402,6 +402,7 @@ static conn *stream_open(const char *uri, const char *const *extra)
 	assert_non_null(strstr(c->out, "Content-Type: text/event-stream"));
 	assert_non_null(strstr(c->out, "Cache-Control: no-cache"));
 	assert_non_null(strstr(c->out, "X-Accel-Buffering: no"));
+	assert_non_null(strstr(c->out, "X-Content-Type-Options: nosniff"));
 	return c;
 }
 
@@ -662,6 +663,41 @@ static void test_bad_input(void **state)
 	    {"GET", "/stream?topic=list:b&topic=a/b", NULL, NULL, 0, 400,
 	     "bad_topic"},
 	    {"GET", "/stream/other:x", NULL, NULL, 0, 404, "not_found"},
+	    /* Text that is not UTF-8, or NUL where names are C strings. */
+	    {"POST", "/events/list:b", "application/json",
+	     "{\"event\":\"add\",\"payload\":{\"name\":\"\xc0\xaf\"}}", 0, 400,
+	     "bad_json"}, /* overlong */
+	    {"POST", "/events/list:b", "application/json",
+	     "{\"event\":\"add\",\"payload\":{\"name\":\"\xed\xa0\x80\"}}", 0,
+	     400, "bad_json"}, /* a surrogate in UTF-8 */
+	    {"POST", "/events/list:b", "application/json",
+	     "{\"event\":\"add\",\"payload\":{\"name\":\"\xf4\x90\x80\x80\"}}",
+	     0, 400, "bad_json"}, /* past U+10FFFF */
+	    {"POST", "/events/list:b", "application/json",
+	     "{\"event\":\"add\",\"payload\":{\"name\":\"\xe2\x82\"}}", 0, 400,
+	     "bad_json"}, /* truncated */
+	    {"POST", "/events/list:b", "application/json",
+	     "{\"event\":\"add\",\"payload\":{\"name\":\"\\ud800\"}}", 0, 400,
+	     "bad_json"}, /* lone escaped surrogate */
+	    {"POST", "/events/list:b", "application/json",
+	     "{\"event\":\"add\",\"payload\":{\"name\":\"\\udc00x\"}}", 0,
+	     400, "bad_json"},
+	    {"POST", "/events/list:b", "application/json",
+	     "{\"event\":\"add\",\"payload\":{\"na\\u0000me\":\"x\"}}", 0,
+	     400, "bad_json"}, /* NUL in a member name */
+	    {"POST", "/events/list:b", "application/json",
+	     "{\"event\":\"add\\u0000zzz\"}", 0, 400, "bad_event"},
+	    {"POST", "/events/list:b", "application/json",
+	     "{\"event\":\"add\",\"id\":\"k\\u0000one\",\"payload\":{"
+	     "\"name\":\"x\"}}",
+	     0, 400, "bad_id"},
+	    {"GET", "/state/list:a%00b", NULL, NULL, 0, 400, "bad_topic"},
+	    {"POST", "/events/list:b%00x", "application/json",
+	     "{\"event\":\"add\",\"payload\":{\"name\":\"x\"}}", 0, 400,
+	     "bad_topic"},
+	    {"GET", "/stream?topic=list:b%00x", NULL, NULL, 0, 400, "bad_topic"},
+	    /* Decoded once: "%2541" is "%41", not "A". */
+	    {"GET", "/state/list:%2541", NULL, NULL, 0, 400, "bad_topic"},
 	};
 	resp r;
 	size_t i;
@@ -678,6 +714,8 @@ static void test_bad_input(void **state)
 		if (r.status != rows[i].status)
 			fail_msg("row %zu %s %s: status %d, body %s", i,
 				 rows[i].method, rows[i].uri, r.status, r.body);
+		assert_non_null(
+		    strstr(r.head, "X-Content-Type-Options: nosniff"));
 		if (r.status >= 400) {
 			assert_non_null(strstr(r.head, "application/json"));
 			assert_non_null(r.json);
@@ -975,6 +1013,251 @@ static void test_slow_cutoff(void **state)
 	srv = keep;
 }
 
+/* Whether the database of s stores topic (asks the statechannel
+ * command, as an operator would). */
+static int stored(const server *s, const char *topic)
+{
+	const char *b = getenv("SC_BUILD");
+	char cmd[512], line[512], want[256];
+	int found = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "%s/statechannel --db %s topics",
+		 b ? b : "build", s->db);
+	snprintf(want, sizeof(want), "\"topic\":\"%s\"", topic);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, want) != NULL)
+			found = 1;
+	assert_int_equal(pclose(f), 0);
+	return found;
+}
+
+/* Reads and GETs of topics never written answer the initial state at
+ * version 0 and store nothing; the first committed event creates the
+ * topic, and a stream opened before sees it as the patch to version 1;
+ * an event that fails leaves nothing behind. */
+static void test_unwritten(void **state)
+{
+	conn *c;
+	event ev;
+	resp r;
+	json_object *d;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		request("GET", "/state/list:ghost", NULL, NULL, NULL, &r);
+		assert_int_equal(r.status, 200);
+		assert_int_equal(jint(r.json, "version"), 0);
+		assert_non_null(strchr(jstr(r.json, "cursor"), ':'));
+		resp_free(&r);
+	}
+	c = stream_open("/stream/list:u1", NULL);
+	assert_int_equal(next_frame(c, &ev, 3000), 0);
+	assert_string_equal(ev.type, "state");
+	d = json_tokener_parse(ev.data);
+	assert_int_equal(jint(d, "version"), 0);
+	assert_non_null(json_object_object_get(d, "state"));
+	json_object_put(d);
+	free(ev.data);
+	assert_false(stored(&srv, "list:ghost"));
+	assert_false(stored(&srv, "list:u1"));
+	/* A refused event: still nothing stored. */
+	post("list:u1", "{\"event\":\"fly\"}", &r);
+	assert_int_equal(r.status, 422);
+	resp_free(&r);
+	assert_false(stored(&srv, "list:u1"));
+	post("list:u1", "{\"event\":\"add\",\"payload\":{\"name\":\"Tea\"}}",
+	     &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(jint(r.json, "version"), 1);
+	resp_free(&r);
+	assert_true(stored(&srv, "list:u1"));
+	assert_int_equal(next_frame(c, &ev, 3000), 0);
+	check_patch(&ev, "list:u1", 1);
+	free(ev.data);
+	conn_close(c);
+}
+
+/* Big answers never pin a worker: with one worker, clients that ask for
+ * a big state and never read do not hold up anyone else; each slow
+ * answer is whole when finally read.  A state past --state-limit is
+ * refused and nothing changes. */
+static void test_big_answers(void **state)
+{
+	server keep = srv;
+	const char *args[] = {"--workers", "1", "--state-limit", "2000000",
+			      NULL};
+	conn *slow[4];
+	resp r;
+	json_object *d;
+	size_t i, size;
+	long long end;
+
+	(void)state;
+	start(&srv, "jsbench", args);
+	post("bench:1", "{\"event\":\"create_10000\"}", &r);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	for (i = 0; i < 15; i++) {
+		post("bench:1", "{\"event\":\"append_1000\"}", &r);
+		assert_int_equal(r.status, 200);
+		resp_free(&r);
+	}
+	request("GET", "/state/bench:1", NULL, NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	size = strlen(r.body);
+	/* More than the socket buffers take (wmem_default here: 208 KiB). */
+	assert_true(size > 1000000);
+	resp_free(&r);
+	for (i = 0; i < 4; i++) {
+		slow[i] = conn_open(&srv);
+		assert_non_null(slow[i]);
+		send_request(slow[i], 1, 0, "GET", "/state/bench:1", NULL, NULL,
+			     NULL, 0);
+	}
+	/* The one worker still answers (request() waits at most 5 s). */
+	for (i = 0; i < 3; i++) {
+		request("GET", "/state/bench:2", NULL, NULL, NULL, &r);
+		assert_int_equal(r.status, 200);
+		resp_free(&r);
+		post("bench:2", "{\"event\":\"create\"}", &r);
+		assert_int_equal(r.status, 200);
+		resp_free(&r);
+	}
+	/* Growing the state past the limit: 413, version unchanged. */
+	for (i = 0; i < 40; i++) {
+		post("bench:1", "{\"event\":\"append_1000\"}", &r);
+		if (r.status != 200)
+			break;
+		resp_free(&r);
+	}
+	assert_int_equal(r.status, 413);
+	assert_string_equal(err_code(&r), "state_too_big");
+	resp_free(&r);
+	request("GET", "/state/bench:1", NULL, NULL, NULL, &r);
+	assert_int_equal(jint(r.json, "version"), 16 + (int64_t)i);
+	assert_true(strlen(r.body) <= 2000000 + 200);
+	resp_free(&r);
+	/* The slow answers, read now, are whole. */
+	for (i = 0; i < 4; i++) {
+		end = now_ms() + 10000;
+		while (!slow[i]->ended && now_ms() < end)
+			if (pump(slow[i], 100) < 0)
+				break;
+		assert_true(slow[i]->ended);
+		parse_resp(slow[i], &r);
+		assert_int_equal(r.status, 200);
+		assert_int_equal(strlen(r.body), size);
+		d = json_object_object_get(r.json, "state");
+		assert_int_equal(
+		    json_object_array_length(json_object_object_get(d, "rows")),
+		    25000);
+		resp_free(&r);
+		conn_close(slow[i]);
+	}
+	stop(&srv);
+	srv = keep;
+}
+
+/* A client that never reads its answer is cut off at --answer-timeout,
+ * and holds no worker meanwhile. */
+static void test_answer_timeout(void **state)
+{
+	server keep = srv;
+	const char *args[] = {"--workers", "1", "--answer-timeout", "1", NULL};
+	conn *late;
+	resp r;
+	long long end;
+	int i;
+
+	(void)state;
+	start(&srv, "jsbench", args);
+	post("bench:1", "{\"event\":\"create_10000\"}", &r);
+	resp_free(&r);
+	for (i = 0; i < 15; i++) {
+		post("bench:1", "{\"event\":\"append_1000\"}", &r);
+		assert_int_equal(r.status, 200);
+		resp_free(&r);
+	}
+	late = conn_open(&srv);
+	assert_non_null(late);
+	send_request(late, 1, 0, "GET", "/state/bench:1", NULL, NULL, NULL, 0);
+	request("GET", "/state/bench:2", NULL, NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	/* Closed by the app (waited for at most 20 s), never ended. */
+	end = now_ms() + 20000;
+	while (now_ms() < end && !late->closed) {
+		struct pollfd pfd = {late->fd, POLLRDHUP, 0};
+
+		if (poll(&pfd, 1, 200) > 0 &&
+		    (pfd.revents & (POLLRDHUP | POLLHUP)))
+			late->closed = 1;
+	}
+	assert_true(late->closed);
+	conn_close(late);
+	stop(&srv);
+	srv = keep;
+}
+
+/* Past --max-streams a new stream gets 503 with Retry-After; short
+ * requests still work; a closed stream frees its place. */
+static void test_stream_cap(void **state)
+{
+	server keep = srv;
+	const char *args[] = {"--max-streams", "2", NULL};
+	conn *a, *b, *c;
+	event ev;
+	resp r;
+	int i;
+
+	(void)state;
+	start(&srv, "shopping", args);
+	a = stream_open("/stream/list:c1", NULL);
+	b = stream_open("/stream/list:c2", NULL);
+	/* Their first frames: the hub holds both. */
+	assert_int_equal(next_frame(a, &ev, 3000), 0);
+	free(ev.data);
+	assert_int_equal(next_frame(b, &ev, 3000), 0);
+	free(ev.data);
+	request("GET", "/stream/list:c3", NULL, NULL, NULL, &r);
+	assert_int_equal(r.status, 503);
+	assert_string_equal(err_code(&r), "too_many_streams");
+	assert_non_null(strstr(r.head, "Retry-After: "));
+	resp_free(&r);
+	request("GET", "/state/list:c3", NULL, NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	post("list:c3", "{\"event\":\"add\",\"payload\":{\"name\":\"x\"}}",
+	     &r);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	conn_close(a);
+	/* The hub notices the close (bounded wait). */
+	for (i = 0; i < 100; i++) {
+		c = conn_open(&srv);
+		assert_non_null(c);
+		send_request(c, 3, 0, "GET", "/stream/list:c3", NULL, NULL,
+			     NULL, 0);
+		while ((c->out == NULL || strstr(c->out, "\r\n\r\n") == NULL) &&
+		       pump(c, 100) == 0)
+			;
+		if (c->out != NULL && strstr(c->out, "Status: 200") != NULL)
+			break;
+		conn_close(c);
+		c = NULL;
+		usleep(50000);
+	}
+	assert_non_null(c);
+	conn_close(c);
+	conn_close(b);
+	stop(&srv);
+	srv = keep;
+}
+
 /* The POST answer's version; *out gets its patch as compact text, or
  * for an error its code. */
 /*
@@ -1153,6 +1436,10 @@ int main(void)
 	    cmocka_unit_test(test_slow_cutoff),
 	    cmocka_unit_test(test_api),
 	    cmocka_unit_test(test_reads_beside_blocked_writes),
+	    cmocka_unit_test(test_unwritten),
+	    cmocka_unit_test(test_big_answers),
+	    cmocka_unit_test(test_stream_cap),
+	    cmocka_unit_test(test_answer_timeout),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -284,17 +284,22 @@ static int cmp64(const void *a, const void *b)
 }
 
 /* After a wake-up at t1 that showed version target, reads the writer's
- * lines up to it and returns t1 minus that commit's start. */
+ * lines up to it and returns t1 minus the start of the first commit not
+ * seen before (what woke the reader, or an earlier one: the version read
+ * after the wake-up may already be a later commit's). */
 static int64_t delay_to(FILE *in, int64_t t1, int64_t target)
 {
 	char buf[64];
-	int64_t version = -1, t0 = 0;
+	int64_t version = -1, t0 = 0, first = -1;
 
-	while (version < target && fgets(buf, sizeof(buf), in) != NULL)
+	while (version < target && fgets(buf, sizeof(buf), in) != NULL) {
 		if (sscanf(buf, "%" SCNd64 " %" SCNd64, &version, &t0) != 2)
 			break;
+		if (first < 0)
+			first = t0;
+	}
 	assert_int_equal(version, target);
-	return t1 - t0;
+	return t1 - first;
 }
 
 static void test_wake_across_processes(void **state)

@@ -237,12 +237,25 @@ function tempDir(kind) {
 	return dir;
 }
 
+// The JSON error bodies of deploy/errors, copied where the server's user
+// can read them.
+function errorsDir(s) {
+	const dir = path.join(s.dir, 'errors');
+	fs.cpSync(path.join(ROOT, 'deploy/errors'), dir, { recursive: true });
+	fs.chmodSync(dir, 0o755);
+	return dir;
+}
+
+// The app's stream cap in the lighttpd template (PROCS x MAX_STREAMS below
+// its max-connections, docs/deploy.md).
+export const MAX_STREAMS = 2500;
+
 
 // lighttpd -D, the app spawned by it (bin-path: fd 0), PROCS processes,
 // routes at PREFIX (default the site root).  With auth ({users: {name:
 // password}, private}), wrapped in deploy/lighttpd/auth.conf.in: Basic
 // authentication on the routes of the topics beginning with private.
-export async function startLighttpd({ prefix = '/', procs = 2, streamLife = 0, auth } = {}) {
+export async function startLighttpd({ prefix = '/', procs = 2, streamLife = 0, auth, maxStreams = MAX_STREAMS } = {}) {
 	const s = new Server('lighttpd', tempDir('lighttpd'));
 	const port = await freePort();
 	const docroot = path.join(s.dir, 'www');
@@ -251,7 +264,8 @@ export async function startLighttpd({ prefix = '/', procs = 2, streamLife = 0, a
 	const conf = render('deploy/lighttpd/statechannel.conf.in', {
 		PORT: port, HOST: '127.0.0.1', RUNDIR: s.dir, APP, DB: s.db, PREFIX: prefix,
 		PROCS: procs, DOCROOT: docroot, CLIENT_DIR: path.join(ROOT, 'client'),
-		HEARTBEAT, STREAM_LIFE: streamLife, BODY_LIMIT,
+		HEARTBEAT, STREAM_LIFE: streamLife, BODY_LIMIT, MAX_STREAMS: maxStreams,
+		ERRORS: errorsDir(s),
 	});
 	fs.writeFileSync(path.join(s.dir, 'lighttpd.conf'), conf);
 	let confFile = path.join(s.dir, 'lighttpd.conf');
@@ -291,7 +305,7 @@ export async function startApacheFcgid({ prefix = '/app', procs = 24, streamLife
 	const conf = render('deploy/apache/fcgid.conf.in', {
 		PORT: port, HOST: '127.0.0.1', RUNDIR: s.dir, USER: user, GROUP: user,
 		APP: s.app, DB: s.db, PREFIX: prefix, PROCS: procs,
-		HEARTBEAT, STREAM_LIFE: streamLife, BODY_LIMIT,
+		HEARTBEAT, STREAM_LIFE: streamLife, BODY_LIMIT, ERRORS: errorsDir(s),
 	});
 	fs.writeFileSync(path.join(s.dir, 'httpd.conf'), conf);
 	if (process.getuid() === 0) chownTree(s.dir, user);
@@ -330,7 +344,7 @@ export async function startNginx({ prefix = '/app/', streamLife = 0, extra = '' 
 	fs.mkdirSync(docroot);
 	const conf = render('deploy/nginx/statechannel.conf.in', {
 		PORT: port, HOST: '127.0.0.1', RUNDIR: s.dir, SOCKET: sock, PREFIX: prefix,
-		TIMEOUT: 60, DOCROOT: docroot,
+		TIMEOUT: 60, DOCROOT: docroot, ERRORS: errorsDir(s),
 	});
 	fs.writeFileSync(path.join(s.dir, 'nginx.conf'), conf);
 	const child = s.spawn('/usr/sbin/nginx', ['-p', s.dir, '-c', path.join(s.dir, 'nginx.conf')], 'nginx.log');
@@ -351,7 +365,7 @@ export async function startApacheProxy({ prefix = '/app', streamLife = 0, extra 
 	const sock = await startListeningApp(s, { streamLife, extra, user });
 	const conf = render('deploy/apache/proxy_fcgi.conf.in', {
 		PORT: port, HOST: '127.0.0.1', RUNDIR: s.dir, USER: user, GROUP: user,
-		SOCKET: sock, PREFIX: prefix, TIMEOUT: 60,
+		SOCKET: sock, PREFIX: prefix, TIMEOUT: 60, ERRORS: errorsDir(s),
 	});
 	fs.writeFileSync(path.join(s.dir, 'httpd.conf'), conf);
 	const child = s.spawn('/usr/sbin/apache2', ['-DFOREGROUND', '-f', path.join(s.dir, 'httpd.conf')], 'apache.log');

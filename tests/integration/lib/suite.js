@@ -4,6 +4,7 @@
 // that starts its server (lib/servers.js).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { EventSource } from 'eventsource';
@@ -25,6 +26,33 @@ function assertJsonError(r, status, what) {
 	assert.ok(r.json && r.json.error, `${what}: body is not a JSON error: ${r.text.slice(0, 300)}`);
 	assert.equal(typeof r.json.error.code, 'string', `${what}: error.code`);
 	assert.equal(typeof r.json.error.message, 'string', `${what}: error.message`);
+}
+
+// One raw HTTP/1.1 exchange on 127.0.0.1:port (request: the whole head,
+// no body sent); resolves {status, headers, body} when the server closes
+// or after 5 s.
+function rawRequest(port, head) {
+	return new Promise((resolve, reject) => {
+		const sock = net.connect(Number(port), '127.0.0.1');
+		let buf = '';
+		const done = () => {
+			sock.destroy();
+			const [h, ...rest] = buf.split('\r\n\r\n');
+			const lines = h.split('\r\n');
+			const headers = {};
+			for (const l of lines.slice(1)) {
+				const i = l.indexOf(':');
+				if (i > 0) headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
+			}
+			resolve({ status: Number((lines[0] || '').split(' ')[1]), headers, body: rest.join('\r\n\r\n'), text: buf });
+		};
+		sock.setEncoding('utf8');
+		sock.on('data', (d) => { buf += d; });
+		sock.on('end', done);
+		sock.on('error', (e) => (buf ? done() : reject(e)));
+		sock.setTimeout(5000, done);
+		sock.write(head);
+	});
 }
 
 const CURSOR = /^[0-9A-Za-z]+:\d+$/;
@@ -333,6 +361,22 @@ export function defineSuite(name, start, options = {}) {
 				['400 bad topic on POST', () => post(`${base}events/list:b%22ad`, { event: 'add', payload: { name: 'x' } }), 400],
 				['400 bad topic on a stream', () => get(`${base}stream/list:b%3Cad`), 400],
 				['400 bad topic in ?topic=', () => get(`${base}stream?topic=list:b%20ad`), 400],
+				// Text that is not UTF-8, NUL where names are C strings, a
+				// topic decoded twice.
+				...[
+					['overlong', Buffer.from([0xc0, 0xaf])],
+					['a surrogate', Buffer.from([0xed, 0xa0, 0x80])],
+					['past U+10FFFF', Buffer.from([0xf4, 0x90, 0x80, 0x80])],
+					['truncated', Buffer.from([0xe2, 0x82])],
+					['a lone escaped surrogate', Buffer.from('\\ud800')],
+				].map(([what, bytes]) => [`400 ${what} in the body`, () => request('POST', ev, {
+					body: Buffer.concat([Buffer.from('{"event":"add","payload":{"name":"'), bytes, Buffer.from('"}}')]),
+					headers: json }), 400]),
+				['400 NUL in the event name', () => request('POST', ev, { body: '{"event":"add\\u0000x","payload":{"name":"x"}}', headers: json }), 400],
+				['400 NUL in the id', () => request('POST', ev, { body: '{"event":"add","id":"k\\u0000a","payload":{"name":"x"}}', headers: json }), 400],
+				['400 NUL in a member name', () => request('POST', ev, { body: '{"event":"add","payload":{"na\\u0000me":"x"}}', headers: json }), 400],
+				['400 NUL in the topic', () => get(`${base}state/list:a%00b`), [400, 404], 'server may answer'],
+				['400 a topic decoded twice', () => get(`${base}state/list:%2541`), [400, 404], 'server may answer'],
 			];
 			if (new URL(base).pathname !== '/') {
 				// Mounted at a prefix, everything below it is the app's.
@@ -350,6 +394,52 @@ export function defineSuite(name, start, options = {}) {
 			const g = await get(`${base}state/${topic}`);
 			assert.equal(g.json.version, 1, 'no bad request changed the topic');
 			assert.deepEqual(g.json.state.items.map((i) => i.name), ['keep']);
+		});
+
+		t('every answer has nosniff; the web server\'s own errors are JSON errors too', async () => {
+			const topic = newTopic();
+			for (const r of [await get(`${base}state/${topic}`), await post(`${base}events/${topic}`, { event: 'nope' })]) {
+				assert.match(r.headers['x-content-type-options'] || '', /nosniff/, `nosniff on ${r.status}`);
+			}
+			const st = await stream(`stream/${topic}`);
+			assert.match(st.headers['x-content-type-options'] || '', /nosniff/, 'nosniff on a stream');
+			st.close();
+			// A path the server answers itself (not the app's).
+			const u = new URL(base);
+			const nf = await get(`${u.origin}/no-such-file-${process.pid}.txt`);
+			assertJsonError(nf, 404, 'the server\'s own 404');
+			assert.equal(nf.json.error.source, 'web_server');
+			// A body over the server's own limit, refused from its
+			// Content-Length alone (Apache only counts what it reads,
+			// and its FastCGI modules then fail the request as they
+			// read: no answer of its own to check).
+			if (s.kind.startsWith('apache')) return;
+			const big = await rawRequest(u.port, `POST ${u.pathname}events/${topic} HTTP/1.1\r\n`
+				+ `Host: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${8 << 20}\r\n`
+				+ 'Connection: close\r\n\r\n');
+			assert.equal(big.status, 413, big.text.slice(0, 300));
+			assert.match(big.headers['content-type'] || '', /^application\/json/, big.text.slice(0, 300));
+			assert.equal(JSON.parse(big.body).error.source, 'web_server');
+		});
+
+		t('a GET or stream of a topic never written stores nothing; the first event creates it', async () => {
+			const topic = newTopic('ghost');
+			const topics = () => s.cli(['topics']).stdout;
+			for (let i = 0; i < 3; i++) {
+				const r = await get(`${base}state/${topic}`);
+				assert.equal(r.status, 200);
+				assert.equal(r.json.version, 0);
+			}
+			const st = await stream(`stream/${topic}`);
+			await st.frameCount(1);
+			assert.equal(st.frames[0].json.version, 0);
+			assert.ok(!topics().includes(`"${topic}"`), 'not stored by reads');
+			const r = await addItem(base, topic, 'first');
+			assert.equal(r.json.version, 1);
+			await st.frameCount(2);
+			assert.equal(st.frames[1].json.version, 1);
+			assert.ok(topics().includes(`"${topic}"`), 'stored by the event');
+			st.close();
 		});
 
 		t('the routes sit below the mount point, and nothing else does', async () => {
