@@ -23,6 +23,8 @@ typedef struct sc_outq {
 	size_t queued;	 /* SSE bytes waiting */
 	size_t head_off; /* bytes of the head node already on the wire */
 	uint16_t reqid;	 /* the FastCGI request id of the records */
+	uint64_t sent_bytes;  /* bytes written so far, record headers too */
+	uint64_t sent_frames; /* frames written whole so far */
 } sc_outq;
 
 /*

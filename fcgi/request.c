@@ -159,6 +159,8 @@ static const char *reason(int status)
 	switch (status) {
 	case 200:
 		return "OK";
+	case 204:
+		return "No Content";
 	case 304:
 		return "Not Modified";
 	case 400:
@@ -187,15 +189,15 @@ static const char *reason(int status)
 static int respond(sc_fcgi_conn *c, const sc_fcgi_request *r, int status,
 		   const char *extra, const char *body, size_t len)
 {
-	char head[1024];
+	char head[1024 + SC_CORS_HEAD_MAX];
 	const char *method = sc_fcgi_param_get(r, "REQUEST_METHOD");
 	int n;
 
-	n = snprintf(head, sizeof(head), "Status: %d %s\r\n%s%s%s\r\n", status,
-		     reason(status),
+	n = snprintf(head, sizeof(head), "Status: %d %s\r\n%s%s%s%s\r\n",
+		     status, reason(status),
 		     body ? "Content-Type: application/json\r\n" : "",
 		     status >= 400 ? "Cache-Control: no-store\r\n" : "",
-		     extra ? extra : "");
+		     extra ? extra : "", c->head_extra ? c->head_extra : "");
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return -1;
 	if (method != NULL && strcmp(method, "HEAD") == 0)
@@ -380,6 +382,7 @@ static int post_event(sc_request_env *env, sc_fcgi_conn *c,
 	event_call ec;
 	sc_error err;
 	sc_err e;
+	int64_t t0;
 	int rc;
 
 	sc_error_clear(&err);
@@ -430,6 +433,7 @@ static int post_event(sc_request_env *env, sc_fcgi_conn *c,
 	ec.event = json_object_get_string(ev);
 	ec.payload = payload;
 	ctx->topic = topic;
+	t0 = sc_metrics_clock();
 	e = change(env, topic, idem, &ec, &res, &err);
 	if (e == SC_ERR_NOT_FOUND && !ctx->rejected) {
 		sc_error_clear(&err);
@@ -437,6 +441,8 @@ static int post_event(sc_request_env *env, sc_fcgi_conn *c,
 		if (e == SC_OK)
 			e = change(env, topic, idem, &ec, &res, &err);
 	}
+	sc_metrics_event(env->metrics, e == SC_OK ? 0 : ctx->rejected ? 1 : -1,
+			 sc_metrics_clock() - t0);
 	if (e != SC_OK) {
 		err.code = e;
 		rc = respond_err(c, r, &err, ctx->rejected ? ctx->code : NULL);
@@ -462,10 +468,8 @@ static int get_stream(sc_request_env *env, sc_fcgi_conn *c,
 		      const sc_fcgi_request *r, sc_ctx *ctx,
 		      const sc_route *route)
 {
-	static const char head[] = "Status: 200 OK\r\n"
-				   "Content-Type: text/event-stream\r\n"
-				   "Cache-Control: no-cache\r\n"
-				   "X-Accel-Buffering: no\r\n\r\n" RETRY_LINE;
+	char head[256 + SC_CORS_HEAD_MAX];
+	int head_len;
 	const char *query = sc_fcgi_param_get(r, "QUERY_STRING");
 	char topics[MAX_STREAM_TOPICS][SC_TOPIC_MAX + 1];
 	char cursor[SC_CURSOR_MAX], msg[SC_TOPIC_MAX + 64];
@@ -540,8 +544,15 @@ static int get_stream(sc_request_env *env, sc_fcgi_conn *c,
 		rc = respond_error(c, r, 503, NULL, "nomem", "out of memory");
 		goto out;
 	}
-	if (sc_fcgi_write(c->fd, r->id, head, sizeof(head) - 1, NULL, 0, 0) !=
-	    SC_OK) {
+	head_len = snprintf(head, sizeof(head),
+			    "Status: 200 OK\r\n"
+			    "Content-Type: text/event-stream\r\n"
+			    "Cache-Control: no-cache\r\n"
+			    "X-Accel-Buffering: no\r\n%s\r\n" RETRY_LINE,
+			    c->head_extra ? c->head_extra : "");
+	if (head_len < 0 || (size_t)head_len >= sizeof(head) ||
+	    sc_fcgi_write(c->fd, r->id, head, (size_t)head_len, NULL, 0, 0) !=
+		SC_OK) {
 		rc = -1;
 		goto out;
 	}
@@ -563,10 +574,91 @@ out:
 	return rc;
 }
 
+/* --- GET /health, GET /metrics, CORS -------------------------------- */
+
+static int monitor(sc_request_env *env, sc_fcgi_conn *c,
+		   const sc_fcgi_request *r, sc_metrics_route mr,
+		   const char *method)
+{
+	static const char ok[] = "{\"status\":\"ok\"}";
+	static const char mhead[] =
+	    "Status: 200 OK\r\n"
+	    "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+	    "Cache-Control: no-store\r\n\r\n";
+	char *text;
+	size_t len = 0;
+	int64_t seq;
+	sc_error err;
+	int rc;
+
+	sc_error_clear(&err);
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return respond_error(c, r, 405, "Allow: GET, HEAD\r\n",
+				     "method_not_allowed", "use GET");
+	if (mr == SC_METRICS_HEALTH) {
+		if (sc_store_max_seq(env->store, &seq, &err) != SC_OK)
+			return respond_error(c, r, 503, NULL, "unavailable",
+					     err.message[0] ? err.message
+							    : "no database");
+		return respond(c, r, 200, "Cache-Control: no-store\r\n", ok,
+			       sizeof(ok) - 1);
+	}
+	text = sc_metrics_render(env->metrics,
+				 env->hub ? sc_hub_count(env->hub) : 0, &len);
+	if (text == NULL)
+		return respond_error(c, r, 503, NULL, "nomem", "out of memory");
+	/* Not JSON: respond() would label it so. */
+	if (strcmp(method, "HEAD") == 0)
+		len = 0;
+	rc = sc_fcgi_write(c->fd, r->id, mhead, sizeof(mhead) - 1, text, len,
+			   1) == SC_OK
+		 ? 0
+		 : -1;
+	sc_free(text);
+	return rc;
+}
+
+/*
+ * CORS (cors.h) for a routed request: answers a preflight (0), refuses
+ * a POST from an origin that is not allowed with 403 (0, -1 when
+ * writing failed), or sets the headers every answer to it carries (in
+ * buf) and returns 1 to go on.
+ */
+static int cross_origin(sc_request_env *env, sc_fcgi_conn *c,
+			const sc_fcgi_request *r, const char *method,
+			char buf[SC_CORS_HEAD_MAX])
+{
+	const char *origin = sc_fcgi_param_get(r, "HTTP_ORIGIN");
+	const char *host = sc_fcgi_param_get(r, "HTTP_HOST");
+
+	if (!sc_cors_enabled(env->cors))
+		return 1;
+	if (strcmp(method, "OPTIONS") == 0) {
+		if (!sc_cors_preflight(
+			env->cors, origin, host,
+			sc_fcgi_param_get(r,
+					  "HTTP_ACCESS_CONTROL_REQUEST_METHOD"),
+			buf))
+			return respond_error(c, r, 403, NULL,
+					     "origin_not_allowed",
+					     "this origin may not make this "
+					     "request");
+		c->head_extra = buf;
+		return respond(c, r, 204, "Allow: GET, HEAD, POST, OPTIONS\r\n",
+			       NULL, 0);
+	}
+	if (!sc_cors_check(env->cors, origin, host,
+			   strcmp(method, "POST") == 0, buf))
+		return respond_error(c, r, 403, NULL, "origin_not_allowed",
+				     "this origin may not send events");
+	c->head_extra = buf;
+	return 1;
+}
+
 /* --- dispatch ------------------------------------------------------- */
 
-int sc_request_handle(sc_request_env *env, sc_fcgi_conn *c,
-		      const sc_fcgi_request *r)
+static int dispatch(sc_request_env *env, sc_fcgi_conn *c,
+		    const sc_fcgi_request *r, char cors[SC_CORS_HEAD_MAX])
 {
 	const char *method = sc_fcgi_param_get(r, "REQUEST_METHOD");
 	sc_route route;
@@ -581,6 +673,15 @@ int sc_request_handle(sc_request_env *env, sc_fcgi_conn *c,
 	sc_error_clear(&err);
 	if (method == NULL)
 		method = "GET";
+	c->head_extra = NULL;
+	if (env->serve_health || env->serve_metrics) {
+		sc_metrics_route mr = sc_metrics_route_of(
+		    sc_fcgi_param_get(r, "REQUEST_URI"));
+
+		if ((mr == SC_METRICS_HEALTH && env->serve_health) ||
+		    (mr == SC_METRICS_METRICS && env->serve_metrics))
+			return monitor(env, c, r, mr, method);
+	}
 	rc =
 	    sc_route_request(sc_fcgi_param_get(r, "PATH_INFO"),
 			     sc_fcgi_param_get(r, "REQUEST_URI"),
@@ -591,6 +692,9 @@ int sc_request_handle(sc_request_env *env, sc_fcgi_conn *c,
 				     "/events/TOPIC or /stream");
 	if (rc != SC_OK)
 		return respond_error(c, r, 400, NULL, "bad_topic", err.message);
+	rc = cross_origin(env, c, r, method, cors);
+	if (rc != 1)
+		return rc;
 	switch (route.kind) {
 	case SC_ROUTE_STATE:
 		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
@@ -614,4 +718,14 @@ int sc_request_handle(sc_request_env *env, sc_fcgi_conn *c,
 		return respond_error(c, r, 404, NULL, "not_found",
 				     "no such route");
 	}
+}
+
+int sc_request_handle(sc_request_env *env, sc_fcgi_conn *c,
+		      const sc_fcgi_request *r)
+{
+	char cors[SC_CORS_HEAD_MAX];
+	int rc = dispatch(env, c, r, cors);
+
+	c->head_extra = NULL; /* it pointed at cors */
+	return rc;
 }

@@ -9,8 +9,10 @@
 #include <pthread.h>
 #include <stddef.h>
 
+#include "fcgi/cors.h"
 #include "fcgi/fcgiwire.h"
 #include "fcgi/hub.h"
+#include "fcgi/metrics.h"
 #include "fcgi/statechannel.h"
 #include "store/store.h"
 
@@ -23,6 +25,10 @@ typedef struct sc_request_env {
 	/* Held around each write transaction when not NULL: the workers of
 	 * a process queue on it instead of polling SQLite's write lock. */
 	pthread_mutex_t *write_lock;
+	const sc_cors *cors;  /* NULL or none configured: same-origin only */
+	sc_metrics *metrics;  /* the process's counters (NULL: none) */
+	int serve_health;     /* answer GET /health */
+	int serve_metrics;    /* answer GET /metrics */
 } sc_request_env;
 
 /*

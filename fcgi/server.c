@@ -63,6 +63,8 @@ struct server {
 	atomic_int stop;
 	workq q;
 	pthread_mutex_t write_lock; /* one writer of this process at a time */
+	sc_metrics *metrics;
+	struct stat sock_st; /* the --listen socket file we made */
 	sc_hub *hub;
 	worker **workers;
 };
@@ -368,6 +370,9 @@ int sc_server_run(const sc_server_options *opt)
 	if (opt->listen != NULL) {
 		srv.listen_fd = sc_server_listen(opt->listen, &err);
 		owns_listen = 1;
+		if (srv.listen_fd >= 0 && (strchr(opt->listen, '/') != NULL ||
+					   strchr(opt->listen, ':') == NULL))
+			stat(opt->listen, &srv.sock_st);
 	} else if (sc_server_is_listener(0)) {
 		srv.listen_fd = 0;
 	} else {
@@ -387,8 +392,9 @@ int sc_server_run(const sc_server_options *opt)
 	}
 	fcntl(srv.listen_fd, F_SETFL,
 	      fcntl(srv.listen_fd, F_GETFL) | O_NONBLOCK);
+	srv.metrics = sc_metrics_new();
 	srv.workers = sc_calloc((size_t)opt->workers, sizeof(*srv.workers));
-	if (srv.workers == NULL)
+	if (srv.workers == NULL || srv.metrics == NULL)
 		goto out;
 	for (i = 0; i < opt->workers; i++) {
 		worker *w = sc_calloc(1, sizeof(*w));
@@ -400,6 +406,10 @@ int sc_server_run(const sc_server_options *opt)
 		w->env.app = opt->app;
 		w->env.body_limit = opt->body_limit;
 		w->env.write_lock = &srv.write_lock;
+		w->env.cors = &opt->cors;
+		w->env.metrics = srv.metrics;
+		w->env.serve_health = opt->health;
+		w->env.serve_metrics = opt->metrics;
 		w->ep = epoll_create1(EPOLL_CLOEXEC);
 		if (w->ep < 0 || watch(w->ep, srv.listen_fd) != 0 ||
 		    watch(w->ep, srv.q.efd) != 0) {
@@ -414,6 +424,7 @@ int sc_server_run(const sc_server_options *opt)
 		goto out;
 	ho.ready = conn_ready;
 	ho.ready_arg = &srv;
+	ho.metrics = srv.metrics;
 	if (sc_hub_start(&ho, hub_store, &srv.hub, &err) != SC_OK)
 		goto out;
 	for (i = 0; i < opt->workers; i++) {
@@ -427,7 +438,10 @@ int sc_server_run(const sc_server_options *opt)
 	do {
 		if (sigwait(&sigs, &sig) != 0)
 			break;
-	} while (sig == SIGUSR1);
+		if (sig == SIGHUP)
+			fprintf(stderr, "statechannel: SIGHUP ignored (nothing to "
+					"reload; SIGTERM stops)\n");
+	} while (sig == SIGUSR1 || sig == SIGHUP);
 out:
 	if (status != 0 && err.message[0] != '\0')
 		fprintf(stderr, "statechannel: %s\n", err.message);
@@ -437,6 +451,7 @@ out:
 			pthread_join(srv.workers[i]->thread, NULL);
 	q_close(&srv.q); /* before the hub stops: it may still push */
 	sc_hub_stop(srv.hub);
+	sc_metrics_free(srv.metrics);
 	for (i = 0; srv.workers != NULL && i < opt->workers; i++) {
 		if (srv.workers[i] != NULL) {
 			sc_store_close(srv.workers[i]->env.store);
@@ -447,9 +462,14 @@ out:
 	}
 	sc_free(srv.workers);
 	if (owns_listen && srv.listen_fd >= 0) {
+		struct stat now;
+
 		close(srv.listen_fd);
-		if (strchr(opt->listen, '/') != NULL ||
-		    strchr(opt->listen, ':') == NULL)
+		/* Only our own socket file: a new process started on the same
+		 * path (a rollout) has replaced it with its own. */
+		if (srv.sock_st.st_ino != 0 && stat(opt->listen, &now) == 0 &&
+		    now.st_ino == srv.sock_st.st_ino &&
+		    now.st_dev == srv.sock_st.st_dev)
 			unlink(opt->listen);
 	}
 	pthread_cond_destroy(&srv.q.nonfull);

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "fcgi/cors.h"
 #include "fcgi/hub.h"
 #include "fcgi/statechannel.h"
 
@@ -20,6 +21,9 @@ typedef struct sc_server_options {
 	int workers;	    /* threads for short requests, >= 1 */
 	size_t body_limit;  /* bytes of a POST body */
 	sc_hub_options hub; /* its ready callback is set by the server */
+	sc_cors cors;	    /* --allow-origin (none: same-origin only) */
+	int health;	    /* --health: answer GET /health */
+	int metrics;	    /* --metrics: answer GET /metrics */
 } sc_server_options;
 
 /*
@@ -37,8 +41,10 @@ int sc_server_listen(const char *addr, sc_error *err);
 int sc_server_is_listener(int fd);
 
 /*
- * Serves until SIGTERM, SIGINT or SIGHUP, then stops cleanly (streams
- * ended, threads joined, the Unix socket file removed).  Returns the
+ * Serves until SIGTERM or SIGINT, then stops cleanly (streams ended
+ * with a "retry: 0" line so browsers reconnect at once, threads joined,
+ * the Unix socket file removed if it is still ours).  SIGHUP and SIGUSR1
+ * are logged and ignored.  Returns the
  * process exit status: 0, or 1 when it could not start (message on
  * stderr).
  */
