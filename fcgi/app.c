@@ -137,6 +137,8 @@ int sc_app_main(const sc_app *app, int argc, char **argv)
 		char name[64];
 		size_t nl = eq ? (size_t)(eq - a) : strlen(a);
 
+		if (a[0] == '\0')
+			continue; /* a template's empty APP_ARGS */
 		if (nl >= sizeof(name))
 			goto bad;
 		memcpy(name, a, nl);

@@ -242,16 +242,21 @@ function tempDir(kind) {
 // routes at PREFIX (default the site root).  With auth ({users: {name:
 // password}, private}), wrapped in deploy/lighttpd/auth.conf.in: Basic
 // authentication on the routes of the topics beginning with private.
-export async function startLighttpd({ prefix = '/', procs = 2, streamLife = 0, auth } = {}) {
+// Started as root, lighttpd runs itself and the app as www-data (the
+// template's server.username), which then owns the temp dir.
+export async function startLighttpd({ prefix = '/', procs = 2, streamLife = 0, auth, appArgs = '' } = {}) {
 	const s = new Server('lighttpd', tempDir('lighttpd'));
 	const port = await freePort();
+	const user = apacheUser();
+	if (process.getuid() === 0) s.user = user;
+	binariesFor(s, s.user);
 	const docroot = path.join(s.dir, 'www');
 	fs.mkdirSync(docroot);
 	fs.writeFileSync(path.join(docroot, 'index.html'), '<!doctype html><title>t</title>\n');
 	const conf = render('deploy/lighttpd/statechannel.conf.in', {
-		PORT: port, HOST: '127.0.0.1', RUNDIR: s.dir, APP, DB: s.db, PREFIX: prefix,
+		PORT: port, HOST: '127.0.0.1', RUNDIR: s.dir, APP: s.app, DB: s.db, PREFIX: prefix,
 		PROCS: procs, DOCROOT: docroot, CLIENT_DIR: path.join(ROOT, 'client'),
-		HEARTBEAT, STREAM_LIFE: streamLife, BODY_LIMIT,
+		HEARTBEAT, STREAM_LIFE: streamLife, BODY_LIMIT, USER: user, GROUP: user, APP_ARGS: appArgs,
 	});
 	fs.writeFileSync(path.join(s.dir, 'lighttpd.conf'), conf);
 	let confFile = path.join(s.dir, 'lighttpd.conf');
@@ -264,6 +269,7 @@ export async function startLighttpd({ prefix = '/', procs = 2, streamLife = 0, a
 			PRIVATE: auth.private, REALM: auth.realm || 'StateChannel', USERFILE: userfile,
 		}));
 	}
+	if (process.getuid() === 0) chownTree(s.dir, user);
 	const child = s.spawn('/usr/sbin/lighttpd', ['-D', '-f', confFile], 'lighttpd.log');
 	await waitHttp(port, path.join(s.dir, 'lighttpd-error.log'), child);
 	s.base = `http://127.0.0.1:${port}${prefix}`;
@@ -288,10 +294,14 @@ export async function startApacheFcgid({ prefix = '/app', procs = 24, streamLife
 	const user = apacheUser();
 	if (process.getuid() === 0) s.user = user;
 	binariesFor(s, s.user);
+	const docroot = path.join(s.dir, 'www');
+	fs.mkdirSync(docroot);
+	fs.writeFileSync(path.join(docroot, 'index.html'), '<!doctype html><title>fcgid page</title>\n');
 	const conf = render('deploy/apache/fcgid.conf.in', {
 		PORT: port, HOST: '127.0.0.1', RUNDIR: s.dir, USER: user, GROUP: user,
 		APP: s.app, DB: s.db, PREFIX: prefix, PROCS: procs,
 		HEARTBEAT, STREAM_LIFE: streamLife, BODY_LIMIT,
+		DOCROOT: docroot, CLIENT_DIR: path.join(ROOT, 'client'),
 	});
 	fs.writeFileSync(path.join(s.dir, 'httpd.conf'), conf);
 	if (process.getuid() === 0) chownTree(s.dir, user);
