@@ -244,12 +244,14 @@ function tempDir(kind) {
 // authentication on the routes of the topics beginning with private.
 // Started as root, lighttpd runs itself and the app as www-data (the
 // template's server.username), which then owns the temp dir.
-export async function startLighttpd({ prefix = '/', procs = 2, streamLife = 0, auth, appArgs = '' } = {}) {
+// app(dir): the binary to spawn, made in the temp dir (default APP).
+export async function startLighttpd({ prefix = '/', procs = 2, streamLife = 0, auth, appArgs = '', app } = {}) {
 	const s = new Server('lighttpd', tempDir('lighttpd'));
 	const port = await freePort();
 	const user = apacheUser();
 	if (process.getuid() === 0) s.user = user;
 	binariesFor(s, s.user);
+	if (app) s.app = app(s.dir);
 	const docroot = path.join(s.dir, 'www');
 	fs.mkdirSync(docroot);
 	fs.writeFileSync(path.join(docroot, 'index.html'), '<!doctype html><title>t</title>\n');
