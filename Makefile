@@ -183,8 +183,8 @@ install: $(LIB) $(SHLIB) $(CLI) $(APPS) $(B)/statechannel.pc
 	$(INSTALL) -m 644 $(HEADERS) $(DESTDIR)$(INCLUDEDIR)/statechannel/
 	$(INSTALL) -m 644 $(B)/statechannel.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	$(INSTALL) -m 755 $(APPS) $(DESTDIR)$(APPDIR)/
-	$(INSTALL) -m 644 docs/statechannel.1 $(DESTDIR)$(MANDIR)/man1/
-	$(INSTALL) -m 644 docs/statechannel.3 $(DESTDIR)$(MANDIR)/man3/
+	$(call install_sub,docs/statechannel.1,$(MANDIR)/man1/statechannel.1,644)
+	$(call install_sub,docs/statechannel.3,$(MANDIR)/man3/statechannel.3,644)
 	$(INSTALL) -m 644 README.md CHANGELOG.md LICENSE docs/protocol.md \
 		docs/deploy.md $(DESTDIR)$(DOCDIR)/
 	$(INSTALL) -m 644 client/package.json client/README.md client/*.d.ts \

@@ -1,5 +1,5 @@
 /*
- * fcgi/request.c — the routes of DESIGN.md on a worker thread, and the
+ * fcgi/request.c — the routes of docs/protocol.md on a worker thread, and the
  * handler API of statechannel.h (sc_state, sc_set_state, ...).
  */
 #include "fcgi/request.h"

@@ -9,7 +9,7 @@ PKGS=(
 	build-essential pkg-config clang libclang-rt-14-dev
 	libfcgi-dev libjson-c-dev libsqlite3-dev sqlite3 libcmocka-dev
 	lighttpd nginx-light libnginx-mod-nchan apache2 libapache2-mod-fcgid
-	nodejs npm curl procps psmisc wrk
+	nodejs npm curl procps psmisc wrk groff-base
 )
 
 missing=()

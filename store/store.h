@@ -8,7 +8,7 @@
  * time; a multi-threaded process opens one per thread.  Any number of
  * processes may open the same database file at once.
  *
- * Terms (see shared/DESIGN.md): a topic is one named JSON document; its
+ * Terms (see docs/protocol.md): a topic is one named JSON document; its
  * version goes +1 for every non-empty change; seq is one global, strictly
  * increasing number over the whole log; a cursor is "EPOCH:SEQ" where the
  * epoch is a random id made when the database was created.

@@ -7,7 +7,7 @@
  * ?after=, ?last_event_id=, foreign cursor), several topics on one
  * stream, heartbeats, the maximum stream life, a client that goes away,
  * a slow subscriber cut off, keep-alive connections, and every bad-input
- * row of DESIGN.md (none may change the store).
+ * row of docs/protocol.md (none may change the store).
  */
 #include <dirent.h>
 #include <errno.h>
