@@ -258,3 +258,31 @@ describe('signals', { concurrency: false }, () => {
 		assert.ok(!fs.existsSync(path.join(s.dir, 'app.sock')), 'its socket file is gone');
 	});
 });
+
+describe('rolling out a --listen process (docs/deploy.md)', { concurrency: false }, () => {
+	let s;
+	const { stream, t } = serverHooks(() => startNginx(), '', (x) => { s = x; });
+
+	t('a new process on the same socket takes over; the old one, stopped, leaves the socket alone', async () => {
+		const tp = topic();
+		const sock = path.join(s.dir, 'app.sock');
+		const st = await stream(`stream/${tp}`);
+		await st.frameCount(1);
+		const [old] = s.appPids();
+		const ino = fs.statSync(sock).ino;
+		s.spawn(s.app, ['--db', s.db, '--listen', sock, '--heartbeat', '1'], 'app2.log');
+		for (let i = 0; i < 200 && (!fs.existsSync(sock) || fs.statSync(sock).ino === ino); i++) await sleep(25);
+		assert.notEqual(fs.statSync(sock).ino, ino, 'the new process made its socket');
+		process.kill(old, 'SIGTERM');
+		await st.until((x) => x.ended, 10000, 'the end of the old stream');
+		assert.equal(st.retry, 0);
+		for (let i = 0; i < 200 && !processGone(old); i++) await sleep(50);
+		assert.ok(processGone(old));
+		assert.ok(fs.existsSync(sock), 'the new process\'s socket is still there');
+		const p = await post(`${s.base}events/${tp}`, add('after'));
+		assert.equal(p.status, 200, p.text);
+		const again = await stream(`stream/${tp}`, { headers: { 'Last-Event-ID': st.frames[0].id || '' } });
+		await again.frameCount(1);
+		assert.equal(s.appPids().length, 1);
+	});
+});

@@ -35,8 +35,16 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 	});
 }
 
+// A function the benchmarks set to change every config rendered after
+// (e.g. back to a server's default limits); null: the templates as they are.
+let configEdit = null;
+export function setConfigEdit(fn) {
+	configEdit = fn;
+}
+
 export function render(template, vars) {
 	let text = fs.readFileSync(path.join(ROOT, template), 'utf8');
+	if (configEdit) text = configEdit(template, text);
 	for (const [k, v] of Object.entries(vars)) text = text.split(`@${k}@`).join(String(v));
 	const left = text.match(/@[A-Z_][A-Z0-9_]*@/g);
 	if (left) throw new Error(`render ${template}: no value for ${[...new Set(left)]}`);
