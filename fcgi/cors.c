@@ -93,8 +93,7 @@ int sc_cors_check(const sc_cors *c, const char *origin, const char *host,
 		  int write, char head[SC_CORS_HEAD_MAX])
 {
 	head[0] = '\0';
-	if (!sc_cors_enabled(c) || origin == NULL ||
-	    same_origin(origin, host))
+	if (!sc_cors_enabled(c) || origin == NULL || same_origin(origin, host))
 		return 1;
 	if (strlen(origin) <= SC_CORS_ORIGIN_MAX && listed(c, origin)) {
 		allow(head, origin, 1);
@@ -112,8 +111,8 @@ int sc_cors_check(const sc_cors *c, const char *origin, const char *host,
 int sc_cors_preflight(const sc_cors *c, const char *origin, const char *host,
 		      const char *method, char head[SC_CORS_HEAD_MAX])
 {
-	int write = method == NULL || (strcmp(method, "GET") != 0 &&
-				       strcmp(method, "HEAD") != 0);
+	int write = method == NULL ||
+		    (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0);
 	size_t n;
 
 	if (method != NULL && strcmp(method, "GET") != 0 &&

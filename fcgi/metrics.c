@@ -96,7 +96,7 @@ void sc_metrics_commit_time(sc_metrics *m, int64_t ns)
 void sc_metrics_event(sc_metrics *m, int outcome, int64_t ns)
 {
 	sc_metrics_add(m,
-		       outcome == 0	? SC_METRIC_EVENTS_COMMITTED
+		       outcome == 0   ? SC_METRIC_EVENTS_COMMITTED
 		       : outcome == 1 ? SC_METRIC_EVENTS_REJECTED
 				      : SC_METRIC_EVENTS_FAILED,
 		       1);
@@ -156,8 +156,8 @@ char *sc_metrics_render(sc_metrics *m, size_t open_streams, size_t *len)
 			  "transaction to its end.\n# TYPE %s histogram\n",
 			  hist, hist);
 	for (i = 0; rc == SC_OK && i <= NBOUNDS; i++) {
-		cum += atomic_load_explicit(&m->bucket[i],
-					    memory_order_relaxed);
+		cum +=
+		    atomic_load_explicit(&m->bucket[i], memory_order_relaxed);
 		if (i < NBOUNDS)
 			rc = line(&b, "%s_bucket{le=\"%g\"} %llu\n", hist,
 				  bounds[i], (unsigned long long)cum);
@@ -179,7 +179,7 @@ char *sc_metrics_render(sc_metrics *m, size_t open_streams, size_t *len)
 
 sc_metrics_route sc_metrics_route_of(const char *path)
 {
-	size_t n, i;
+	size_t n, i, j;
 
 	if (path == NULL)
 		return SC_METRICS_NONE;
@@ -187,6 +187,13 @@ sc_metrics_route sc_metrics_route_of(const char *path)
 	for (i = n; i > 0 && path[i - 1] != '/'; i--)
 		;
 	if (i == 0)
+		return SC_METRICS_NONE;
+	/* /state/health is the topic "health", not this route. */
+	for (j = i - 1; j > 0 && path[j - 1] != '/'; j--)
+		;
+	if ((i - 1 - j == 5 && memcmp(path + j, "state", 5) == 0) ||
+	    (i - 1 - j == 6 && memcmp(path + j, "events", 6) == 0) ||
+	    (i - 1 - j == 6 && memcmp(path + j, "stream", 6) == 0))
 		return SC_METRICS_NONE;
 	if (n - i == 6 && memcmp(path + i, "health", 6) == 0)
 		return SC_METRICS_HEALTH;

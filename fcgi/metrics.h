@@ -66,7 +66,8 @@ typedef enum sc_metrics_route {
 } sc_metrics_route;
 
 /* The route of path (REQUEST_URI; NULL gives NONE): its last segment
- * "health" or "metrics", under any mount point. */
+ * "health" or "metrics", under any mount point, unless the segment
+ * before is state, events or stream (then it is a topic). */
 sc_metrics_route sc_metrics_route_of(const char *path);
 
 #endif

@@ -439,8 +439,9 @@ int sc_server_run(const sc_server_options *opt)
 		if (sigwait(&sigs, &sig) != 0)
 			break;
 		if (sig == SIGHUP)
-			fprintf(stderr, "statechannel: SIGHUP ignored (nothing to "
-					"reload; SIGTERM stops)\n");
+			fprintf(stderr,
+				"statechannel: SIGHUP ignored (nothing to "
+				"reload; SIGTERM stops)\n");
 	} while (sig == SIGUSR1 || sig == SIGHUP);
 out:
 	if (status != 0 && err.message[0] != '\0')
