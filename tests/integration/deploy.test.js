@@ -90,9 +90,9 @@ describe('deployments', () => {
 			// from its last cursor, also when a reconnect is refused).
 			const ch = createStateChannel({ baseUrl: s.base.replace(/\/$/, ''), topic, EventSource });
 			try {
-				for (let i = 0; i < 200 && ch.getStatus() !== 'open'; i++) await sleep(50);
-				assert.equal(ch.getStatus(), 'open');
+				for (let i = 0; i < 200 && ch.getVersion() === undefined; i++) await sleep(50);
 				assert.equal(ch.getVersion(), 0);
+				assert.equal(ch.getStatus(), 'open');
 				// Wait for both processes.
 				for (let i = 0; i < 100 && s.appPids().length < 2; i++) {
 					await get(`${s.base}state/${topic}`);
