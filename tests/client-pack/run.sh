@@ -15,7 +15,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 here="$ROOT/tests/client-pack"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sc-client-pack.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-npmq() { npm --no-audit --no-fund --loglevel=error "$@"; }
+npmq() { npm --no-audit --no-fund --prefer-offline --loglevel=error "$@"; }
 
 tgz=$(cd "$ROOT/client" && npm pack --silent --pack-destination "$tmp" | tail -n 1)
 tgz="$tmp/$tgz"
