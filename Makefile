@@ -7,6 +7,9 @@
 #   make bench      the benchmarks under bench/, printing figures
 #   make CC=clang   the same with clang;  make WERROR=1  warnings fail
 #   make SANITIZER=address,undefined   a sanitizer build (in build-san/)
+#   make install [PREFIX=/usr/local] [DESTDIR=]   the library (static and
+#                   shared), headers, statechannel.pc, the command, the
+#                   apps, man pages, deploy templates, client; make uninstall
 #
 # Layout: every *.c of common/ json/ store/ fcgi/ goes into
 # $(B)/libstatechannel.a; cli/*.c is build/statechannel; each
@@ -38,10 +41,11 @@ PKGS := json-c sqlite3 libpq
 PKG_CFLAGS := $(foreach p,$(PKGS),$(shell pkg-config --cflags $(p) 2>/dev/null))
 PKG_LIBS := $(foreach p,$(PKGS),$(shell pkg-config --libs $(p) 2>/dev/null))
 
-ALL_CFLAGS := -std=c17 -D_GNU_SOURCE $(OPT) -g $(WARN) -I. $(PKG_CFLAGS) \
+ALL_CFLAGS := -std=c17 -D_GNU_SOURCE $(OPT) -g $(WARN) -I. -Iinclude \
+	$(PKG_CFLAGS) \
 	-MMD -MP $(CFLAGS)
 ALL_LDFLAGS := $(LDFLAGS)
-LIBS := $(PKG_LIBS) -lfcgi -lpthread -lm
+LIBS := $(PKG_LIBS) -lpthread -lm
 ifneq ($(SANITIZER),)
 ALL_CFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
@@ -74,7 +78,8 @@ BENCH_SRC := $(foreach m,$(MODULES),$(wildcard bench/$(m)_*.c))
 BENCHES := $(BENCH_SRC:%.c=$(B)/%)
 
 .PHONY: all deps test check check-pg integration client-test browser run \
-	bench fuzz fuzz-seeds clean format
+	bench fuzz fuzz-seeds clean format install uninstall shared \
+	install-check client-pack
 
 all: $(LIB) $(CLI) $(APPS) $(TESTS) $(HELPERS) $(BENCHES)
 
@@ -120,6 +125,109 @@ $(B)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
+# The bare libfcgi responder (the benchmark's baseline) is the only
+# program that links libfcgi: the library speaks FastCGI itself.
+$(B)/bench/fcgi_bare: LIBS += -lfcgi
+
+# --- install -----------------------------------------------------------
+# make install PREFIX=/usr DESTDIR=/tmp/pkg: DESTDIR is prepended to every
+# path written, PREFIX is the one the installed files name.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+APPDIR ?= $(LIBDIR)/statechannel
+SHAREDIR ?= $(DATADIR)/statechannel
+DOCDIR ?= $(DATADIR)/doc/statechannel
+UNITDIR ?= $(LIBDIR)/systemd/system
+INSTALL ?= install
+
+VERSION := $(shell sed -n 's/^\#define SC_VERSION "\(.*\)"/\1/p' \
+	include/statechannel/version.h)
+SOMAJOR := $(firstword $(subst ., ,$(VERSION)))
+HEADERS := $(wildcard include/statechannel/*.h)
+
+# The shared library: the same sources compiled position-independent,
+# exporting only the functions of the public headers.
+SHLIB := $(B)/libstatechannel.so.$(VERSION)
+PIC_OBJ := $(LIB_SRC:%.c=$(B)/pic/%.o) $(B)/store/schema_blob.o
+
+$(B)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
+
+$(B)/libstatechannel.map: $(HEADERS)
+	@mkdir -p $(@D)
+	{ echo '{ global:'; sed -n 's/^[a-z0-9_ ]*[ *]\(sc_[a-z_]*\)(.*/\1;/p' \
+		$(HEADERS); echo 'local: *; };'; } >$@
+
+$(SHLIB): $(PIC_OBJ) $(B)/libstatechannel.map
+	$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,libstatechannel.so.$(SOMAJOR) \
+		-Wl,--version-script,$(B)/libstatechannel.map -Wl,--no-undefined \
+		-o $@ $(PIC_OBJ) $(LIBS)
+
+shared: $(SHLIB)
+
+$(B)/statechannel.pc: statechannel.pc.in include/statechannel/version.h
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' $< >$@
+
+# Files that name installed paths: /usr/local becomes $(PREFIX).
+define install_sub
+	sed 's|/usr/local|$(PREFIX)|g' $(1) >$(DESTDIR)$(2) && chmod $(3) $(DESTDIR)$(2)
+endef
+
+install: $(LIB) $(SHLIB) $(CLI) $(APPS) $(B)/statechannel.pc
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(INCLUDEDIR)/statechannel $(DESTDIR)$(APPDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
+		$(DESTDIR)$(SHAREDIR)/client/src $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(UNITDIR)
+	$(INSTALL) -m 755 $(CLI) $(DESTDIR)$(BINDIR)/statechannel
+	$(INSTALL) -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/libstatechannel.a
+	$(INSTALL) -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf libstatechannel.so.$(VERSION) \
+		$(DESTDIR)$(LIBDIR)/libstatechannel.so.$(SOMAJOR)
+	ln -sf libstatechannel.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libstatechannel.so
+	$(INSTALL) -m 644 $(HEADERS) $(DESTDIR)$(INCLUDEDIR)/statechannel/
+	$(INSTALL) -m 644 $(B)/statechannel.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	$(INSTALL) -m 755 $(APPS) $(DESTDIR)$(APPDIR)/
+	$(call install_sub,docs/statechannel.1,$(MANDIR)/man1/statechannel.1,644)
+	$(call install_sub,docs/statechannel.3,$(MANDIR)/man3/statechannel.3,644)
+	$(INSTALL) -m 644 README.md CHANGELOG.md LICENSE docs/protocol.md \
+		docs/deploy.md $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 644 client/package.json client/README.md client/*.d.ts \
+		$(DESTDIR)$(SHAREDIR)/client/
+	$(INSTALL) -m 644 client/src/*.js $(DESTDIR)$(SHAREDIR)/client/src/
+	set -e; for e in $(EXAMPLES); do [ -d examples/$$e/www ] || continue; \
+		$(INSTALL) -d $(DESTDIR)$(SHAREDIR)/examples/$$e/www; \
+		$(INSTALL) -m 644 examples/$$e/www/* \
+			$(DESTDIR)$(SHAREDIR)/examples/$$e/www/; done
+	set -e; for f in $$(cd deploy && find . -type f); do \
+		$(INSTALL) -d $(DESTDIR)$(SHAREDIR)/deploy/$$(dirname $$f); \
+		m=644; [ -x deploy/$$f ] && m=755; \
+		$(call install_sub,deploy/$$f,$(SHAREDIR)/deploy/$$f,$$m); done
+	$(call install_sub,deploy/systemd/statechannel.service,$(UNITDIR)/statechannel.service,644)
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/statechannel \
+		$(DESTDIR)$(LIBDIR)/libstatechannel.a \
+		$(DESTDIR)$(LIBDIR)/libstatechannel.so* \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/statechannel.pc \
+		$(DESTDIR)$(MANDIR)/man1/statechannel.1 \
+		$(DESTDIR)$(MANDIR)/man3/statechannel.3 \
+		$(DESTDIR)$(UNITDIR)/statechannel.service
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/statechannel $(DESTDIR)$(APPDIR) \
+		$(DESTDIR)$(SHAREDIR) $(DESTDIR)$(DOCDIR)
+
+# Installs into a temporary DESTDIR, builds README's example against it
+# with pkg-config outside the tree and runs it behind the installed
+# lighttpd template; then uninstalls and checks nothing is left.
+install-check:
+	tests/install/run.sh $(B)
+
 # The unit and process-level tests of one build ($(B)); those that need
 # PostgreSQL run on a server the run starts (scripts/pg-test.sh) unless
 # SC_TEST_PG names one.
@@ -150,6 +258,11 @@ client-test:
 browser: all
 	tests/browser/run.sh $(B)
 
+# The client as users get it: npm pack, installed into empty projects
+# with and without React, every subpath imported in node and tsc.
+client-pack:
+	tests/client-pack/run.sh
+
 # Everything: deps, gcc and clang clean at -Werror, the suite plain and
 # under ASan+UBSan (unit, process-level and integration; with
 # STORE_ON_PG=1 the store's suite on PostgreSQL too), the fuzz
@@ -164,7 +277,9 @@ test: deps
 	$(MAKE) fuzz-seeds
 	$(MAKE) integration
 	$(MAKE) SANITIZER=address,undefined integration
+	$(MAKE) install-check
 	$(MAKE) client-test
+	$(MAKE) client-pack
 	$(MAKE) browser
 
 FUZZ_SRC := $(wildcard fuzz/*.c)
@@ -173,7 +288,7 @@ FUZZ_LIB_SRC := $(LIB_SRC)
 
 build-fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC) store/schema_blob.S schema.sql schema_pg.sql
 	@mkdir -p $(@D)
-	clang -std=c17 -D_GNU_SOURCE -O1 -g -I. $(PKG_CFLAGS) \
+	clang -std=c17 -D_GNU_SOURCE -O1 -g -I. -Iinclude $(PKG_CFLAGS) \
 		-fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB_SRC) \
 		store/schema_blob.S $(LIBS)
 

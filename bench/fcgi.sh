@@ -61,6 +61,13 @@ wait_port() {
 	return 1
 }
 
+# lighttpd never runs as root (server.username): as root, www-data.
+if [ "$(id -u)" -eq 0 ]; then
+	RUNUSER=www-data RUNGROUP=www-data
+else
+	RUNUSER=$(id -un) RUNGROUP=$(id -gn)
+fi
+
 # start_lighttpd NAME APP PROCS -> sets PORT, PGID; the app's processes
 # are the children of lighttpd whose binary is APP.
 start_lighttpd() {
@@ -72,7 +79,9 @@ start_lighttpd() {
 		DB="$dir/db/statechannel.db" PREFIX=/ PROCS="$procs" \
 		DOCROOT="$dir/www" CLIENT_DIR="$ROOT/client" HEARTBEAT=15 \
 		STREAM_LIFE=0 BODY_LIMIT=1048576 MAX_STREAMS=2500 \
-		ERRORS="$ROOT/deploy/errors" >"$dir/lighttpd.conf" || return 1
+		ERRORS="$ROOT/deploy/errors" USER="$RUNUSER" \
+		GROUP="$RUNGROUP" APP_ARGS= >"$dir/lighttpd.conf" || return 1
+	[ "$RUNUSER" = "$(id -un)" ] || chown -R "$RUNUSER:$RUNGROUP" "$dir"
 	setsid "$LIGHTTPD" -D -f "$dir/lighttpd.conf" >"$dir/stdout.log" 2>&1 &
 	PGID=$!
 	groups+=("$PGID")

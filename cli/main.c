@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "statechannel/version.h"
 
 #define DEFAULT_DB "./var/statechannel.db"
 
@@ -31,7 +32,8 @@ static void usage(FILE *f)
 	size_t i;
 
 	fprintf(f,
-		"usage: statechannel [--db FILE] SUBCOMMAND [ARGS...]\n\n"
+		"usage: statechannel [--db FILE] SUBCOMMAND [ARGS...]\n"
+		"       statechannel --version | --help\n\n"
 		"The database is --db FILE, else $STATECHANNEL_DB, else "
 		"%s.\n\nSubcommands:\n",
 		DEFAULT_DB);
@@ -40,7 +42,7 @@ static void usage(FILE *f)
 			commands[i].summary);
 	fprintf(f, "\n'statechannel SUBCOMMAND --help' tells more.\n"
 		   "Exit status: 0 success, 1 change refused, 2 usage or "
-		   "input error.\n");
+		   "input error.\nThe manual: statechannel(1).\n");
 }
 
 int main(int argc, char **argv)
@@ -55,6 +57,9 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0) {
 			usage(stdout);
+			return SC_CLI_OK;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("statechannel %s\n", SC_VERSION);
 			return SC_CLI_OK;
 		} else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
 			g.db_path = argv[i + 1];

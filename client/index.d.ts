@@ -1,16 +1,10 @@
 // TypeScript declarations of statechannel-client.
 //   "statechannel-client"        → this file (createStateChannel, getInitialState, applyPatch, …)
-//   "statechannel-client/patch"  → this file (applyPatch, parsePointer, PatchError, jsonEqual)
+//   "statechannel-client/patch"  → patch.d.ts (applyPatch, parsePointer, PatchError, jsonEqual)
 //   "statechannel-client/react"  → react.d.ts (StateChannelProvider, useStateChannel, …)
 
-/** One RFC 6902 operation. */
-export type PatchOperation =
-  | { op: 'add'; path: string; value: unknown }
-  | { op: 'remove'; path: string }
-  | { op: 'replace'; path: string; value: unknown }
-  | { op: 'move'; from: string; path: string }
-  | { op: 'copy'; from: string; path: string }
-  | { op: 'test'; path: string; value: unknown };
+import type { PatchOperation } from './patch.js';
+export type { PatchOperation } from './patch.js';
 
 /** A cursor: "EPOCH:SEQ" (the SSE id). */
 export type Cursor = string;
@@ -158,19 +152,5 @@ export declare function getInitialState<S = unknown>(
 /** "EPOCH:SEQ" → {epoch, seq}, or null. */
 export declare function parseCursor(cursor: string): { epoch: string; seq: number } | null;
 
-// ---- statechannel-client/patch ----
-
-/** Applies an RFC 6902 patch; returns the new document and leaves `doc`
- *  untouched.  Only the containers on the changed paths are copied:
- *  everything else keeps its identity.  Throws a PatchError (the whole
- *  patch is discarded) when an operation fails. */
-export declare function applyPatch<T = unknown>(doc: T, patch: readonly PatchOperation[]): T;
-/** RFC 6901: "/a~1b/c~0d" → ["a/b", "c~d"]. */
-export declare function parsePointer(pointer: string): string[];
-export declare function jsonEqual(a: unknown, b: unknown): boolean;
-export declare class PatchError extends Error {
-  readonly name: 'PatchError';
-  /** The index of the failing operation in the patch. */
-  readonly index: number | undefined;
-  readonly op: unknown;
-}
+// ---- statechannel-client/patch (patch.d.ts), also exported here ----
+export { applyPatch, parsePointer, jsonEqual, PatchError } from './patch.js';

@@ -79,7 +79,23 @@ static void usage(FILE *f, const char *prog)
 	    "survives power loss\n"
 	    "                        (default NORMAL: survives a crash of "
 	    "the process)\n"
-	    "  --help                this text\n",
+	    "  --allow-origin ORIGIN let pages of ORIGIN "
+	    "(http(s)://HOST[:PORT])"
+	    " use the\n"
+	    "                        routes from the browser, with "
+	    "credentials; repeatable;\n"
+	    "                        * lets any origin read (never POST)."
+	    " Default: same\n"
+	    "                        origin only\n"
+	    "  --health              answer GET /health (200, or 503 when the "
+	    "database\n"
+	    "                        does not answer)\n"
+	    "  --metrics             answer GET /metrics (Prometheus text); "
+	    "keep it private\n"
+	    "  --version             print the version and exit\n"
+	    "  --help                this text\n"
+	    "\n"
+	    "The protocol: docs/protocol.md; the options: statechannel(1).\n",
 	    prog, DEFAULT_DB);
 }
 
@@ -147,6 +163,8 @@ int sc_app_main(const sc_app *app, int argc, char **argv)
 		char name[64];
 		size_t nl = eq ? (size_t)(eq - a) : strlen(a);
 
+		if (a[0] == '\0')
+			continue; /* a template's empty APP_ARGS */
 		if (nl >= sizeof(name))
 			goto bad;
 		memcpy(name, a, nl);
@@ -155,8 +173,20 @@ int sc_app_main(const sc_app *app, int argc, char **argv)
 			usage(stdout, prog);
 			return 0;
 		}
+		if (strcmp(name, "--version") == 0) {
+			printf("%s (StateChannel) %s\n", prog, SC_VERSION);
+			return 0;
+		}
 		if (strcmp(name, "--sync-full") == 0) {
 			opt.sync_full = 1;
+			continue;
+		}
+		if (strcmp(name, "--health") == 0) {
+			opt.health = 1;
+			continue;
+		}
+		if (strcmp(name, "--metrics") == 0) {
+			opt.metrics = 1;
 			continue;
 		}
 		if (eq != NULL)
@@ -171,6 +201,16 @@ int sc_app_main(const sc_app *app, int argc, char **argv)
 		}
 		if (strcmp(name, "--listen") == 0) {
 			opt.listen = v;
+			continue;
+		}
+		if (strcmp(name, "--allow-origin") == 0) {
+			sc_error err;
+
+			sc_error_clear(&err);
+			if (sc_cors_allow(&opt.cors, v, &err) != SC_OK) {
+				fprintf(stderr, "%s: %s\n", prog, err.message);
+				return 2;
+			}
 			continue;
 		}
 		for (k = 0; k < sizeof(nums) / sizeof(nums[0]); k++)

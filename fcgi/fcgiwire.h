@@ -45,6 +45,9 @@
 typedef struct sc_fcgi_conn {
 	int fd;
 	size_t start, end;
+	/* Response header lines ("Name: v\r\n"...) the answer to the
+	 * current request carries (CORS), or NULL; set by its handler. */
+	const char *head_extra;
 	unsigned char buf[SC_FCGI_CONN_BUF];
 } sc_fcgi_conn;
 

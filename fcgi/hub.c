@@ -58,7 +58,7 @@ struct sc_hub_stream { /* = struct sub */
 	int kind;
 	int fd;
 	unsigned keep_conn : 1, dead : 1, ending : 1, dirty : 1, out_on : 1,
-	    registered : 1;
+	    registered : 1, sent_state : 1;
 	int64_t cursor;
 	char *resume; /* the client's cursor text until registered */
 	size_t ntopics;
@@ -475,8 +475,13 @@ static void finish_sub(sc_hub *h, sub *s)
 /* Writes what s has queued, without blocking. */
 static void flush_sub(sc_hub *h, sub *s)
 {
+	uint64_t bytes = s->out.sent_bytes, frames = s->out.sent_frames;
 	int rc = sc_outq_flush(&s->out, s->fd);
 
+	sc_metrics_add(h->opt.metrics, SC_METRIC_BYTES_SENT,
+		       s->out.sent_bytes - bytes);
+	sc_metrics_add(h->opt.metrics, SC_METRIC_FRAMES_SENT,
+		       s->out.sent_frames - frames);
 	if (rc < 0) {
 		kill_sub(h, s);
 		return;
@@ -491,9 +496,15 @@ static void flush_sub(sc_hub *h, sub *s)
  * end of the response. */
 static void enqueue(sc_hub *h, sub *s, sc_sse_frame *f)
 {
+	sc_err rc;
+
 	if (s->dead)
 		return;
-	if (sc_outq_push(&s->out, f, h->opt.queue_limit) != SC_OK) {
+	rc = sc_outq_push(&s->out, f, h->opt.queue_limit);
+	if (rc != SC_OK) {
+		if (rc == SC_ERR_TOO_BIG)
+			sc_metrics_add(h->opt.metrics, SC_METRIC_SLOW_CUTOFF,
+				       1);
 		kill_sub(h, s);
 		return;
 	}
@@ -637,6 +648,7 @@ static sc_err first_frames(sc_hub *h, sub *s, int full, sc_sse_buf *buf,
 				rc = first_frame(&fi, "state", NULL, json, len);
 			from[i] = st.seq;
 			s->topics[i].version = st.version;
+			s->sent_state = 1;
 			sc_free(json);
 			sc_store_state_free(&st);
 			if (rc != SC_OK)
@@ -725,6 +737,12 @@ static void register_sub(sc_hub *h, sub *s)
 	}
 	if (rc != SC_OK)
 		goto fail;
+	sc_metrics_add(h->opt.metrics, SC_METRIC_STREAMS_OPENED, 1);
+	if (s->resume != NULL)
+		sc_metrics_add(h->opt.metrics,
+			       s->sent_state ? SC_METRIC_RESUME_STATE
+					     : SC_METRIC_RESUME_PATCHES,
+			       1);
 	sc_free(s->resume);
 	s->resume = NULL;
 	/* The only stream: what the log held before it is nobody's. */
@@ -1142,7 +1160,10 @@ fail:
 
 void sc_hub_stop(sc_hub *h)
 {
-	unsigned char rec[END_LEN];
+	/* The last words of a stream: reconnect at once (the new stream's
+	 * first line sets the usual delay again). */
+	static const char bye[] = "retry: 0\n\n";
+	unsigned char rec[SC_FCGI_HEADER_LEN + sizeof(bye) - 1 + END_LEN];
 	topic *t;
 	sub *s;
 	idle_conn *c;
@@ -1172,10 +1193,16 @@ void sc_hub_stop(sc_hub *h)
 	take_inbox(h);
 	while ((s = h->all_head) != NULL) {
 		if (!sc_outq_midway(&s->out)) {
-			sc_fcgi_header(rec, SC_FCGI_STDOUT, s->out.reqid, 0, 0);
-			sc_fcgi_end_record(rec + 8, s->out.reqid,
+			size_t n = SC_FCGI_HEADER_LEN + sizeof(bye) - 1;
+
+			sc_fcgi_header(rec, SC_FCGI_STDOUT, s->out.reqid,
+				       sizeof(bye) - 1, 0);
+			memcpy(rec + SC_FCGI_HEADER_LEN, bye, sizeof(bye) - 1);
+			sc_fcgi_header(rec + n, SC_FCGI_STDOUT, s->out.reqid, 0,
+				       0);
+			sc_fcgi_end_record(rec + n + 8, s->out.reqid,
 					   SC_FCGI_REQUEST_COMPLETE);
-			if (send(s->fd, rec, END_LEN,
+			if (send(s->fd, rec, sizeof(rec),
 				 MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 				(void)0;
 		}

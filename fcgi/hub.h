@@ -31,6 +31,7 @@
 
 #include "common/error.h"
 #include "fcgi/sse.h"
+#include "fcgi/metrics.h"
 #include "store/store.h"
 
 typedef struct sc_hub sc_hub;
@@ -47,6 +48,7 @@ typedef struct sc_hub_options {
 	 * that became readable: the callee owns fd from then on. */
 	void (*ready)(void *arg, int fd);
 	void *ready_arg;
+	sc_metrics *metrics; /* counters it adds to (NULL: none) */
 } sc_hub_options;
 
 /*
@@ -59,8 +61,9 @@ sc_err sc_hub_start(const sc_hub_options *opt, sc_store *store, sc_hub **out,
 		    sc_error *err);
 
 /*
- * Stops the hub: ends every stream (FCGI_END_REQUEST when it can be
- * written without blocking), closes their connections and the idle ones,
+ * Stops the hub: ends every stream (when it can be written without
+ * blocking: a "retry: 0" line, so that browsers reconnect at once with
+ * their Last-Event-ID, then FCGI_END_REQUEST), closes their connections and the idle ones,
  * joins the threads, closes the store and frees h.  NULL is fine.
  */
 void sc_hub_stop(sc_hub *h);

@@ -136,12 +136,15 @@ int sc_outq_flush(sc_outq *q, int fd)
 			return -1;
 		}
 		q->head_off += (size_t)w;
+		q->sent_bytes += (uint64_t)w;
 		while (q->head != NULL && q->head_off >= wire_len(q->head)) {
 			p = q->head;
 			q->head_off -= wire_len(p);
 			q->head = p->next;
-			if (p->f != NULL)
+			if (p->f != NULL) {
 				q->queued -= p->f->len;
+				q->sent_frames++;
+			}
 			sc_sse_frame_unref(p->f);
 			sc_free(p);
 		}

@@ -20,9 +20,11 @@ typedef struct sc_outq_node sc_outq_node;
 /* Zero it and set reqid; free what it holds with sc_outq_clear. */
 typedef struct sc_outq {
 	sc_outq_node *head, *tail;
-	size_t queued;	 /* SSE bytes waiting */
-	size_t head_off; /* bytes of the head node already on the wire */
-	uint16_t reqid;	 /* the FastCGI request id of the records */
+	size_t queued;	      /* SSE bytes waiting */
+	size_t head_off;      /* bytes of the head node already on the wire */
+	uint16_t reqid;	      /* the FastCGI request id of the records */
+	uint64_t sent_bytes;  /* bytes written so far, record headers too */
+	uint64_t sent_frames; /* frames written whole so far */
 } sc_outq;
 
 /*

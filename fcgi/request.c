@@ -1,5 +1,5 @@
 /*
- * fcgi/request.c — the routes of DESIGN.md on a worker thread, and the
+ * fcgi/request.c — the routes of docs/protocol.md on a worker thread, and the
  * handler API of statechannel.h (sc_state, sc_set_state, ...).
  */
 #include "fcgi/request.h"
@@ -162,6 +162,8 @@ static const char *reason(int status)
 	switch (status) {
 	case 200:
 		return "OK";
+	case 204:
+		return "No Content";
 	case 304:
 		return "Not Modified";
 	case 400:
@@ -206,18 +208,21 @@ static int answer(sc_request_env *env, sc_fcgi_conn *c,
 }
 
 /* The head of an answer: status, headers (extra: whole "Name: v\r\n"
- * lines) and, for a JSON body, its Content-Type, into head (1024 bytes).
- * Returns its length, or -1 when it does not fit. */
-static int head_of(char *head, int status, const char *extra, int json)
+ * lines; more: the connection's own, CORS) and, for a JSON body, its
+ * Content-Type, into head (SC_HEAD_MAX bytes).  Returns its length, or
+ * -1 when it does not fit. */
+#define SC_HEAD_MAX (1024 + SC_CORS_HEAD_MAX)
+static int head_of(char *head, int status, const char *extra,
+		   const char *more, int json)
 {
-	int n = snprintf(head, 1024, "Status: %d %s\r\n%s%s" COMMON_HEADERS
-			 "%s\r\n",
+	int n = snprintf(head, SC_HEAD_MAX,
+			 "Status: %d %s\r\n%s%s" COMMON_HEADERS "%s%s\r\n",
 			 status, reason(status),
 			 json ? "Content-Type: application/json\r\n" : "",
 			 status >= 400 ? "Cache-Control: no-store\r\n" : "",
-			 extra ? extra : "");
+			 extra ? extra : "", more ? more : "");
 
-	return n < 0 || n >= 1024 ? -1 : n;
+	return n < 0 || n >= SC_HEAD_MAX ? -1 : n;
 }
 
 static int is_head(const sc_fcgi_request *r)
@@ -233,11 +238,11 @@ static int respond(sc_request_env *env, sc_fcgi_conn *c,
 		   const sc_fcgi_request *r, int status, const char *extra,
 		   const char *body, size_t len)
 {
-	char head[1024];
+	char head[SC_HEAD_MAX];
 	sc_sse_frame *f;
 	int n, rc;
 
-	n = head_of(head, status, extra, body != NULL);
+	n = head_of(head, status, extra, c->head_extra, body != NULL);
 	if (n < 0)
 		return -1;
 	if (body == NULL || is_head(r))
@@ -355,13 +360,13 @@ static int respond_state(sc_request_env *env, sc_fcgi_conn *c,
 			 const sc_fcgi_request *r, const char *topic,
 			 const sc_store_state *st, const char *extra)
 {
-	char head[1024], cursor[SC_CURSOR_MAX], *json = NULL;
+	char head[SC_HEAD_MAX], cursor[SC_CURSOR_MAX], *json = NULL;
 	sc_sse_frame *f[3] = {NULL, NULL, NULL};
 	size_t len = 0, n;
 	int hl, rc = -1;
 
 	sc_store_cursor_format(env->store, st->seq, cursor);
-	hl = head_of(head, 200, extra, 1);
+	hl = head_of(head, 200, extra, c->head_extra, 1);
 	if (hl < 0)
 		return -1;
 	/* {"topic":..,"version":..,"cursor":..,"state":} less its '}'. */
@@ -529,19 +534,23 @@ typedef struct post_job {
 	sc_ctx ctx;
 	event_call ec;
 	sc_store_req sreq;
+	int64_t t0; /* when the event was handed over (metrics) */
 	char topic[SC_TOPIC_MAX + 1];
+	char cors[SC_CORS_HEAD_MAX]; /* the answer's CORS headers */
 } post_job;
 
 /* The answer of a POST once its change is committed (or failed). */
 static int post_answer(sc_request_env *env, sc_fcgi_conn *c,
 		       const sc_fcgi_request *r, const sc_ctx *ctx,
 		       const char *topic, sc_err e, const sc_store_result *res,
-		       sc_error *err)
+		       sc_error *err, int64_t t0)
 {
 	char cursor[SC_CURSOR_MAX], *json = NULL;
 	size_t len = 0;
 	int rc;
 
+	sc_metrics_event(env->metrics, e == SC_OK ? 0 : ctx->rejected ? 1 : -1,
+			 sc_metrics_clock() - t0);
 	if (e != SC_OK) {
 		err->code = e;
 		return respond_err(env, c, r, err,
@@ -579,7 +588,9 @@ static void post_done(void *arg, sc_err e, const sc_store_result *res,
 
 	c.fd = p->fd;
 	c.start = c.end = 0;
-	rc = post_answer(p->env, &c, &p->req, &p->ctx, p->topic, e, res, &e2);
+	c.head_extra = p->cors[0] ? p->cors : NULL;
+	rc = post_answer(p->env, &c, &p->req, &p->ctx, p->topic, e, res, &e2,
+			 p->t0);
 	if (rc == 0 && p->req.keep_conn && p->env->hub != NULL)
 		sc_hub_add_idle(p->env->hub, p->fd);
 	else if (rc != 1)
@@ -596,7 +607,7 @@ static void post_done(void *arg, sc_err e, const sc_store_result *res,
 static int post_async(sc_request_env *env, sc_fcgi_conn *c,
 		      sc_fcgi_request *r, const sc_ctx *ctx, const char *topic,
 		      json_object **body, const event_call *ec,
-		      const char *idem, sc_error *err)
+		      const char *idem, int64_t t0, sc_error *err)
 {
 	post_job *p = sc_calloc(1, sizeof(*p));
 
@@ -606,6 +617,9 @@ static int post_async(sc_request_env *env, sc_fcgi_conn *c,
 	}
 	p->env = env;
 	p->fd = c->fd;
+	p->t0 = t0;
+	if (c->head_extra != NULL)
+		snprintf(p->cors, sizeof(p->cors), "%s", c->head_extra);
 	p->req = *r;
 	p->body = *body;
 	p->ctx = *ctx;
@@ -636,6 +650,7 @@ static int post_event(sc_request_env *env, sc_fcgi_conn *c,
 	event_call ec;
 	sc_error err;
 	sc_err e;
+	int64_t t0;
 	int rc;
 
 	sc_error_clear(&err);
@@ -686,15 +701,18 @@ static int post_event(sc_request_env *env, sc_fcgi_conn *c,
 	ec.payload = payload;
 	ec.state_limit = env->state_limit;
 	ctx->topic = topic;
+	t0 = sc_metrics_clock();
 	/* The body's strings (event, id, payload) move with it. */
 	if (env->async && c->start == c->end) {
-		if (post_async(env, c, r, ctx, topic, &body, &ec, idem, &err))
+		if (post_async(env, c, r, ctx, topic, &body, &ec, idem, t0,
+			       &err))
 			return 1;
-		rc = post_answer(env, c, r, ctx, topic, err.code, NULL, &err);
+		rc = post_answer(env, c, r, ctx, topic, err.code, NULL, &err,
+				 t0);
 		goto out;
 	}
 	e = change(env, topic, idem, &ec, &res, &err);
-	rc = post_answer(env, c, r, ctx, topic, e, &res, &err);
+	rc = post_answer(env, c, r, ctx, topic, e, &res, &err, t0);
 out:
 	sc_store_result_free(&res);
 	json_object_put(body);
@@ -707,11 +725,8 @@ static int get_stream(sc_request_env *env, sc_fcgi_conn *c,
 		      const sc_fcgi_request *r, sc_ctx *ctx,
 		      const sc_route *route)
 {
-	static const char head[] = "Status: 200 OK\r\n"
-				   "Content-Type: text/event-stream\r\n"
-				   "Cache-Control: no-cache\r\n"
-				   "X-Accel-Buffering: no\r\n" COMMON_HEADERS
-				   "\r\n" RETRY_LINE;
+	char head[512 + SC_CORS_HEAD_MAX];
+	int head_len;
 	const char *query = sc_fcgi_param_get(r, "QUERY_STRING");
 	char topics[MAX_STREAM_TOPICS][SC_TOPIC_MAX + 1];
 	char cursor[SC_CURSOR_MAX], msg[SC_TOPIC_MAX + 64];
@@ -804,8 +819,16 @@ static int get_stream(sc_request_env *env, sc_fcgi_conn *c,
 		rc = respond_error(env, c, r, 503, NULL, "nomem", "out of memory");
 		goto out;
 	}
-	if (sc_fcgi_write(c->fd, r->id, head, sizeof(head) - 1, NULL, 0, 0) !=
-	    SC_OK) {
+	head_len = snprintf(head, sizeof(head),
+			    "Status: 200 OK\r\n"
+			    "Content-Type: text/event-stream\r\n"
+			    "Cache-Control: no-cache\r\n"
+			    "X-Accel-Buffering: no\r\n" COMMON_HEADERS
+			    "%s\r\n" RETRY_LINE,
+			    c->head_extra ? c->head_extra : "");
+	if (head_len < 0 || (size_t)head_len >= sizeof(head) ||
+	    sc_fcgi_write(c->fd, r->id, head, (size_t)head_len, NULL, 0, 0) !=
+		SC_OK) {
 		rc = -1;
 		goto out;
 	}
@@ -827,10 +850,91 @@ out:
 	return rc;
 }
 
+/* --- GET /health, GET /metrics, CORS -------------------------------- */
+
+static int monitor(sc_request_env *env, sc_fcgi_conn *c,
+		   const sc_fcgi_request *r, sc_metrics_route mr,
+		   const char *method)
+{
+	static const char ok[] = "{\"status\":\"ok\"}";
+	static const char mhead[] =
+	    "Status: 200 OK\r\n"
+	    "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+	    "Cache-Control: no-store\r\n\r\n";
+	char *text;
+	size_t len = 0;
+	int64_t seq;
+	sc_error err;
+	int rc;
+
+	sc_error_clear(&err);
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return respond_error(env, c, r, 405, "Allow: GET, HEAD\r\n",
+				     "method_not_allowed", "use GET");
+	if (mr == SC_METRICS_HEALTH) {
+		if (sc_store_max_seq(env->store, &seq, &err) != SC_OK)
+			return respond_error(env, c, r, 503, NULL, "unavailable",
+					     err.message[0] ? err.message
+							    : "no database");
+		return respond(env, c, r, 200, "Cache-Control: no-store\r\n", ok,
+			       sizeof(ok) - 1);
+	}
+	text = sc_metrics_render(env->metrics,
+				 env->hub ? sc_hub_count(env->hub) : 0, &len);
+	if (text == NULL)
+		return respond_error(env, c, r, 503, NULL, "nomem", "out of memory");
+	/* Not JSON: respond() would label it so. */
+	if (strcmp(method, "HEAD") == 0)
+		len = 0;
+	rc = sc_fcgi_write(c->fd, r->id, mhead, sizeof(mhead) - 1, text, len,
+			   1) == SC_OK
+		 ? 0
+		 : -1;
+	sc_free(text);
+	return rc;
+}
+
+/*
+ * CORS (cors.h) for a routed request: answers a preflight (0), refuses
+ * a POST from an origin that is not allowed with 403 (0, -1 when
+ * writing failed), or sets the headers every answer to it carries (in
+ * buf) and returns 1 to go on.
+ */
+static int cross_origin(sc_request_env *env, sc_fcgi_conn *c,
+			const sc_fcgi_request *r, const char *method,
+			char buf[SC_CORS_HEAD_MAX])
+{
+	const char *origin = sc_fcgi_param_get(r, "HTTP_ORIGIN");
+	const char *host = sc_fcgi_param_get(r, "HTTP_HOST");
+
+	if (!sc_cors_enabled(env->cors))
+		return 1;
+	if (strcmp(method, "OPTIONS") == 0) {
+		if (!sc_cors_preflight(
+			env->cors, origin, host,
+			sc_fcgi_param_get(r,
+					  "HTTP_ACCESS_CONTROL_REQUEST_METHOD"),
+			buf))
+			return respond_error(env, c, r, 403, NULL,
+					     "origin_not_allowed",
+					     "this origin may not make this "
+					     "request");
+		c->head_extra = buf;
+		return respond(env, c, r, 204, "Allow: GET, HEAD, POST, OPTIONS\r\n",
+			       NULL, 0);
+	}
+	if (!sc_cors_check(env->cors, origin, host,
+			   strcmp(method, "POST") == 0, buf))
+		return respond_error(env, c, r, 403, NULL, "origin_not_allowed",
+				     "this origin may not send events");
+	c->head_extra = buf;
+	return 1;
+}
+
 /* --- dispatch ------------------------------------------------------- */
 
-int sc_request_handle(sc_request_env *env, sc_fcgi_conn *c,
-		      sc_fcgi_request *r)
+static int dispatch(sc_request_env *env, sc_fcgi_conn *c,
+		    sc_fcgi_request *r, char cors[SC_CORS_HEAD_MAX])
 {
 	const char *method = sc_fcgi_param_get(r, "REQUEST_METHOD");
 	sc_route route;
@@ -845,6 +949,15 @@ int sc_request_handle(sc_request_env *env, sc_fcgi_conn *c,
 	sc_error_clear(&err);
 	if (method == NULL)
 		method = "GET";
+	c->head_extra = NULL;
+	if (env->serve_health || env->serve_metrics) {
+		sc_metrics_route mr = sc_metrics_route_of(
+		    sc_fcgi_param_get(r, "REQUEST_URI"));
+
+		if ((mr == SC_METRICS_HEALTH && env->serve_health) ||
+		    (mr == SC_METRICS_METRICS && env->serve_metrics))
+			return monitor(env, c, r, mr, method);
+	}
 	rc =
 	    sc_route_request(sc_fcgi_param_get(r, "PATH_INFO"),
 			     sc_fcgi_param_get(r, "REQUEST_URI"),
@@ -854,7 +967,11 @@ int sc_request_handle(sc_request_env *env, sc_fcgi_conn *c,
 				     "no such route: use /state/TOPIC, "
 				     "/events/TOPIC or /stream");
 	if (rc != SC_OK)
-		return respond_error(env, c, r, 400, NULL, "bad_topic", err.message);
+		return respond_error(env, c, r, 400, NULL, "bad_topic",
+				     err.message);
+	rc = cross_origin(env, c, r, method, cors);
+	if (rc != 1)
+		return rc;
 	switch (route.kind) {
 	case SC_ROUTE_STATE:
 		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
@@ -878,4 +995,14 @@ int sc_request_handle(sc_request_env *env, sc_fcgi_conn *c,
 		return respond_error(env, c, r, 404, NULL, "not_found",
 				     "no such route");
 	}
+}
+
+int sc_request_handle(sc_request_env *env, sc_fcgi_conn *c,
+		      sc_fcgi_request *r)
+{
+	char cors[SC_CORS_HEAD_MAX];
+	int rc = dispatch(env, c, r, cors);
+
+	c->head_extra = NULL; /* it pointed at cors */
+	return rc;
 }

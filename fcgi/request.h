@@ -9,8 +9,10 @@
 #include <pthread.h>
 #include <stddef.h>
 
+#include "fcgi/cors.h"
 #include "fcgi/fcgiwire.h"
 #include "fcgi/hub.h"
+#include "fcgi/metrics.h"
 #include "fcgi/statechannel.h"
 #include "fcgi/textcache.h"
 #include "store/store.h"
@@ -33,6 +35,10 @@ typedef struct sc_request_env {
 	 * commit is over (so writers waiting for the store never hold the
 	 * threads that serve reads). */
 	int async;
+	const sc_cors *cors;  /* NULL or none configured: same-origin only */
+	sc_metrics *metrics;  /* the process's counters (NULL: none) */
+	int serve_health;     /* answer GET /health */
+	int serve_metrics;    /* answer GET /metrics */
 } sc_request_env;
 
 /*

@@ -64,6 +64,8 @@ struct server {
 	atomic_int stop;
 	workq q;
 	sc_store_shared *shared; /* the stores' cache and group commit */
+	sc_metrics *metrics;
+	struct stat sock_st; /* the --listen socket file we made */
 	sc_hub *hub;
 	sc_textcache *texts; /* big state texts shared by the answers */
 	worker **workers;
@@ -464,6 +466,9 @@ int sc_server_run(const sc_server_options *opt)
 	if (opt->listen != NULL) {
 		srv.listen_fd = sc_server_listen(opt->listen, &err);
 		owns_listen = 1;
+		if (srv.listen_fd >= 0 && (strchr(opt->listen, '/') != NULL ||
+					   strchr(opt->listen, ':') == NULL))
+			stat(opt->listen, &srv.sock_st);
 	} else if (sc_server_is_listener(0)) {
 		srv.listen_fd = 0;
 		watch_web_server(&srv);
@@ -485,9 +490,10 @@ int sc_server_run(const sc_server_options *opt)
 	}
 	fcntl(srv.listen_fd, F_SETFL,
 	      fcntl(srv.listen_fd, F_GETFL) | O_NONBLOCK);
+	srv.metrics = sc_metrics_new();
 	srv.workers = sc_calloc((size_t)opt->workers, sizeof(*srv.workers));
 	srv.texts = sc_textcache_new(0);
-	if (srv.workers == NULL || srv.texts == NULL)
+	if (srv.workers == NULL || srv.texts == NULL || srv.metrics == NULL)
 		goto out;
 	for (i = 0; i < opt->workers; i++) {
 		worker *w = sc_calloc(1, sizeof(*w));
@@ -503,6 +509,10 @@ int sc_server_run(const sc_server_options *opt)
 		    opt->max_streams ? opt->max_streams
 				     : sc_server_default_max_streams(nofile);
 		w->env.texts = srv.texts;
+		w->env.cors = &opt->cors;
+		w->env.metrics = srv.metrics;
+		w->env.serve_health = opt->health;
+		w->env.serve_metrics = opt->metrics;
 		w->ep = epoll_create1(EPOLL_CLOEXEC);
 		if (w->ep < 0 || watch(w->ep, srv.listen_fd) != 0 ||
 		    watch(w->ep, srv.q.efd) != 0) {
@@ -517,6 +527,7 @@ int sc_server_run(const sc_server_options *opt)
 		goto out;
 	ho.ready = conn_ready;
 	ho.ready_arg = &srv;
+	ho.metrics = srv.metrics;
 	if (sc_hub_start(&ho, hub_store, &srv.hub, &err) != SC_OK)
 		goto out;
 	/* The writer thread commits the POSTs the workers hand over. */
@@ -536,7 +547,12 @@ int sc_server_run(const sc_server_options *opt)
 		struct timespec tick = {0, 250000000};
 
 		sig = sigtimedwait(&sigs, NULL, &tick);
-		if (sig == SIGUSR1 || (sig < 0 && errno == EINTR))
+		if (sig == SIGHUP)
+			fprintf(stderr,
+				"statechannel: SIGHUP ignored (nothing to "
+				"reload; SIGTERM stops)\n");
+		if (sig == SIGUSR1 || sig == SIGHUP ||
+		    (sig < 0 && errno == EINTR))
 			continue;
 		if (sig >= 0)
 			break;
@@ -562,6 +578,7 @@ out:
 	sc_store_writer_stop(srv.shared);
 	q_close(&srv.q); /* before the hub stops: it may still push */
 	sc_hub_stop(srv.hub);
+	sc_metrics_free(srv.metrics);
 	for (i = 0; srv.workers != NULL && i < opt->workers; i++) {
 		if (srv.workers[i] != NULL) {
 			sc_store_close(srv.workers[i]->env.store);
@@ -573,9 +590,14 @@ out:
 	sc_free(srv.workers);
 	sc_textcache_free(srv.texts);
 	if (owns_listen && srv.listen_fd >= 0) {
+		struct stat now;
+
 		close(srv.listen_fd);
-		if (strchr(opt->listen, '/') != NULL ||
-		    strchr(opt->listen, ':') == NULL)
+		/* Only our own socket file: a new process started on the same
+		 * path (a rollout) has replaced it with its own. */
+		if (srv.sock_st.st_ino != 0 && stat(opt->listen, &now) == 0 &&
+		    now.st_ino == srv.sock_st.st_ino &&
+		    now.st_dev == srv.sock_st.st_dev)
 			unlink(opt->listen);
 	}
 	pthread_cond_destroy(&srv.q.nonfull);

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "fcgi/cors.h"
 #include "fcgi/hub.h"
 #include "fcgi/statechannel.h"
 
@@ -26,6 +27,9 @@ typedef struct sc_server_options {
 			       0: derived from RLIMIT_NOFILE */
 	long drop_idle_s;   /* drop topics idle this long; 0: never */
 	sc_hub_options hub; /* its ready callback is set by the server */
+	sc_cors cors;	    /* --allow-origin (none: same-origin only) */
+	int health;	    /* --health: answer GET /health */
+	int metrics;	    /* --metrics: answer GET /metrics */
 } sc_server_options;
 
 /*
@@ -50,11 +54,13 @@ int sc_server_is_listener(int fd);
 size_t sc_server_default_max_streams(long nofile);
 
 /*
- * Serves until SIGTERM, SIGINT or SIGHUP, then stops cleanly (streams
- * ended, threads joined, the Unix socket file removed).  Spawned by the
- * web server (the socket on fd 0), it also stops, the same clean way,
- * when the web server is gone: its parent died (the process was
- * re-parented) or the socket's file was removed.  Returns the
+ * Serves until SIGTERM or SIGINT, then stops cleanly (streams ended
+ * with a "retry: 0" line so browsers reconnect at once, threads joined,
+ * the Unix socket file removed if it is still ours).  SIGHUP and SIGUSR1
+ * are logged and ignored.  Spawned by the web server (the socket on
+ * fd 0), it also stops, the same clean way, when the web server is
+ * gone: its parent died (the process was re-parented) or the socket's
+ * file was removed.  Returns the
  * process exit status: 0, or 1 when it could not start (message on
  * stderr).
  */

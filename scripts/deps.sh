@@ -10,7 +10,7 @@ PKGS=(
 	libfcgi-dev libjson-c-dev libsqlite3-dev sqlite3 libcmocka-dev
 	libpq-dev postgresql
 	lighttpd nginx-light libnginx-mod-nchan apache2 libapache2-mod-fcgid
-	nodejs npm curl procps psmisc wrk
+	nodejs npm curl procps psmisc wrk groff-base
 )
 
 missing=()

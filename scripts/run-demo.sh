@@ -30,11 +30,21 @@ mkdir -p "$ROOT/var"
 if [ -x "$CLI" ] && "$CLI" --help 2>&1 | grep -qE '^[[:space:]]+init\b'; then
 	"$CLI" --db "$DB" init >/dev/null
 fi
+# lighttpd never runs as root (server.username): started as root, the
+# demo runs as www-data, which is given ./var (the database) and the
+# temp dir below.
+if [ "$(id -u)" -eq 0 ]; then
+	RUNUSER=www-data RUNGROUP=www-data
+	chown -R www-data:www-data "$ROOT/var"
+else
+	RUNUSER=$(id -un) RUNGROUP=$(id -gn)
+fi
 
 # The rendered config, lighttpd's log and the app's sockets: a temp dir
 # removed on the way out (the log is kept as var/lighttpd-error.log).
 RUNDIR=$(mktemp -d "${TMPDIR:-/tmp}/statechannel-run.XXXXXX")
 chmod 755 "$RUNDIR"
+[ "$RUNUSER" = "$(id -un)" ] || chown "$RUNUSER:$RUNGROUP" "$RUNDIR"
 DOCROOT="$ROOT/examples/shopping/www"
 if [ ! -f "$DOCROOT/index.html" ]; then
 	DOCROOT="$RUNDIR/www"
@@ -50,7 +60,8 @@ fi
 	PORT="$PORT" HOST=127.0.0.1 RUNDIR="$RUNDIR" APP="$APP" DB="$DB" \
 	PREFIX=/ PROCS=2 DOCROOT="$DOCROOT" CLIENT_DIR="$ROOT/client" \
 	HEARTBEAT=15 STREAM_LIFE=0 BODY_LIMIT=1048576 MAX_STREAMS=2500 \
-		ERRORS="$ROOT/deploy/errors" >"$RUNDIR/lighttpd.conf"
+		ERRORS="$ROOT/deploy/errors" USER="$RUNUSER" GROUP="$RUNGROUP" \
+		APP_ARGS="--health --metrics" >"$RUNDIR/lighttpd.conf"
 "$LIGHTTPD" -tt -f "$RUNDIR/lighttpd.conf" >/dev/null
 
 pid=

@@ -9,7 +9,7 @@
 // topic's state, `patch` frames are applied with structural sharing
 // (./patch.js).  A patch that is not the next version triggers a resync
 // (GET /state/{topic}, then the stream again from that snapshot) instead of a
-// wrong state.  The HTTP/SSE contract is in DESIGN.md of the repository.
+// wrong state.  The HTTP/SSE contract is docs/protocol.md of the repository.
 
 import { applyPatch } from './patch.js';
 

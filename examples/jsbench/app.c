@@ -23,7 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fcgi/statechannel.h"
+#include <statechannel/statechannel.h>
 
 static const char *const adjectives[] = {
     "pretty",	 "large",	"big",	    "small",	 "tall",

@@ -23,7 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fcgi/statechannel.h"
+#include <statechannel/statechannel.h>
 
 #define NAME_MAX_LEN 100
 #define QTY_MAX	     9999

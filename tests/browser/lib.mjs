@@ -24,6 +24,14 @@ process.on('exit', () => {
   for (const s of live) s.killSync();
 });
 
+// Who lighttpd and the app run as (the template's server.username,
+// groupname): lighttpd never runs as root, so as root, www-data (which
+// then owns the server's temp dir); else this user.
+function runAs() {
+  if (process.getuid() === 0) return ['www-data', 'www-data'];
+  return [os.userInfo().username, execFileSync('id', ['-gn'], { encoding: 'utf8' }).trim()];
+}
+
 /**
  * lighttpd on 127.0.0.1:PORT serving docroot, /client/, and the app's
  * routes at the site root, spawned in its own process group.
@@ -49,6 +57,8 @@ export async function startServer({ app = 'shopping.fcgi', docroot, procs = 2, h
     `HEARTBEAT=${heartbeat}`,
     'STREAM_LIFE=0',
     `APP_ARGS=${appArgs}`,
+    `USER=${runAs()[0]}`,
+    `GROUP=${runAs()[1]}`,
     'BODY_LIMIT=1048576',
     'MAX_STREAMS=2500',
     `ERRORS=${path.join(ROOT, 'deploy/errors')}`,
@@ -62,6 +72,7 @@ export async function startServer({ app = 'shopping.fcgi', docroot, procs = 2, h
       /* the app creates the database itself */
     }
   }
+  if (process.getuid() === 0) execFileSync('chown', ['-R', 'www-data:www-data', dir]);
   const lighttpd = fs.existsSync('/usr/sbin/lighttpd') ? '/usr/sbin/lighttpd' : 'lighttpd';
   const child = spawn(lighttpd, ['-D', '-f', path.join(dir, 'lighttpd.conf')], { detached: true, stdio: ['ignore', 'inherit', 'inherit'] });
   const log = path.join(dir, 'lighttpd-error.log');

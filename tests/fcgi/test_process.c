@@ -7,7 +7,7 @@
  * ?after=, ?last_event_id=, foreign cursor), several topics on one
  * stream, heartbeats, the maximum stream life, a client that goes away,
  * a slow subscriber cut off, keep-alive connections, and every bad-input
- * row of DESIGN.md (none may change the store).
+ * row of docs/protocol.md (none may change the store).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -968,7 +968,7 @@ static void test_max_life(void **state)
 static void test_slow_cutoff(void **state)
 {
 	server keep = srv;
-	const char *args[] = {"--queue-limit", "65536", NULL};
+	const char *args[] = {"--queue-limit", "65536", "--metrics", NULL};
 	const char *ev_create = "{\"event\":\"create_10000\"}";
 	char hdr[100];
 	const char *extra[] = {hdr, NULL};
@@ -1009,6 +1009,16 @@ static void test_slow_cutoff(void **state)
 	json_object_put(d);
 	free(ev.data);
 	conn_close(c);
+	/* GET /metrics counted the cut-off and the full-state resume. */
+	request("GET", "/metrics", NULL, NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\nstatechannel_slow_subscribers_cut_off"
+				       "_total 1\n"));
+	assert_non_null(
+	    strstr(r.body, "\nstatechannel_resumes_full_state_total 1\n"));
+	assert_non_null(strstr(r.body, "\nstatechannel_events_committed_total "
+				       "4\n"));
+	resp_free(&r);
 	stop(&srv);
 	srv = keep;
 }

@@ -35,8 +35,16 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 	});
 }
 
+// A function the benchmarks set to change every config rendered after
+// (e.g. back to a server's default limits); null: the templates as they are.
+let configEdit = null;
+export function setConfigEdit(fn) {
+	configEdit = fn;
+}
+
 export function render(template, vars) {
 	let text = fs.readFileSync(path.join(ROOT, template), 'utf8');
+	if (configEdit) text = configEdit(template, text);
 	for (const [k, v] of Object.entries(vars)) text = text.split(`@${k}@`).join(String(v));
 	const left = text.match(/@[A-Z_][A-Z0-9_]*@/g);
 	if (left) throw new Error(`render ${template}: no value for ${[...new Set(left)]}`);
@@ -255,17 +263,24 @@ export const MAX_STREAMS = 2500;
 // routes at PREFIX (default the site root).  With auth ({users: {name:
 // password}, private}), wrapped in deploy/lighttpd/auth.conf.in: Basic
 // authentication on the routes of the topics beginning with private.
-export async function startLighttpd({ prefix = '/', procs = 2, streamLife = 0, auth, maxStreams = MAX_STREAMS } = {}) {
+// Started as root, lighttpd runs itself and the app as www-data (the
+// template's server.username), which then owns the temp dir.
+// app(dir): the binary to spawn, made in the temp dir (default APP).
+export async function startLighttpd({ prefix = '/', procs = 2, streamLife = 0, auth, maxStreams = MAX_STREAMS, appArgs = '', app } = {}) {
 	const s = new Server('lighttpd', tempDir('lighttpd'));
 	const port = await freePort();
+	const user = apacheUser();
+	if (process.getuid() === 0) s.user = user;
+	binariesFor(s, s.user);
+	if (app) s.app = app(s.dir);
 	const docroot = path.join(s.dir, 'www');
 	fs.mkdirSync(docroot);
 	fs.writeFileSync(path.join(docroot, 'index.html'), '<!doctype html><title>t</title>\n');
 	const conf = render('deploy/lighttpd/statechannel.conf.in', {
-		PORT: port, HOST: '127.0.0.1', RUNDIR: s.dir, APP, DB: s.db, PREFIX: prefix,
+		PORT: port, HOST: '127.0.0.1', RUNDIR: s.dir, APP: s.app, DB: s.db, PREFIX: prefix,
 		PROCS: procs, DOCROOT: docroot, CLIENT_DIR: path.join(ROOT, 'client'),
 		HEARTBEAT, STREAM_LIFE: streamLife, BODY_LIMIT, MAX_STREAMS: maxStreams,
-		ERRORS: errorsDir(s),
+		ERRORS: errorsDir(s), USER: user, GROUP: user, APP_ARGS: appArgs,
 	});
 	fs.writeFileSync(path.join(s.dir, 'lighttpd.conf'), conf);
 	let confFile = path.join(s.dir, 'lighttpd.conf');
@@ -278,6 +293,7 @@ export async function startLighttpd({ prefix = '/', procs = 2, streamLife = 0, a
 			PRIVATE: auth.private, REALM: auth.realm || 'StateChannel', USERFILE: userfile,
 		}));
 	}
+	if (process.getuid() === 0) chownTree(s.dir, user);
 	const child = s.spawn('/usr/sbin/lighttpd', ['-D', '-f', confFile], 'lighttpd.log');
 	await waitHttp(port, path.join(s.dir, 'lighttpd-error.log'), child);
 	s.base = `http://127.0.0.1:${port}${prefix}`;
@@ -302,10 +318,14 @@ export async function startApacheFcgid({ prefix = '/app', procs = 24, streamLife
 	const user = apacheUser();
 	if (process.getuid() === 0) s.user = user;
 	binariesFor(s, s.user);
+	const docroot = path.join(s.dir, 'www');
+	fs.mkdirSync(docroot);
+	fs.writeFileSync(path.join(docroot, 'index.html'), '<!doctype html><title>fcgid page</title>\n');
 	const conf = render('deploy/apache/fcgid.conf.in', {
 		PORT: port, HOST: '127.0.0.1', RUNDIR: s.dir, USER: user, GROUP: user,
 		APP: s.app, DB: s.db, PREFIX: prefix, PROCS: procs,
 		HEARTBEAT, STREAM_LIFE: streamLife, BODY_LIMIT, ERRORS: errorsDir(s),
+		DOCROOT: docroot, CLIENT_DIR: path.join(ROOT, 'client'),
 	});
 	fs.writeFileSync(path.join(s.dir, 'httpd.conf'), conf);
 	if (process.getuid() === 0) chownTree(s.dir, user);

@@ -1,5 +1,5 @@
 // The integration suite, the same for every web server: the HTTP surface
-// of shared/DESIGN.md through a real server, driven by real HTTP and SSE
+// of docs/protocol.md through a real server, driven by real HTTP and SSE
 // clients.  A test file calls defineSuite(name, start) with the function
 // that starts its server (lib/servers.js).
 import assert from 'node:assert/strict';

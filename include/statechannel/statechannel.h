@@ -1,0 +1,149 @@
+/*
+ * statechannel/statechannel.h — the application programmer's API.
+ *
+ * Installed by `make install` as <statechannel/statechannel.h> (with
+ * statechannel/error.h and statechannel/version.h beside it); link with
+ * `pkg-config --cflags --libs statechannel`.  The manual page
+ * statechannel(3) describes the same functions.
+ *
+ * A StateChannel program is an sc_app (three callbacks) and one call:
+ *
+ *	static const sc_app app = {
+ *		.init_state = init_state,   // topic -> initial state, or NULL
+ *		.authorize = authorize,     // optional: 0 allows, else 403
+ *		.on_event = on_event,       // changes the state of one topic
+ *	};
+ *	int main(int argc, char **argv) { return sc_app_main(&app, argc, argv);
+ *}
+ *
+ * The program is then a FastCGI application serving the routes of
+ * docs/protocol.md (GET /state/{topic}, POST /events/{topic},
+ * GET /stream...: bodies, frames, cursors, every error) and holding
+ * Server-Sent Event streams in one event-driven hub; its options are in
+ * statechannel(1) and `PROGRAM --help`, how to mount it in docs/deploy.md.
+ *
+ * Callbacks run on worker threads, several at once (each with its own
+ * request context and database connection): they must not share mutable
+ * globals without locking.  on_event runs inside the store's write
+ * transaction of its topic; whatever it does with sc_db() commits with
+ * the state, or is rolled back with it when the handler fails.
+ */
+#ifndef SC_STATECHANNEL_H
+#define SC_STATECHANNEL_H
+
+#include <json-c/json.h>
+#include <sqlite3.h>
+
+/* Beside this file, here and where it is installed. */
+#include "error.h"
+#include "version.h"
+
+/* One request's context; owned by the library, valid during a callback. */
+typedef struct sc_ctx sc_ctx;
+
+typedef struct sc_app {
+	/*
+	 * Returns the initial state of topic as a new reference (JSON null
+	 * is not allowed: return an empty object or array), or NULL when no
+	 * such topic may exist (the request gets 404).  Called whenever a
+	 * topic that is not stored is read (GET, stream: answered at version
+	 * 0, nothing stored) and before its first event (stored with the
+	 * event's change; an event that fails or changes nothing leaves no
+	 * topic behind).  Must give the same state every time for a topic.
+	 * Required.
+	 */
+	json_object *(*init_state)(sc_ctx *ctx, const char *topic);
+
+	/*
+	 * Returns 0 when the request may read (GET, stream) or change
+	 * (POST) topic, nonzero to refuse it with 403.  sc_param() gives the
+	 * request's CGI variables (REMOTE_USER, HTTP_COOKIE,
+	 * HTTP_AUTHORIZATION, REQUEST_METHOD...).  Optional: NULL allows all.
+	 */
+	int (*authorize)(sc_ctx *ctx, const char *topic);
+
+	/*
+	 * Handles one event of POST /events/{topic}.  payload is borrowed
+	 * (NULL when absent or JSON null).  Change the state with
+	 * sc_set_state, sc_patch_state or sc_apply_patch; refuse with
+	 * `return sc_reject(ctx, code, message)` (422).  Returns SC_OK (0)
+	 * to commit; any other value rolls back everything the handler did.
+	 * Required.
+	 */
+	int (*on_event)(sc_ctx *ctx, const char *event, json_object *payload);
+
+	/* Free for the application; sc_app_data() returns it. */
+	void *data;
+} sc_app;
+
+/*
+ * Runs the application: parses the options (--help lists them), opens
+ * the database, serves FastCGI on fd 0 (spawned by lighttpd or
+ * mod_fcgid) or on --listen PATH|HOST:PORT, until SIGTERM or SIGINT
+ * (SIGHUP is logged and ignored).  --version prints SC_VERSION.
+ * Returns the process exit status: 0 after a clean stop (or --help,
+ * --version), 1 when it could not start (bad database, socket in use),
+ * 2 on a usage error.
+ */
+int sc_app_main(const sc_app *app, int argc, char **argv);
+
+/* The sc_app's data pointer. */
+void *sc_app_data(sc_ctx *ctx);
+
+/* The topic of the request (borrowed, valid during the callback). */
+const char *sc_topic(sc_ctx *ctx);
+
+/*
+ * The CGI variable name of the request ("REMOTE_USER", "HTTP_COOKIE",
+ * "HTTP_AUTHORIZATION", "REQUEST_METHOD", ...) as the web server sent
+ * it, or NULL when absent.  Borrowed, valid during the callback.
+ */
+const char *sc_param(sc_ctx *ctx, const char *name);
+
+/*
+ * Inside on_event: the current state (borrowed; valid until the next
+ * sc_set_state / sc_patch_state / sc_apply_patch or the end of the
+ * handler; do not modify it — copy it, or use the functions below).
+ * NULL outside on_event.
+ */
+json_object *sc_state(sc_ctx *ctx);
+
+/*
+ * Inside on_event: replaces the whole state with state (ownership
+ * taken, even on error); the patch sent to subscribers is the diff.
+ * Returns SC_OK, or an error to return from the handler.
+ */
+int sc_set_state(sc_ctx *ctx, json_object *state);
+
+/*
+ * Inside on_event: sets the value at JSON Pointer path to value
+ * (ownership taken, even on error; NULL is JSON null): an RFC 6902
+ * "replace" when path exists, else an "add" (so "/items/-" appends).
+ * The op is logged and sent as it is, without a diff.  Returns SC_OK,
+ * or SC_ERR_PATCH / SC_ERR_POINTER when the parent does not exist.
+ */
+int sc_patch_state(sc_ctx *ctx, const char *path, json_object *value);
+
+/*
+ * Inside on_event: applies ops (an RFC 6902 patch array, borrowed) to
+ * the state; they are logged and sent as they are.  Atomic: on error the
+ * state is as before the call.  Returns SC_OK or the patch error.
+ */
+int sc_apply_patch(sc_ctx *ctx, json_object *ops);
+
+/*
+ * Inside on_event: refuses the event.  The client gets 422 with
+ * {"error":{"code":code,"message":message}} (both copied, truncated to
+ * fit; NULL code gives "rejected").  Returns SC_ERR_REJECTED, for
+ * `return sc_reject(ctx, "empty_name", "the name is empty");`.  Nothing
+ * the handler did is kept.
+ */
+int sc_reject(sc_ctx *ctx, const char *code, const char *message);
+
+/*
+ * Inside on_event: the SQLite connection of the event's write
+ * transaction (do not BEGIN, COMMIT or close it).  NULL outside it.
+ */
+sqlite3 *sc_db(sc_ctx *ctx);
+
+#endif
