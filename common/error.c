@@ -26,6 +26,7 @@ static const char *const names[SC_ERR__COUNT] = {
     [SC_ERR_REJECTED] = "rejected",
     [SC_ERR_FORBIDDEN] = "forbidden",
     [SC_ERR_IO] = "io_error",
+    [SC_ERR_HANDLER] = "handler_failed",
 };
 
 const char *sc_strerror(sc_err code)

@@ -25,8 +25,10 @@ struct sc_ctx {
 	const sc_fcgi_request *req;
 	const char *topic;
 	sc_store_txn *txn;
-	int rejected;
+	int rejected;	   /* sc_reject was called */
+	int forbidden;	   /* sc_forbid was called */
 	int state_too_big; /* the event made the state too big (413) */
+	sc_err api_rc;	   /* the last error a call of the API returned */
 	char code[64];
 	sc_error err; /* why the handler failed */
 };
@@ -58,25 +60,35 @@ sqlite3 *sc_db(sc_ctx *ctx)
 	return ctx->txn ? sc_store_txn_db(ctx->txn) : NULL;
 }
 
-int sc_set_state(sc_ctx *ctx, json_object *state)
+/* What a call of the API returns, remembered: the handler may pass it
+ * on as it is (statechannel.h, on_event). */
+static sc_err api(sc_ctx *ctx, sc_err rc)
+{
+	if (rc != SC_OK)
+		ctx->api_rc = rc;
+	return rc;
+}
+
+sc_err sc_set_state(sc_ctx *ctx, json_object *state)
 {
 	if (ctx->txn == NULL) {
 		json_object_put(state);
-		return sc_error_set(&ctx->err, SC_ERR_INVALID,
-				    "sc_set_state outside on_event");
+		return api(ctx, sc_error_set(&ctx->err, SC_ERR_INVALID,
+					     "sc_set_state outside on_event"));
 	}
-	return sc_store_txn_set(ctx->txn, state, &ctx->err);
+	return api(ctx, sc_store_txn_set(ctx->txn, state, &ctx->err));
 }
 
-int sc_apply_patch(sc_ctx *ctx, json_object *ops)
+sc_err sc_apply_patch(sc_ctx *ctx, json_object *ops)
 {
 	if (ctx->txn == NULL)
-		return sc_error_set(&ctx->err, SC_ERR_INVALID,
-				    "sc_apply_patch outside on_event");
-	return sc_store_txn_patch(ctx->txn, ops, &ctx->err);
+		return api(ctx, sc_error_set(&ctx->err, SC_ERR_INVALID,
+					     "sc_apply_patch outside "
+					     "on_event"));
+	return api(ctx, sc_store_txn_patch(ctx->txn, ops, &ctx->err));
 }
 
-int sc_patch_state(sc_ctx *ctx, const char *path, json_object *value)
+static sc_err patch_state(sc_ctx *ctx, const char *path, json_object *value)
 {
 	json_object *ops = NULL, *op;
 	sc_err rc = SC_ERR_NOMEM;
@@ -112,13 +124,26 @@ out:
 	return rc;
 }
 
-int sc_reject(sc_ctx *ctx, const char *code, const char *message)
+sc_err sc_patch_state(sc_ctx *ctx, const char *path, json_object *value)
+{
+	return api(ctx, patch_state(ctx, path, value));
+}
+
+sc_err sc_reject(sc_ctx *ctx, const char *code, const char *message)
 {
 	ctx->rejected = 1;
 	snprintf(ctx->code, sizeof(ctx->code), "%s", code ? code : "rejected");
 	sc_error_set(&ctx->err, SC_ERR_REJECTED, "%s",
 		     message ? message : "the event was rejected");
 	return SC_ERR_REJECTED;
+}
+
+sc_err sc_forbid(sc_ctx *ctx, const char *message)
+{
+	ctx->forbidden = 1;
+	sc_error_set(&ctx->err, SC_ERR_FORBIDDEN, "%s",
+		     message ? message : "not allowed to send this event");
+	return SC_ERR_FORBIDDEN;
 }
 
 /* --- answers -------------------------------------------------------- */
@@ -280,21 +305,54 @@ static int respond_err(sc_request_env *env, sc_fcgi_conn *c,
 	int status = sc_request_status(err->code);
 	const char *msg =
 	    err->message[0] ? err->message : sc_strerror(err->code);
+	char q[SC_ERROR_MESSAGE_MAX + 8];
 
-	if (status == 500)
-		fprintf(stderr, "statechannel: %s: %s\n",
-			sc_strerror(err->code), msg);
-	return respond_error(env, c, r, status, NULL,
+	/* A handler's failure was logged where it was seen, with its
+	 * topic and event; a refusal is the client's business (debug). */
+	if (status >= 500 && err->code != SC_ERR_HANDLER)
+		sc_log(status == 503 ? SC_LOG_WARN : SC_LOG_ERROR,
+		       "event=store_error status=%d code=%s message=%s", status,
+		       sc_strerror(err->code), sc_log_q(q, sizeof(q), msg));
+	else if (status < 500)
+		sc_log(SC_LOG_DEBUG, "event=refused status=%d code=%s", status,
+		       app_code ? app_code : sc_strerror(err->code));
+	return respond_error(env, c, r, status,
+			     status == 503 ? "Retry-After: 1\r\n" : NULL,
 			     app_code ? app_code : sc_strerror(err->code), msg);
 }
 
 /* --- topics --------------------------------------------------------- */
 
-static int authorized(sc_ctx *ctx, const char *topic)
+/*
+ * The application's authorize for topic: SC_OK, SC_ERR_FORBIDDEN or
+ * SC_ERR_NOT_FOUND with err filled, or SC_ERR_HANDLER (logged) for a
+ * value outside its contract.
+ */
+static sc_err authorize(sc_ctx *ctx, const char *topic, sc_error *err)
 {
+	char t[256];
+	sc_err rc;
+
 	ctx->topic = topic;
-	return ctx->app->authorize == NULL ||
-	       ctx->app->authorize(ctx, topic) == 0;
+	if (ctx->app->authorize == NULL)
+		return SC_OK;
+	rc = ctx->app->authorize(ctx, topic);
+	switch (rc) {
+	case SC_OK:
+		return SC_OK;
+	case SC_ERR_FORBIDDEN:
+		return sc_error_set(err, rc, "not authorized for '%.200s'",
+				    topic);
+	case SC_ERR_NOT_FOUND:
+		return sc_error_set(err, rc, "no topic '%.200s'", topic);
+	default:
+		sc_log(SC_LOG_ERROR,
+		       "event=handler_failed callback=authorize topic=%s "
+		       "value=%d",
+		       sc_log_q(t, sizeof(t), topic), (int)rc);
+		return sc_error_set(err, SC_ERR_HANDLER,
+				    "the application's authorize failed");
+	}
 }
 
 /*
@@ -409,9 +467,8 @@ static int get_state(sc_request_env *env, sc_fcgi_conn *c,
 	int rc;
 
 	sc_error_clear(&err);
-	if (!authorized(ctx, topic)) {
-		rc = respond_error(env, c, r, 403, NULL, "forbidden",
-				   "not authorized for this topic");
+	if (authorize(ctx, topic, &err) != SC_OK) {
+		rc = respond_err(env, c, r, &err, NULL);
 		goto out;
 	}
 	if (load_topic(env, ctx, topic, &st, 0, NULL, &err) != SC_OK) {
@@ -468,31 +525,60 @@ static sc_err state_size_check(sc_ctx *ctx, sc_store_txn *txn, size_t limit,
 			    len, limit);
 }
 
+/*
+ * What on_event's value rc means (statechannel.h): kept when it is in
+ * the contract, else SC_ERR_HANDLER with a log line.
+ */
+static sc_err handler_result(sc_ctx *ctx, const char *event, sc_err rc)
+{
+	char t[256], e[256];
+
+	if (rc == SC_ERR_REJECTED && ctx->rejected)
+		return rc;
+	if (rc == SC_ERR_FORBIDDEN && ctx->forbidden)
+		return rc;
+	if (rc == SC_ERR_NOMEM)
+		return rc;
+	if (rc == ctx->api_rc &&
+	    (rc == SC_ERR_PATCH || rc == SC_ERR_POINTER || rc == SC_ERR_TEST ||
+	     rc == SC_ERR_TOO_DEEP || rc == SC_ERR_TOO_BIG))
+		return rc;
+	sc_log(SC_LOG_ERROR,
+	       "event=handler_failed callback=on_event topic=%s event=%s "
+	       "value=%d why=%s",
+	       sc_log_q(t, sizeof(t), ctx->topic), sc_log_q(e, sizeof(e), event),
+	       (int)rc,
+	       sc_log_q(e, sizeof(e),
+			ctx->err.message[0] ? ctx->err.message
+					    : "a value outside the contract"));
+	sc_error_set(&ctx->err, SC_ERR_HANDLER,
+		     "the application's handler failed");
+	return SC_ERR_HANDLER;
+}
+
 static sc_err run_handler(sc_store_txn *txn, void *arg, sc_error *err)
 {
 	event_call *ec = arg;
 	sc_ctx *ctx = ec->ctx;
-	int rc;
+	sc_err rc;
 
 	ctx->txn = txn;
-	ctx->rejected = 0;
+	ctx->rejected = ctx->forbidden = 0;
+	ctx->api_rc = SC_OK;
 	sc_error_clear(&ctx->err);
 	rc = ctx->app->on_event(ctx, ec->event, ec->payload);
 	ctx->txn = NULL;
 	if (rc == SC_OK)
 		return state_size_check(ctx, txn, ec->state_limit, err);
-	if (ctx->rejected)
-		rc = SC_ERR_REJECTED;
-	else if (rc < 0 || rc >= SC_ERR__COUNT)
-		rc = SC_ERR_INVALID;
+	rc = handler_result(ctx, ec->event, rc);
 	if (err != NULL) {
 		*err = ctx->err;
-		err->code = (sc_err)rc;
+		err->code = rc;
 		if (err->message[0] == '\0')
-			sc_error_set(err, (sc_err)rc, "the handler failed (%s)",
-				     sc_strerror((sc_err)rc));
+			sc_error_set(err, rc, "the handler failed (%s)",
+				     sc_strerror(rc));
 	}
-	return (sc_err)rc;
+	return rc;
 }
 
 /* A topic's first event: its initial state from the application. */
@@ -665,9 +751,8 @@ static int post_event(sc_request_env *env, sc_fcgi_conn *c,
 		rc = respond_error(env, c, r, 413, NULL, "too_big", msg);
 		goto out;
 	}
-	if (!authorized(ctx, topic)) {
-		rc = respond_error(env, c, r, 403, NULL, "forbidden",
-				   "not authorized for this topic");
+	if (authorize(ctx, topic, &err) != SC_OK) {
+		rc = respond_err(env, c, r, &err, NULL);
 		goto out;
 	}
 	if (sc_json_parse(r->body, r->body_len, &body, &err) != SC_OK) {
@@ -729,7 +814,7 @@ static int get_stream(sc_request_env *env, sc_fcgi_conn *c,
 	int head_len;
 	const char *query = sc_fcgi_param_get(r, "QUERY_STRING");
 	char topics[MAX_STREAM_TOPICS][SC_TOPIC_MAX + 1];
-	char cursor[SC_CURSOR_MAX], msg[SC_TOPIC_MAX + 64];
+	char cursor[SC_CURSOR_MAX];
 	sc_hub_stream *s = NULL;
 	size_t n = 0, i, q;
 	sc_error err;
@@ -773,10 +858,8 @@ static int get_stream(sc_request_env *env, sc_fcgi_conn *c,
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		if (!authorized(ctx, topics[i])) {
-			snprintf(msg, sizeof(msg),
-				 "not authorized for '%.200s'", topics[i]);
-			rc = respond_error(env, c, r, 403, NULL, "forbidden", msg);
+		if (authorize(ctx, topics[i], &err) != SC_OK) {
+			rc = respond_err(env, c, r, &err, NULL);
 			goto out;
 		}
 	}

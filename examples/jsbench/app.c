@@ -165,7 +165,7 @@ static int find_row(sc_ctx *ctx, json_object *payload, int64_t *id)
 	return -1;
 }
 
-static int on_event(sc_ctx *ctx, const char *event, json_object *payload)
+static sc_err on_event(sc_ctx *ctx, const char *event, json_object *payload)
 {
 	json_object *ops = json_object_new_array(), *v;
 	char path[48];

@@ -43,13 +43,14 @@ static json_object *init_state(sc_ctx *ctx, const char *topic)
 	return st;
 }
 
-static int authorize(sc_ctx *ctx, const char *topic)
+static sc_err authorize(sc_ctx *ctx, const char *topic)
 {
 	const char *user = sc_param(ctx, "REMOTE_USER");
 
 	if (strncmp(topic, "list:private-", 13) == 0)
-		return user != NULL && user[0] != '\0' ? 0 : -1;
-	return 0;
+		return user != NULL && user[0] != '\0' ? SC_OK
+							: SC_ERR_FORBIDDEN;
+	return SC_OK;
 }
 
 /* The payload member key as a string, or NULL. */
@@ -248,7 +249,7 @@ static int clear_bought(sc_ctx *ctx)
 	return sc_set_state(ctx, st);
 }
 
-static int on_event(sc_ctx *ctx, const char *event, json_object *payload)
+static sc_err on_event(sc_ctx *ctx, const char *event, json_object *payload)
 {
 	int item = strcmp(event, "rename") == 0 ||
 		   strcmp(event, "set_quantity") == 0 ||

@@ -4,10 +4,15 @@
  * the installed API (<statechannel/statechannel.h> includes it); in the
  * source tree, common/error.h includes this file.
  *
- * Every fallible function returns sc_err: SC_OK (0) on success, another
- * value on failure.  When the caller passes a non-NULL sc_error *, the
- * function fills it with the same code, a human-readable message and,
- * where it applies (JSON Patch), the index of the failing operation.
+ * The one error rule of the code base: every function that can fail
+ * returns sc_err, SC_OK (0) on success, another value on failure, and
+ * fills an optional sc_error (NULL is always allowed) with the same code,
+ * a human-readable message and, where it applies (JSON Patch), the index
+ * of the failing operation.  The code returned never depends on whether
+ * the caller passed an sc_error.  No 1/0/-1 conventions: a function with
+ * several successful outcomes says which through an out parameter or a
+ * named enum.  No error is dropped: each is returned or logged
+ * (common/log.h).
  */
 #ifndef SC_STATECHANNEL_ERROR_H
 #define SC_STATECHANNEL_ERROR_H
@@ -34,6 +39,8 @@ typedef enum sc_err {
 	SC_ERR_REJECTED,  /* the application rejected a change */
 	SC_ERR_FORBIDDEN, /* the application refused access */
 	SC_ERR_IO,	  /* a system call failed */
+	SC_ERR_HANDLER,	  /* an application callback returned a value
+			     outside its contract (statechannel.h) */
 	SC_ERR__COUNT
 } sc_err;
 

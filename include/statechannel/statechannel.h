@@ -22,7 +22,9 @@
  * Server-Sent Event streams in one event-driven hub; its options are in
  * statechannel(1) and `PROGRAM --help`, how to mount it in docs/deploy.md.
  *
- * Callbacks run on worker threads, several at once (each with its own
+ * Callbacks run on several threads at once (init_state and authorize on
+ * the worker threads, on_event on the process's writer thread, one
+ * event after another; each with its own
  * request context and database connection): they must not share mutable
  * globals without locking.  on_event runs inside the store's write
  * transaction of its topic; whatever it does with sc_db() commits with
@@ -36,6 +38,7 @@
 
 /* Beside this file, here and where it is installed. */
 #include "error.h"
+#include "log.h"
 #include "version.h"
 
 /* One request's context; owned by the library, valid during a callback. */
@@ -55,22 +58,40 @@ typedef struct sc_app {
 	json_object *(*init_state)(sc_ctx *ctx, const char *topic);
 
 	/*
-	 * Returns 0 when the request may read (GET, stream) or change
-	 * (POST) topic, nonzero to refuse it with 403.  sc_param() gives the
-	 * request's CGI variables (REMOTE_USER, HTTP_COOKIE,
-	 * HTTP_AUTHORIZATION, REQUEST_METHOD...).  Optional: NULL allows all.
+	 * Whether the request may read (GET, stream) or change (POST)
+	 * topic: SC_OK allows; SC_ERR_FORBIDDEN refuses (403
+	 * "forbidden"); SC_ERR_NOT_FOUND answers 404 "not_found".  Any
+	 * other value is a bug of the callback: 500 "handler_failed" and a
+	 * log line.  sc_param() gives the request's CGI variables
+	 * (REMOTE_USER, HTTP_COOKIE, HTTP_AUTHORIZATION,
+	 * REQUEST_METHOD...).  Optional: NULL allows all.
 	 */
-	int (*authorize)(sc_ctx *ctx, const char *topic);
+	sc_err (*authorize)(sc_ctx *ctx, const char *topic);
 
 	/*
 	 * Handles one event of POST /events/{topic}.  payload is borrowed
 	 * (NULL when absent or JSON null).  Change the state with
-	 * sc_set_state, sc_patch_state or sc_apply_patch; refuse with
-	 * `return sc_reject(ctx, code, message)` (422).  Returns SC_OK (0)
-	 * to commit; any other value rolls back everything the handler did.
-	 * Required.
+	 * sc_set_state, sc_patch_state or sc_apply_patch.  Returns, and the
+	 * client then gets:
+	 *
+	 *   SC_OK                       200, the change commits
+	 *   return sc_reject(ctx, ...)  422 with the code given
+	 *   return sc_forbid(ctx, ...)  403 "forbidden"
+	 *   the error of sc_set_state, sc_patch_state or sc_apply_patch,
+	 *   returned as it is:          422 "bad_patch", "bad_pointer",
+	 *                               "test_failed" or "too_deep";
+	 *                               413 "too_big"; 503 "nomem"
+	 *   SC_ERR_NOMEM (your own allocation failed)
+	 *                               503 "nomem" (the client retries)
+	 *   any other value (an SQLite code, -1, an error no call of this
+	 *   API gave)                   500 "handler_failed", and a log
+	 *                               line naming the topic, the event
+	 *                               and the value
+	 *
+	 * Any value but SC_OK rolls back everything the handler did, with
+	 * what it wrote through sc_db().  Required.
 	 */
-	int (*on_event)(sc_ctx *ctx, const char *event, json_object *payload);
+	sc_err (*on_event)(sc_ctx *ctx, const char *event, json_object *payload);
 
 	/* Free for the application; sc_app_data() returns it. */
 	void *data;
@@ -113,7 +134,7 @@ json_object *sc_state(sc_ctx *ctx);
  * taken, even on error); the patch sent to subscribers is the diff.
  * Returns SC_OK, or an error to return from the handler.
  */
-int sc_set_state(sc_ctx *ctx, json_object *state);
+sc_err sc_set_state(sc_ctx *ctx, json_object *state);
 
 /*
  * Inside on_event: sets the value at JSON Pointer path to value
@@ -122,14 +143,14 @@ int sc_set_state(sc_ctx *ctx, json_object *state);
  * The op is logged and sent as it is, without a diff.  Returns SC_OK,
  * or SC_ERR_PATCH / SC_ERR_POINTER when the parent does not exist.
  */
-int sc_patch_state(sc_ctx *ctx, const char *path, json_object *value);
+sc_err sc_patch_state(sc_ctx *ctx, const char *path, json_object *value);
 
 /*
  * Inside on_event: applies ops (an RFC 6902 patch array, borrowed) to
  * the state; they are logged and sent as they are.  Atomic: on error the
  * state is as before the call.  Returns SC_OK or the patch error.
  */
-int sc_apply_patch(sc_ctx *ctx, json_object *ops);
+sc_err sc_apply_patch(sc_ctx *ctx, json_object *ops);
 
 /*
  * Inside on_event: refuses the event.  The client gets 422 with
@@ -138,7 +159,20 @@ int sc_apply_patch(sc_ctx *ctx, json_object *ops);
  * `return sc_reject(ctx, "empty_name", "the name is empty");`.  Nothing
  * the handler did is kept.
  */
-int sc_reject(sc_ctx *ctx, const char *code, const char *message);
+sc_err sc_reject(sc_ctx *ctx, const char *code, const char *message);
+
+/*
+ * Inside on_event: refuses the event as not allowed for this client.
+ * The client gets 403 {"error":{"code":"forbidden","message":message}}
+ * (copied; NULL gives a default).  Returns SC_ERR_FORBIDDEN, for
+ * `return sc_forbid(ctx, "only the owner may clear the list");`.
+ * Nothing the handler did is kept.
+ */
+sc_err sc_forbid(sc_ctx *ctx, const char *message);
+
+/* Logging from callbacks: sc_log() of log.h (included above), the
+ * library's own logger, e.g.
+ * `sc_log(SC_LOG_WARN, "event=quota_exceeded user=%s", u);`. */
 
 /*
  * Inside on_event: the SQLite connection of the event's write

@@ -34,17 +34,19 @@ static json_object *init_state(sc_ctx *ctx, const char *topic)
 	return st;
 }
 
-static int authorize(sc_ctx *ctx, const char *topic)
+static sc_err authorize(sc_ctx *ctx, const char *topic)
 {
 	const char *auth = sc_param(ctx, "HTTP_AUTHORIZATION");
 
 	if (strncmp(topic, "deny:", 5) != 0)
-		return 0;
-	return auth != NULL && strcmp(auth, "Bearer ok") == 0 ? 0 : 1;
+		return SC_OK;
+	return auth != NULL && strcmp(auth, "Bearer ok") == 0
+		   ? SC_OK
+		   : SC_ERR_FORBIDDEN;
 }
 
 /* A row in the application's own table, in the event's transaction. */
-static int audit_row(sc_ctx *ctx)
+static sc_err audit_row(sc_ctx *ctx)
 {
 	sqlite3 *db = sc_db(ctx);
 	sqlite3_stmt *st = NULL;
@@ -83,23 +85,23 @@ static int64_t audit_count(sc_ctx *ctx)
 	return n;
 }
 
-static int inc(sc_ctx *ctx)
+static sc_err inc(sc_ctx *ctx)
 {
 	int64_t n =
 	    json_object_get_int64(json_object_object_get(sc_state(ctx), "n"));
-	int rc = sc_patch_state(ctx, "/n", json_object_new_int64(n + 1));
+	sc_err rc = sc_patch_state(ctx, "/n", json_object_new_int64(n + 1));
 
 	return rc == SC_OK ? audit_row(ctx) : rc;
 }
 
-static int on_event(sc_ctx *ctx, const char *event, json_object *payload)
+static sc_err on_event(sc_ctx *ctx, const char *event, json_object *payload)
 {
 	json_object *copy = NULL;
 
 	if (strcmp(event, "inc") == 0)
 		return inc(ctx);
 	if (strcmp(event, "inc_fail") == 0) {
-		int rc = inc(ctx);
+		sc_err rc = inc(ctx);
 
 		return rc == SC_OK ? sc_reject(ctx, "nope",
 					       "refused after "
@@ -116,6 +118,18 @@ static int on_event(sc_ctx *ctx, const char *event, json_object *payload)
 	}
 	if (strcmp(event, "noop") == 0)
 		return SC_OK;
+	/* The handler contract: whatever value the payload says, after a
+	 * change (which must not be kept). */
+	if (strcmp(event, "ret") == 0) {
+		sc_err rc = inc(ctx);
+
+		return rc == SC_OK ? (sc_err)json_object_get_int(payload) : rc;
+	}
+	if (strcmp(event, "forbid") == 0) {
+		sc_err rc = inc(ctx);
+
+		return rc == SC_OK ? sc_forbid(ctx, "not for you") : rc;
+	}
 	if (strcmp(event, "bad_patch") == 0) {
 		json_object *ops = json_tokener_parse(
 		    "[{\"op\":\"replace\",\"path\":\"/no/such\","

@@ -59,6 +59,8 @@ typedef struct server {
 
 static server srv;
 static int body_limit = 4096;
+/* 1: the next start() sends the server's stderr to DIR/stderr.log. */
+static int capture_stderr;
 
 static long long now_ms(void)
 {
@@ -435,6 +437,15 @@ static int start(server *s, const char *app, const char *const *args)
 	if (s->pid == 0) {
 		/* Never outlive a test that crashed. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (capture_stderr) {
+			char log[160];
+			int fd;
+
+			snprintf(log, sizeof(log), "%s/stderr.log", s->dir);
+			fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+			if (fd >= 0)
+				dup2(fd, 2);
+		}
 		execv(bin, (char *const *)argv);
 		_exit(127);
 	}
@@ -1371,6 +1382,84 @@ static const char *state_text(const char *topic, char *buf, size_t n)
 #define EV(name)	   "{\"event\":\"" name "\"}"
 #define EVP(name, payload) "{\"event\":\"" name "\",\"payload\":" payload "}"
 
+/* Whether the server's captured stderr has a line with both a and b. */
+static int logged(const server *s, const char *a, const char *b)
+{
+	char path[160], line[1024];
+	FILE *f;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "%s/stderr.log", s->dir);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, a) != NULL && strstr(line, b) != NULL)
+			found = 1;
+	fclose(f);
+	return found;
+}
+
+/*
+ * The handler contract (statechannel.h, on_event): every value a handler
+ * may return has one status, and any other value is 500 handler_failed
+ * with a log line naming the topic, the event and the value, never a 4xx
+ * that blames the client nor a 503 it would retry.  The handler changed
+ * the state first each time: nothing of it is kept but on SC_OK.
+ */
+static void test_handler_contract(void **state)
+{
+	static const struct {
+		const char *body;
+		int status;
+		const char *code;
+		const char *value; /* logged as value=..., or NULL: no log */
+	} rows[] = {
+	    {EVP("ret", "0"), 200, NULL, NULL},
+	    {EV("what"), 422, "rejected", NULL},
+	    {EV("forbid"), 403, "forbidden", NULL},
+	    {EV("bad_patch"), 422, "bad_patch", NULL},
+	    {EVP("ret", "1"), 503, "nomem", NULL}, /* SC_ERR_NOMEM */
+	    /* Foreign values: an SQLite code, -1, an error of the contract
+	     * not given by a call of the API, garbage. */
+	    {EVP("ret", "5"), 500, "handler_failed", "value=5"},
+	    {EVP("ret", "-1"), 500, "handler_failed", "value=-1"},
+	    {EVP("ret", "7"), 500, "handler_failed", "value=7"},
+	    {EVP("ret", "17"), 500, "handler_failed", "value=17"},
+	    {EVP("ret", "16"), 500, "handler_failed", "value=16"},
+	    {EVP("ret", "12345"), 500, "handler_failed", "value=12345"},
+	};
+	server keep = srv;
+	char st[256];
+	size_t i;
+	resp r;
+
+	(void)state;
+	capture_stderr = 1;
+	start(&srv, "tests/fcgi/helper_app", NULL);
+	capture_stderr = 0;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		post("t:contract", rows[i].body, &r);
+		if (r.status != rows[i].status)
+			fail_msg("%s: status %d, expected %d (%s)", rows[i].body,
+				 r.status, rows[i].status, r.body);
+		if (rows[i].code != NULL)
+			assert_string_equal(err_code(&r), rows[i].code);
+		if (r.status == 503)
+			assert_non_null(strstr(r.head, "Retry-After:"));
+		resp_free(&r);
+		if (rows[i].value != NULL)
+			assert_true(logged(&srv, "event=handler_failed",
+					   rows[i].value));
+	}
+	assert_true(logged(&srv, "topic=t:contract", "event=ret"));
+	/* Only the first row's change is kept. */
+	assert_string_equal(state_text("t:contract", st, sizeof(st)),
+			    "{\"n\":1,\"items\":[]}");
+	stop(&srv);
+	srv = keep;
+}
+
 /* The handler API through tests/fcgi/helper_app.c. */
 static void test_api(void **state)
 {
@@ -1445,6 +1534,7 @@ int main(void)
 	    cmocka_unit_test(test_max_life),
 	    cmocka_unit_test(test_slow_cutoff),
 	    cmocka_unit_test(test_api),
+	    cmocka_unit_test(test_handler_contract),
 	    cmocka_unit_test(test_reads_beside_blocked_writes),
 	    cmocka_unit_test(test_unwritten),
 	    cmocka_unit_test(test_big_answers),
