@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# JSON diff/apply benchmark (prints figures, asserts nothing): our sc_diff
-# and sc_patch_apply against fast-json-patch's compare and applyPatch on
-# the js-framework-benchmark operations as state transitions.
-#   bench/json.sh BUILD_DIR
+# JSON diff/apply benchmark (prints figures, asserts nothing): our sc_diff,
+# sc_diff_text, sc_patch_apply and sc_patch_apply_take against
+# fast-json-patch's compare and applyPatch on the js-framework-benchmark
+# operations as state transitions.
+#   bench/json.sh BUILD_DIR          (ROUNDS=3 by default)
 # BUILD_DIR/bench/json_bench generates the state pairs, times our side and
 # writes the pairs to a temporary directory; bench/json_fjp.mjs times
-# fast-json-patch on the same pairs and prints one table.  The npm
+# fast-json-patch on the same pairs.  The two sides take turns for ROUNDS
+# rounds, and one table prints the best figure of each side.  The npm
 # packages (bench/package-lock.json) are installed with `npm ci` when
 # bench/node_modules is missing.
 set -euo pipefail
@@ -27,8 +29,17 @@ if [ ! -d "$HERE/node_modules/fast-json-patch" ]; then
 fi
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/sc-json-bench.XXXXXX")
 trap 'rm -rf "$DIR"' EXIT
-echo "our side alone (BUILD/bench/json_bench):"
-"$BENCH" "$DIR"
+ROUNDS=${ROUNDS:-3}
+for r in $(seq 1 "$ROUNDS"); do
+	if [ "$r" = 1 ]; then
+		echo "our side alone, round 1 (BUILD/bench/json_bench):"
+		"$BENCH" "$DIR"
+	else
+		"$BENCH" "$DIR" >/dev/null
+	fi
+	mv "$DIR/results.tsv" "$DIR/ours.$r.tsv"
+	node "$HERE/json_fjp.mjs" "$DIR" measure "$r"
+done
 echo
 echo "beside fast-json-patch $(node -p 'require("'"$HERE"'/node_modules/fast-json-patch/package.json").version') (node $(node --version)):"
-node "$HERE/json_fjp.mjs" "$DIR"
+node "$HERE/json_fjp.mjs" "$DIR" report

@@ -12,15 +12,16 @@
  * op) with the surplus removed or added.  When the search gives up, the
  * whole middle is one positional gap.
  *
- * Ops are collected in a plain list first, with their compact size.  Each
- * container keeps the size of replacing it whole (json/diffsize.c:
- * measured lazily, only up to what its element ops cost, each element
- * once) and a lower bound of what its ops still to come cost (a gap's
- * pairs are compared before any is diffed); as soon as the two pass the
- * size of a replace, the ops are cut off the list for one "replace": a
- * table whose rows all changed is replaced after a few of them.  Only
- * the ops that remain become json-c objects, whose values are references
- * to to's.
+ * Ops are collected in a plain list first (json/diffops.c), each with its
+ * exact compact size.  Each container keeps the size of replacing it
+ * whole (json/diffsize.c: measured lazily, only up to what its element
+ * ops cost, each element once) and a lower bound of what its ops still to
+ * come cost (a gap's pairs are compared before any is diffed, an unequal
+ * pair of rows costing at least the replace of a field); as soon as the
+ * two pass the size of a replace, the ops are cut off the list for one
+ * "replace": a table whose rows all changed is replaced right after the
+ * compare.  Only the ops that remain become json-c objects (sc_diff),
+ * whose values are references to to's, or compact text (sc_diff_text).
  *
  * All recursion here is bounded by SC_JSON_MAX_DEPTH, so no input can
  * overflow the stack: that is why equality has its own function here
@@ -34,44 +35,15 @@
 
 #include "common/alloc.h"
 #include "json/diffarray.h"
+#include "json/diffops.h"
 #include "json/diffsize.h"
 #include "json/pointer.h"
 #include "json/value.h"
 
-/* The text of each op around its path (a JSON string) and value. */
-#define ADD_HEAD   "{\"op\":\"add\",\"path\":"
-#define REP_HEAD   "{\"op\":\"replace\",\"path\":"
-#define REM_HEAD   "{\"op\":\"remove\",\"path\":"
-#define VALUE_HEAD ",\"value\":"
-/* Fixed bytes of each op, with the comma that separates it: exact, so
- * that the ops' size is their text's. */
-#define OP_SIZE(s) (sizeof(s) - 1 + 1)
-#define ADD_SIZE   OP_SIZE(ADD_HEAD VALUE_HEAD "}")
-#define REP_SIZE   OP_SIZE(REP_HEAD VALUE_HEAD "}")
-#define REM_SIZE   OP_SIZE(REM_HEAD "}")
-
-enum op_kind { OP_ADD, OP_REMOVE, OP_REPLACE };
-
-static const char *const op_names[] = {"add", "remove", "replace"};
-
-/* An op of the patch being made: its path is paths[path, path + len). */
-struct op {
-	enum op_kind kind;
-	size_t path, len;
-	json_object *value; /* borrowed from to; referenced by the patch */
-};
-
-/* The most bytes of paths one diff may collect (SC_ERR_TOO_BIG past). */
-#define DIFF_MAX_PATHS (256u * 1024 * 1024)
-
 struct diff {
-	struct op *ops;
-	size_t nops, cap;
-	char *paths;
-	size_t npaths, paths_cap;
+	struct sc_diffops ops; /* the ops so far, and what they cost */
 	sc_pointer_buf path;
 	struct scope *top; /* the innermost container being diffed */
-	size_t bytes;	   /* compact size of the ops, commas included */
 	struct sc_diffsize_known known; /* the container last measured whole */
 };
 
@@ -82,8 +54,8 @@ struct scope {
 	struct sc_diffsize_scope cost; /* to, its depth, its size */
 	struct scope *parent;	       /* the enclosing container, or NULL */
 	size_t plen;		       /* the length of its path */
-	size_t ops;   /* diff.nops when the container started */
-	size_t bytes; /* diff.bytes then */
+	size_t ops;   /* diff.ops.n when the container started */
+	size_t bytes; /* diff.ops.bytes then */
 	int give_up;  /* element ops already cost more: replace */
 	size_t lb;    /* the ops still to come cost at least this */
 };
@@ -93,66 +65,27 @@ static size_t path_size(const struct diff *d)
 	return sc_diffsize_string(sc_pointer_buf_text(&d->path), d->path.len);
 }
 
-/* Grows *p (of *cap elements of size) to hold need elements. */
-static sc_err reserve(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t n = *cap < 64 ? 64 : *cap;
-	void *q;
-
-	if (need <= *cap)
-		return SC_OK;
-	while (n < need)
-		n *= 2;
-	if (n > SIZE_MAX / size)
-		return SC_ERR_TOO_BIG;
-	q = sc_realloc(*p, n * size);
-	if (q == NULL)
-		return SC_ERR_NOMEM;
-	*p = q;
-	*cap = n;
-	return SC_OK;
-}
-
 /* Appends an op at the current path costing size bytes.  value is
- * referenced, not copied. */
-static sc_err emit(struct diff *d, enum op_kind kind, json_object *value,
-		   size_t size)
+ * referenced by the patch, not copied. */
+static sc_err emit(struct diff *d, enum sc_diffops_kind kind,
+		   json_object *value, size_t size)
 {
-	struct op *op;
-	sc_err rc;
-
-	if (d->path.len > DIFF_MAX_PATHS - d->npaths)
-		return SC_ERR_TOO_BIG;
-	rc = reserve((void **)&d->ops, &d->cap, d->nops + 1, sizeof(*d->ops));
-	if (rc == SC_OK)
-		rc = reserve((void **)&d->paths, &d->paths_cap,
-			     d->npaths + d->path.len, 1);
-	if (rc != SC_OK)
-		return rc;
-	op = &d->ops[d->nops++];
-	op->kind = kind;
-	op->path = d->npaths;
-	op->len = d->path.len;
-	op->value = value;
-	if (d->path.len > 0) /* paths is NULL until a path is not "" */
-		memcpy(d->paths + d->npaths, d->path.data, d->path.len);
-	d->npaths += d->path.len;
-	d->bytes += size;
-	return SC_OK;
+	return sc_diffops_add(&d->ops, kind, d->path.data, d->path.len, value,
+			      size);
 }
 
 /* Emits an "add" or "replace" of value, of compact size vsize. */
-static sc_err emit_sized(struct diff *d, enum op_kind kind, json_object *value,
+static sc_err emit_sized(struct diff *d, enum sc_diffops_kind kind, json_object *value,
 			 size_t vsize)
 {
 	size_t size =
-	    vsize + path_size(d) + (kind == OP_ADD ? ADD_SIZE : REP_SIZE);
+	    vsize + path_size(d) + (kind == SC_DIFFOPS_ADD ? SC_DIFFOPS_ADD_SIZE : SC_DIFFOPS_REP_SIZE);
 
 	return emit(d, kind, value, size);
 }
 
 /* Emits an "add" or "replace" of value, which lies at depth of to. */
-static sc_err emit_value(struct diff *d, enum op_kind kind, json_object *value,
+static sc_err emit_value(struct diff *d, enum sc_diffops_kind kind, json_object *value,
 			 size_t depth)
 {
 	size_t size = 0;
@@ -166,7 +99,7 @@ static sc_err emit_value(struct diff *d, enum op_kind kind, json_object *value,
 
 static sc_err emit_remove(struct diff *d)
 {
-	return emit(d, OP_REMOVE, NULL, REM_SIZE + path_size(d));
+	return emit(d, SC_DIFFOPS_REMOVE, NULL, SC_DIFFOPS_REM_SIZE + path_size(d));
 }
 
 static void scope_init(struct scope *s, struct diff *d, json_object *to,
@@ -177,8 +110,8 @@ static void scope_init(struct scope *s, struct diff *d, json_object *to,
 	s->cost.depth = depth;
 	s->parent = d->top;
 	s->plen = d->path.len;
-	s->ops = d->nops;
-	s->bytes = d->bytes;
+	s->ops = d->ops.n;
+	s->bytes = d->ops.bytes;
 	d->top = s;
 }
 
@@ -191,14 +124,14 @@ static void scope_init(struct scope *s, struct diff *d, json_object *to,
  */
 static int one_cheap_op(const struct diff *d, const struct scope *s)
 {
-	const struct op *op = &d->ops[s->ops];
+	const struct sc_diffops_op *op = &d->ops.ops[s->ops];
 	const char *tok, *end;
 
-	if (d->nops - s->ops != 1 || s->lb != 0 || op->kind == OP_REMOVE ||
+	if (d->ops.n - s->ops != 1 || s->lb != 0 || op->kind == SC_DIFFOPS_REMOVE ||
 	    op->len <= s->plen + 1)
 		return 0;
-	tok = d->paths + op->path + s->plen + 1;
-	end = d->paths + op->path + op->len;
+	tok = sc_diffops_path(&d->ops, s->ops) + s->plen + 1;
+	end = sc_diffops_path(&d->ops, s->ops) + op->len;
 	for (; tok < end; tok++) /* short: no call */
 		if (*tok == '/' || *tok == '~')
 			return 0;
@@ -212,12 +145,12 @@ static int one_cheap_op(const struct diff *d, const struct scope *s)
  * its parent's. */
 static sc_err scope_check(struct diff *d, struct scope *s)
 {
-	size_t spent = d->bytes - s->bytes + s->lb, fixed;
+	size_t spent = d->ops.bytes - s->bytes + s->lb, fixed;
 	sc_err rc;
 
 	if (spent <= s->cost.size || one_cheap_op(d, s))
 		return SC_OK;
-	fixed = path_size(d) + REP_SIZE;
+	fixed = path_size(d) + SC_DIFFOPS_REP_SIZE;
 	if (spent <= s->cost.size + fixed)
 		return SC_OK;
 	if (!s->cost.exact) {
@@ -238,7 +171,7 @@ static sc_err scope_check(struct diff *d, struct scope *s)
  * much, but in more than one op), they become one "replace". */
 static sc_err scope_end(struct diff *d, struct scope *s)
 {
-	size_t n = d->nops - s->ops;
+	size_t n = d->ops.n - s->ops;
 	sc_err rc;
 
 	s->lb = 0;
@@ -249,26 +182,23 @@ static sc_err scope_end(struct diff *d, struct scope *s)
 		return SC_OK;
 	if (!s->give_up) {
 		/* One byte more than spent decides ties for fewer ops. */
-		d->bytes += n > 1;
+		d->ops.bytes += n > 1;
 		rc = scope_check(d, s);
-		d->bytes -= n > 1;
+		d->ops.bytes -= n > 1;
 		if (rc != SC_OK || !s->give_up)
 			return rc;
 	}
-	if (n > 0) /* given up before any op: nothing to cut */
-		d->npaths = d->ops[s->ops].path;
-	d->nops = s->ops;
-	d->bytes = s->bytes;
+	sc_diffops_cut(&d->ops, s->ops, s->bytes);
 	if (s->cost.exact) {
 		/* Measured, so within the depth limit; the parent measures
 		 * it next. */
 		d->known.o = s->cost.to;
 		d->known.size = s->cost.size;
 		d->known.depth = s->cost.depth;
-		return emit(d, OP_REPLACE, s->cost.to,
-			    s->cost.size + path_size(d) + REP_SIZE);
+		return emit(d, SC_DIFFOPS_REPLACE, s->cost.to,
+			    s->cost.size + path_size(d) + SC_DIFFOPS_REP_SIZE);
 	}
-	return emit_value(d, OP_REPLACE, s->cost.to, s->cost.depth);
+	return emit_value(d, SC_DIFFOPS_REPLACE, s->cost.to, s->cost.depth);
 }
 
 static sc_err diff_value(struct diff *d, json_object *a, json_object *b,
@@ -434,7 +364,7 @@ static sc_err diff_member(struct diff *d, struct scope *s, const char *key,
 	if (!in_b)
 		rc = emit_remove(d);
 	else if (whole)
-		rc = emit_value(d, in_a ? OP_REPLACE : OP_ADD, b,
+		rc = emit_value(d, in_a ? SC_DIFFOPS_REPLACE : SC_DIFFOPS_ADD, b,
 				s->cost.depth + 1);
 	else
 		rc = diff_value(d, a, b, s->cost.depth + 1);
@@ -566,7 +496,7 @@ static sc_err one_field(struct diff *d, json_object *ea, json_object *eb,
 	*done = 1;
 	rc = sc_pointer_buf_push(&d->path, key, strlen(key));
 	if (rc == SC_OK)
-		rc = emit_value(d, OP_REPLACE, (json_object *)lh_entry_v(changed),
+		rc = emit_value(d, SC_DIFFOPS_REPLACE, (json_object *)lh_entry_v(changed),
 				depth + 1);
 	sc_pointer_buf_truncate(&d->path, mark);
 	return rc;
@@ -619,7 +549,7 @@ static sc_err diff_pair(struct diff *d, struct scope *s, struct arr *r,
  */
 static size_t unequal_lb(json_object *a, json_object *b, size_t ps)
 {
-	size_t base = REM_SIZE + ps + 1, lb = 0, k;
+	size_t base = SC_DIFFOPS_REM_SIZE + ps + 1, lb = 0, k;
 	struct lh_entry *ea, *eb;
 	json_type ta, tb;
 
@@ -646,7 +576,7 @@ static size_t unequal_lb(json_object *a, json_object *b, size_t ps)
 			lb = 0;
 			same_typed((json_object *)lh_entry_v(eb),
 				   (json_object *)lh_entry_v(eb), tb, tb, &lb);
-			return REP_SIZE + ps + k + lb;
+			return SC_DIFFOPS_REP_SIZE + ps + k + lb;
 		}
 	}
 	return base;
@@ -663,8 +593,8 @@ static sc_err diff_gap(struct diff *d, struct scope *s, struct arr *r, size_t x,
 		       size_t p, size_t y, size_t q)
 {
 	size_t t, k = p < q ? p : q, mark = d->path.len, vsize;
-	size_t ps = path_size(d), rem_lb = REM_SIZE + ps + 2;
-	size_t add_lb = ADD_SIZE + ps + 3;
+	size_t ps = path_size(d), rem_lb = SC_DIFFOPS_REM_SIZE + ps + 2;
+	size_t add_lb = SC_DIFFOPS_ADD_SIZE + ps + 3;
 	size_t lb, bound = 0, *lbs = NULL;
 	unsigned char *eq = NULL;
 	sc_err rc = SC_OK;
@@ -718,7 +648,7 @@ static sc_err diff_gap(struct diff *d, struct scope *s, struct arr *r, size_t x,
 		if (rc == SC_OK)
 			sc_diffsize_scope_bound(&s->cost, vsize);
 		if (rc == SC_OK)
-			rc = emit_sized(d, OP_ADD, (json_object *)r->vb[y + t],
+			rc = emit_sized(d, SC_DIFFOPS_ADD, (json_object *)r->vb[y + t],
 					vsize);
 		sc_pointer_buf_truncate(&d->path, mark);
 		r->pos++;
@@ -837,7 +767,7 @@ static sc_err diff_value(struct diff *d, json_object *a, json_object *b,
 	if (!same_kind(a, b) || !is_container(a)) {
 		if (same_scalar(a, b))
 			return SC_OK;
-		return emit_value(d, OP_REPLACE, b, depth);
+		return emit_value(d, SC_DIFFOPS_REPLACE, b, depth);
 	}
 	scope_init(&s, d, b, depth);
 	if (json_object_is_type(a, json_type_object))
@@ -851,129 +781,11 @@ static sc_err diff_value(struct diff *d, json_object *a, json_object *b,
 	return rc;
 }
 
-/* Adds v (a new reference, taken even on failure; ok 0 means v could not
- * be made) as member key (a new one, and a string constant) of o.
- * Returns 0, or -1 on failure. */
-static int put_member(json_object *o, const char *key, json_object *v, int ok)
-{
-	if (!ok || json_object_object_add_ex(
-		       o, key, v,
-		       JSON_C_OBJECT_ADD_KEY_IS_NEW |
-			   JSON_C_OBJECT_ADD_CONSTANT_KEY) != 0) {
-		json_object_put(v);
-		return -1;
-	}
-	return 0;
-}
-
-/* Makes *out, the json-c patch of d's ops.  Values are new references
- * to parts of to; the op names are one string each, shared by the ops. */
-static sc_err build(const struct diff *d, json_object **out)
-{
-	json_object *patch = json_object_new_array_ext((int)d->nops);
-	json_object *names[3] = {NULL, NULL, NULL}, *o, *v;
-	sc_err rc = SC_ERR_NOMEM;
-	size_t i;
-
-	if (patch == NULL)
-		return SC_ERR_NOMEM;
-	for (i = 0; i < 3; i++)
-		if ((names[i] = json_object_new_string(op_names[i])) == NULL)
-			goto out;
-	for (i = 0; i < d->nops; i++) {
-		const struct op *op = &d->ops[i];
-
-		o = json_object_new_object();
-		if (o == NULL)
-			goto out;
-		if (json_object_array_add(patch, o) != 0) {
-			json_object_put(o);
-			goto out;
-		}
-		v = json_object_get(names[op->kind]);
-		if (put_member(o, "op", v, 1) != 0)
-			goto out;
-		v = json_object_new_string_len(
-		    op->len > 0 ? d->paths + op->path : "", (int)op->len);
-		if (put_member(o, "path", v, v != NULL) != 0)
-			goto out;
-		if (op->kind != OP_REMOVE &&
-		    put_member(o, "value", json_object_get(op->value), 1) != 0)
-			goto out;
-	}
-	*out = patch;
-	patch = NULL;
-	rc = SC_OK;
-out:
-	for (i = 0; i < 3; i++)
-		json_object_put(names[i]);
-	json_object_put(patch);
-	return rc;
-}
-
-/* Writes d's ops as compact JSON text: a new buffer (of exactly the size
- * the ops were reckoned at, no longer than cap) in *text, its length in
- * *len. */
-static sc_err write_text(const struct diff *d, size_t cap, char **text,
-			 size_t *len)
-{
-	static const char *const heads[] = {ADD_HEAD, REM_HEAD, REP_HEAD};
-	size_t i, n = d->nops > 0 ? d->bytes + 1 : 2; /* brackets, commas */
-	struct sc_diffsize_out out;
-	char *buf;
-	sc_err rc;
-
-	if (n > cap)
-		return SC_ERR_TOO_BIG;
-	buf = sc_malloc(n + 1);
-	if (buf == NULL)
-		return SC_ERR_NOMEM;
-	out.p = buf;
-	out.end = buf + n;
-	rc = sc_diffsize_put(&out, "[", 1);
-	for (i = 0; i < d->nops && rc == SC_OK; i++) {
-		const struct op *op = &d->ops[i];
-		const char *head = heads[op->kind];
-
-		if (i > 0)
-			rc = sc_diffsize_put(&out, ",", 1);
-		if (rc == SC_OK)
-			rc = sc_diffsize_put(&out, head, strlen(head));
-		if (rc == SC_OK)
-			rc = sc_diffsize_write_string(
-			    &out, op->len > 0 ? d->paths + op->path : "",
-			    op->len);
-		if (rc == SC_OK && op->kind != OP_REMOVE) {
-			rc = sc_diffsize_put(&out, VALUE_HEAD,
-					     sizeof(VALUE_HEAD) - 1);
-			if (rc == SC_OK)
-				rc = sc_diffsize_write(&out, op->value, 1);
-		}
-		if (rc == SC_OK)
-			rc = sc_diffsize_put(&out, "}", 1);
-	}
-	if (rc == SC_OK)
-		rc = sc_diffsize_put(&out, "]", 1);
-	if (rc == SC_OK && out.p != out.end)
-		rc = SC_ERR_TOO_BIG;
-	if (rc != SC_OK) {
-		sc_free(buf);
-		/* The ops were measured: text of another size is a miscount
-		 * (never expected; the tests and fuzzers look for it). */
-		return rc == SC_ERR_TOO_BIG ? SC_ERR_INVALID : rc;
-	}
-	*out.p = '\0';
-	*text = buf;
-	*len = n;
-	return SC_OK;
-}
-
 /* Frees what a diff collected and returns rc, with err filled. */
 static sc_err done(struct diff *d, sc_err rc, sc_error *err)
 {
 	sc_pointer_buf_free(&d->path);
-	sc_free(d->paths);
-	sc_free(d->ops);
+	sc_diffops_free(&d->ops);
 	switch (rc) {
 	case SC_OK:
 		return SC_OK;
@@ -1002,7 +814,7 @@ sc_err sc_diff(json_object *from, json_object *to, json_object **out,
 	sc_pointer_buf_init(&d.path);
 	rc = diff_value(&d, from, to, 1);
 	if (rc == SC_OK)
-		rc = build(&d, out);
+		rc = sc_diffops_build(&d.ops, out);
 	return done(&d, rc, err);
 }
 
@@ -1015,8 +827,8 @@ sc_err sc_diff_text(json_object *from, json_object *to, size_t cap,
 	sc_pointer_buf_init(&d.path);
 	rc = diff_value(&d, from, to, 1);
 	if (rc == SC_OK)
-		rc = write_text(&d, cap, text, len);
+		rc = sc_diffops_text(&d.ops, cap, text, len);
 	if (rc == SC_OK && nops != NULL)
-		*nops = d.nops;
+		*nops = d.ops.n;
 	return done(&d, rc, err);
 }
