@@ -97,7 +97,9 @@ jget() { # JSON-TEXT FIELD
 version_of() { # URL-OF-STATE
 	curl -s --max-time 120 "$1" | node -e 'let t="";process.stdin.on("data",d=>t+=d).on("end",()=>console.log(JSON.parse(t).version))'
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "") printf "%.2f", a / b; else print "n/a" }'; }
+ratio() { # A B [DECIMALS=2] -> A / B
+	awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN { if (b > 0 && a != "") printf "%.*f", d, a / b; else print "n/a" }'
+}
 # The median of numbers (one an argument).
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 # events_rate STATE-URL EVENTS-URL LUA -> sets EVENTS to the events/s
