@@ -104,8 +104,8 @@ static json_object *jsfb_state(int rows)
 /* The snapshot text of topic in db (malloc'd), read with plain SQL. */
 static char *snapshot_text(const char *path, const char *topic, size_t *len)
 {
-	sqlite3 *db;
-	sqlite3_stmt *st;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
 	char *text = NULL;
 
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
