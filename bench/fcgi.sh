@@ -91,7 +91,7 @@ fi
 # ---- POST /events over the app's processes x worker threads ---------------
 # Each point: the bare rate, then the app's events/s right after it (the
 # ratio of the two adjacent runs), SWEEP_DURATION seconds each.
-SWEEP_BEST= SWEEP_LINES=()
+SWEEP_BEST= SWEEP_LINES=() SWEEP_R=() SWEEP_CR=()
 if [ -n "$BPG" ] && [ -x "$APP" ] && [ -n "$SWEEP_PROCS" ]; then
 	note "POST /events ÷ bare over lighttpd max-procs x --workers (${SWEEP_DURATION}s runs):"
 	for p in $SWEEP_PROCS; do
@@ -102,14 +102,28 @@ if [ -n "$BPG" ] && [ -x "$APP" ] && [ -n "$SWEEP_PROCS" ]; then
 			}
 			SU="http://127.0.0.1:$PORT"
 			post "$SU/events/list:bench" '{"event":"add","payload":{"name":"toggle me"}}' >/dev/null
+			apids=$(app_pids "$PGID" "$APP")
+			bpids=$(app_pids "$BPG" "$BARE")
+			b0=$(cpu_ms "$bpids") l0=$(cpu_ms "$BPG")
 			b=$(DURATION=$SWEEP_DURATION wrk_rate "$BU")
+			bn=$(wrk_total)
+			b1=$(cpu_ms "$bpids") l1=$(cpu_ms "$BPG")
+			a0=$(cpu_ms "$apids") m0=$(cpu_ms "$PGID")
 			DURATION=$SWEEP_DURATION events_rate "$SU/state/list:bench" "$SU/events/list:bench" "$RUN/toggle.lua"
 			e=$EVENTS
+			a1=$(cpu_ms "$apids") m1=$(cpu_ms "$PGID")
 			stop_lighttpd "$PGID"
 			r=$(ratio "$e" "$b")
-			line=$(printf '  max-procs %2s --workers %3s: events %6s/s  bare %6s/s  ratio %s' "$p" "$w" "${e:-?}" "${b:-?}" "$r")
+			# CPU per request, the responder's plus lighttpd's: what
+			# bounds the rate when the cores are busy.
+			bu=$(per_req $((b0 + l0)) $((b1 + l1)) "$bn")
+			au=$(per_req $((a0 + m0)) $((a1 + m1)) "$EV_N")
+			cr=$(ratio "$bu" "$au")
+			line=$(printf '  max-procs %2s --workers %3s: events %6s/s  bare %6s/s  ratio %s | CPU per request: app %4s us (lighttpd %3s), bare %4s us (lighttpd %3s): bare ÷ app %s' \
+				"$p" "$w" "${e:-?}" "${b:-?}" "$r" "$au" "$(per_req "$m0" "$m1" "$EV_N")" "$bu" "$(per_req "$l0" "$l1" "$bn")" "$cr")
 			note "$line"
 			SWEEP_LINES+=("$line")
+			SWEEP_R+=("$r") SWEEP_CR+=("$cr")
 			if [ "$r" != "n/a" ] && { [ -z "$SWEEP_BEST" ] || awk -v a="$r" -v b="${SWEEP_BEST%% *}" 'BEGIN { exit !(a > b) }'; }; then
 				SWEEP_BEST="$r (max-procs $p, --workers $w)"
 			fi
@@ -192,7 +206,7 @@ if [ -n "$BARE_RATE" ]; then
 	note "$(printf '%-34s %8s req/s (the higher of %s and %s)' 'bare lighttpd->FastCGI' "$BARE_RATE" "$BARE1" "$BARE2")"
 	note "$(printf '%-34s %8s /s   %s of bare (goal >= 0.33)' 'POST /events' "${EV_RATE:-n/a}" "$(ratio "$EV_RATE" "$BARE_RATE")")"
 	note "$(printf '%-34s %8s /s   %s of bare (goal >= 0.50)' 'GET /state (10 KB)' "${GET_RATE:-n/a}" "$(ratio "$GET_RATE" "$BARE_RATE")")"
-	[ -z "$SWEEP_BEST" ] || note "$(printf '%-34s best ratio %s (goal >= 0.66, issue 8)' 'POST /events ÷ bare, sweep' "$SWEEP_BEST")"
+	[ -z "$SWEEP_BEST" ] || note "$(printf '%-34s best ratio %s; median over the sweep %s; CPU per request bare ÷ app: median %s (goal >= 0.66, issue 8)' 'POST /events ÷ bare, sweep' "$SWEEP_BEST" "$(median "${SWEEP_R[@]}")" "$(median "${SWEEP_CR[@]}")")"
 fi
 for n in $FANOUT; do
 	o=${OUR[$n]:-} c=${NCH[$n]:-}

@@ -94,24 +94,34 @@ for n in $SIZES; do
 	DURATION=1 wrk_rate "$U/state/size:$n" >/dev/null
 done
 
+# The app's CPU time per request (its processes, every thread): steadier
+# than the rates on a shared machine.
+APIDS=$(app_pids "$PGID" "$APP")
+declare -A EVU GETU
 for r in $(seq "$ROUNDS"); do
 	line="round $r:"
 	for n in $SIZES; do
+		c0=$(cpu_ms "$APIDS")
 		events_rate "$U/state/size:$n" "$U/events/size:$n" "$RUN/select-$n.lua"
+		c1=$(cpu_ms "$APIDS")
 		g=$(wrk_rate "$U/state/size:$n")
+		c2=$(cpu_ms "$APIDS")
 		EVR[$n]="${EVR[$n]:-} ${EVENTS:-0}"
 		GETR[$n]="${GETR[$n]:-} ${g:-0}"
+		EVU[$n]="${EVU[$n]:-} $(per_req "$c0" "$c1" "$EV_N")"
+		GETU[$n]="${GETU[$n]:-} $(per_req "$c1" "$c2" "$(wrk_total)")"
 		line="$line  $n rows: ${EVENTS:-?} ev/s ${g:-?} GET/s;"
 	done
 	note "$line"
 done
 
-# median [min-max] of the per-round ratios of size n to the first size.
-ratios() { # N KIND
-	local n=$1 vals=() i a b
+# median [min-max] of the per-round ratios of KIND at size N to KIND at
+# size D (default: the first size).
+ratios() { # N KIND [D]
+	local n=$1 d=${3:-${SIZES%% *}} vals=() i a b
 	local -a xs ys
 	eval "xs=(\${$2[$n]})"
-	eval "ys=(\${$2[${SIZES%% *}]})"
+	eval "ys=(\${$2[$d]})"
 	for i in "${!xs[@]}"; do
 		vals+=("$(ratio "${xs[$i]}" "${ys[$i]}" 3)")
 	done
@@ -128,6 +138,14 @@ for n in $SIZES; do
 	# shellcheck disable=SC2086
 	note "$(printf '%8s %10s %10s %-22s %10s %-22s %s' "${ROWS[$n]}" "${BYTES[$n]}" \
 		"$(median ${EVR[$n]})" "$(ratios "$n" EVR)" "$(median ${GETR[$n]})" "$(ratios "$n" GETR)" "$(goal "$n")")"
+done
+note ""
+note "the app's CPU time per request (median of the rounds; ratio: ${SIZES%% *} rows' ÷ this size's, the rate ratio it allows when the CPU is the limit)"
+note "$(printf '%8s %14s %-22s %14s %-22s' rows 'us per event' 'ratio' 'us per GET' 'ratio')"
+for n in $SIZES; do
+	# shellcheck disable=SC2086
+	note "$(printf '%8s %14s %-22s %14s %-22s' "${ROWS[$n]}" "$(median ${EVU[$n]})" "$(ratios "${SIZES%% *}" EVU "$n")" \
+		"$(median ${GETU[$n]})" "$(ratios "${SIZES%% *}" GETU "$n")")"
 done
 
 # ---- the first GET /state of the largest topic after a start -------------
@@ -159,18 +177,19 @@ if [ -x "$FIRST_BIN" ] && [ -x "$CLI" ]; then
 	start_lighttpd size "$APP" "$PROCS" "$APP_OPTS"
 	first_get
 	note "snapshot alone (after compact):  first GET $FIRST"
-	ID=$(grep -o '{[0-9,]*}' "$RUN/select-$BIG.lua" | tr -d '{}' | cut -d, -f1)
+	IDS=$(grep -o '{[0-9,]*}' "$RUN/select-$BIG.lua" | tr -d '{}')
 	node -e '
-const [url, id] = process.argv.slice(1);
+const [url, ids] = process.argv.slice(1);
+const id = ids.split(",").map(Number);
 let left = 1000, n = 0;
 async function one() {
 	while (left-- > 0) {
-		const body = JSON.stringify({event: "select", payload: {id: Number(id) - (n++ % 2)}});
+		const body = JSON.stringify({event: "select", payload: {id: id[n++ % id.length]}});
 		const r = await fetch(url, {method: "POST", headers: {"Content-Type": "application/json"}, body});
 		await r.text();
 	}
 }
-Promise.all(Array.from({length: 8}, one));' "$U/events/size:$BIG" "$ID"
+Promise.all(Array.from({length: 8}, one));' "$U/events/size:$BIG" "$IDS"
 	note "  $(sqlite3 "$DB" "SELECT 'after 1,000 events: version ' || version || ', snapshot at version ' || snap_version FROM topics WHERE name = 'size:$BIG'" 2>/dev/null)"
 	first_get
 	note "snapshot + 1,000 one-op patches: first GET $FIRST"

@@ -104,7 +104,8 @@ ratio() { # A B [DECIMALS=2] -> A / B
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 # events_rate STATE-URL EVENTS-URL LUA -> sets EVENTS to the events/s
 # committed while wrk POSTs (the topic's versions gained over the wall
-# time: wrk's own rate also counts refusals) and WRK_REQ to wrk's req/s.
+# time: wrk's own rate also counts refusals), EV_N to their count and
+# WRK_REQ to wrk's req/s.
 events_rate() {
 	local v0 v1 t0 t1
 	v0=$(version_of "$1")
@@ -112,5 +113,24 @@ events_rate() {
 	WRK_REQ=$(wrk_rate "$2" "$3")
 	t1=$EPOCHREALTIME
 	v1=$(version_of "$1")
+	EV_N=$((${v1:-0} - ${v0:-0}))
 	EVENTS=$(awk -v a="$v0" -v b="$v1" -v s="$t0" -v e="$t1" 'BEGIN { if (a != "" && b != "") printf "%d", (b - a) / (e - s) }')
 }
+
+# The requests the last wrk_rate made in all.
+wrk_total() { awk '/requests in/ { print $1 }' "$RUN/wrk.log"; }
+
+# cpu_ms PID[,PID...] -> the CPU time (user + system, every thread) those
+# processes have used so far, in ms.  On a shared machine the CPU time per
+# request is a steadier figure than requests/s.
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ms() {
+	local p t=0 v
+	for p in ${1//,/ }; do
+		v=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null) || continue
+		t=$((t + ${v:-0}))
+	done
+	echo $((t * 1000 / CLK_TCK))
+}
+# per_req CPU-MS-BEFORE CPU-MS-AFTER COUNT -> us per request
+per_req() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { if (n > 0) printf "%.0f", (b - a) * 1000 / n; else print "n/a" }'; }
