@@ -153,76 +153,29 @@ static double parse_ms(const char *path, const char *topic, int rounds,
 	return median(t, rounds);
 }
 
-/* The time (ms) of one parse of the snapshot in a new process, like the
- * first get's (the text is read before the clock starts). */
-static double parse_fresh(const char *path)
-{
-	double t = 0;
-	int p[2];
-	pid_t pid;
-
-	if (pipe(p) != 0)
-		die("pipe", "failed");
-	pid = fork();
-	if (pid == 0) {
-		size_t len = 0;
-
-		t = parse_ms(path, TOPIC, 1, &len);
-		if (write(p[1], &t, sizeof(t)) != sizeof(t))
-			_exit(1);
-		_exit(0);
-	}
-	close(p[1]);
-	if (read(p[0], &t, sizeof(t)) != sizeof(t))
-		die("child", "no figures");
-	close(p[0]);
-	waitpid(pid, NULL, 0);
-	return t;
-}
-
 /* What one new process measured (ms). */
 typedef struct first {
-	double open, get, get_cpu, get2;
+	double parse;		     /* one parse of the snapshot */
+	double open, get, get_cpu, get2; /* the first get, the second */
 	size_t len;
 } first;
 
-/* In a new process: open, the first get, a second get. */
-static first first_get(const char *path)
+/*
+ * Runs fn(path, &f) in a new process (fork) and returns the f it filled:
+ * each first read starts from a process of its own, as after a start.
+ */
+static first in_child(void (*fn)(const char *, first *), const char *path)
 {
 	first f;
 	int p[2];
 	pid_t pid;
 
+	memset(&f, 0, sizeof(f));
 	if (pipe(p) != 0)
 		die("pipe", "failed");
 	pid = fork();
 	if (pid == 0) {
-		sc_store_shared *sh = NULL;
-		sc_store_state st;
-		sc_store *s;
-		sc_error err;
-		double t0 = now_ms(), t1, t2, c1;
-
-		if (sc_store_shared_new(0, &sh, &err) != SC_OK)
-			die("shared", err.message);
-		s = open_store(path, sh);
-		t1 = now_ms();
-		c1 = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
-		if (sc_store_get(s, TOPIC, &st, &err) != SC_OK)
-			die("get", err.message);
-		t2 = now_ms();
-		f.open = t1 - t0;
-		f.get = t2 - t1;
-		f.get_cpu = clock_ms(CLOCK_PROCESS_CPUTIME_ID) - c1;
-		f.len = st.state_len;
-		sc_store_state_free(&st);
-		t1 = now_ms();
-		if (sc_store_get(s, TOPIC, &st, &err) != SC_OK)
-			die("get", err.message);
-		f.get2 = now_ms() - t1;
-		sc_store_state_free(&st);
-		sc_store_close(s);
-		sc_store_shared_free(sh);
+		fn(path, &f);
 		if (write(p[1], &f, sizeof(f)) != sizeof(f))
 			_exit(1);
 		_exit(0);
@@ -233,6 +186,43 @@ static first first_get(const char *path)
 	close(p[0]);
 	waitpid(pid, NULL, 0);
 	return f;
+}
+
+/* One parse of the snapshot (the text is read before the clock starts). */
+static void parse_once(const char *path, first *f)
+{
+	f->parse = parse_ms(path, TOPIC, 1, &f->len);
+}
+
+/* Open, the first get, a second get. */
+static void first_get(const char *path, first *f)
+{
+	sc_store_shared *sh = NULL;
+	sc_store_state st;
+	sc_store *s;
+	sc_error err;
+	double t0 = now_ms(), t1, t2, c1;
+
+	if (sc_store_shared_new(0, &sh, &err) != SC_OK)
+		die("shared", err.message);
+	s = open_store(path, sh);
+	t1 = now_ms();
+	c1 = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
+	if (sc_store_get(s, TOPIC, &st, &err) != SC_OK)
+		die("get", err.message);
+	t2 = now_ms();
+	f->open = t1 - t0;
+	f->get = t2 - t1;
+	f->get_cpu = clock_ms(CLOCK_PROCESS_CPUTIME_ID) - c1;
+	f->len = st.state_len;
+	sc_store_state_free(&st);
+	t1 = now_ms();
+	if (sc_store_get(s, TOPIC, &st, &err) != SC_OK)
+		die("get", err.message);
+	f->get2 = now_ms() - t1;
+	sc_store_state_free(&st);
+	sc_store_close(s);
+	sc_store_shared_free(sh);
 }
 
 static sc_err select_fn(sc_store_txn *txn, void *arg, sc_error *err)
@@ -260,13 +250,14 @@ static void report(const char *path, const char *what, int rounds)
 {
 	double open[MAXR], get[MAXR], cpu[MAXR], get2[MAXR], parse[MAXR],
 	    r[MAXR];
-	first f = {0, 0, 0, 0, 0};
+	first f;
 	double mr;
 	int i;
 
+	memset(&f, 0, sizeof(f));
 	for (i = 0; i < rounds; i++) {
-		parse[i] = parse_fresh(path);
-		f = first_get(path);
+		parse[i] = in_child(parse_once, path).parse;
+		f = in_child(first_get, path);
 		open[i] = f.open;
 		get[i] = f.get;
 		cpu[i] = f.get_cpu;
