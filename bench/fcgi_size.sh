@@ -97,19 +97,20 @@ done
 # The app's CPU time per request (its processes, every thread): steadier
 # than the rates on a shared machine.
 APIDS=$(app_pids "$PGID" "$APP")
-declare -A EVU GETU
+declare -A EVU GETU GETL
 for r in $(seq "$ROUNDS"); do
 	line="round $r:"
 	for n in $SIZES; do
 		c0=$(cpu_ms "$APIDS")
 		events_rate "$U/state/size:$n" "$U/events/size:$n" "$RUN/select-$n.lua"
-		c1=$(cpu_ms "$APIDS")
+		c1=$(cpu_ms "$APIDS") h1=$(cpu_ms "$PGID")
 		g=$(wrk_rate "$U/state/size:$n")
-		c2=$(cpu_ms "$APIDS")
+		c2=$(cpu_ms "$APIDS") h2=$(cpu_ms "$PGID")
 		EVR[$n]="${EVR[$n]:-} ${EVENTS:-0}"
 		GETR[$n]="${GETR[$n]:-} ${g:-0}"
 		EVU[$n]="${EVU[$n]:-} $(per_req "$c0" "$c1" "$EV_N")"
 		GETU[$n]="${GETU[$n]:-} $(per_req "$c1" "$c2" "$(wrk_total)")"
+		GETL[$n]="${GETL[$n]:-} $(per_req "$h1" "$h2" "$(wrk_total)")"
 		line="$line  $n rows: ${EVENTS:-?} ev/s ${g:-?} GET/s;"
 	done
 	note "$line"
@@ -141,11 +142,11 @@ for n in $SIZES; do
 done
 note ""
 note "the app's CPU time per request (median of the rounds; ratio: ${SIZES%% *} rows' ÷ this size's, the rate ratio it allows when the CPU is the limit)"
-note "$(printf '%8s %14s %-22s %14s %-22s' rows 'us per event' 'ratio' 'us per GET' 'ratio')"
+note "$(printf '%8s %14s %-22s %14s %-22s %s' rows 'us per event' 'ratio' 'us per GET' 'ratio' 'lighttpd us per GET')"
 for n in $SIZES; do
 	# shellcheck disable=SC2086
-	note "$(printf '%8s %14s %-22s %14s %-22s' "${ROWS[$n]}" "$(median ${EVU[$n]})" "$(ratios "${SIZES%% *}" EVU "$n")" \
-		"$(median ${GETU[$n]})" "$(ratios "${SIZES%% *}" GETU "$n")")"
+	note "$(printf '%8s %14s %-22s %14s %-22s %s' "${ROWS[$n]}" "$(median ${EVU[$n]})" "$(ratios "${SIZES%% *}" EVU "$n")" \
+		"$(median ${GETU[$n]})" "$(ratios "${SIZES%% *}" GETU "$n")" "$(median ${GETL[$n]})")"
 done
 
 # ---- the first GET /state of the largest topic after a start -------------
