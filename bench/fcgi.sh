@@ -5,6 +5,9 @@
 #     trivial responder): the baseline of the next two;
 #   * POST /events per second (a small patch: toggle one item);
 #   * GET /state per second of an unchanged topic of ~10 KB;
+#   * POST /events ÷ the bare rate over lighttpd max-procs x the app's
+#     --workers (SWEEP_PROCS, SWEEP_WORKERS), each ratio of two adjacent
+#     runs;
 #   * fan-out: 1,000 and 5,000 SSE subscribers on one topic, one event ->
 #     time until every subscriber has it (p50, p99), and the app's memory
 #     per open stream; beside it nginx + nchan fanning out the same bytes
@@ -28,93 +31,13 @@ ROUNDS=${ROUNDS:-3}
 # request handlers (2 processes x 4 worker threads), so that the baseline
 # is lighttpd -> FastCGI, not one responder's turn-taking.
 BARE_PROCS=${BARE_PROCS:-8}
-LIGHTTPD=$(command -v lighttpd || echo /usr/sbin/lighttpd)
+# The POST /events sweep over lighttpd max-procs x the app's --workers
+# (SWEEP_PROCS= to skip it), SWEEP_DURATION seconds per run.
+SWEEP_PROCS=${SWEEP_PROCS-1 2 4}
+SWEEP_WORKERS=${SWEEP_WORKERS:-4 8 16}
+SWEEP_DURATION=${SWEEP_DURATION:-4}
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-RUN=$(mktemp -d "${TMPDIR:-/tmp}/sc-bench.XXXXXX")
-chmod 755 "$RUN"
-groups=()
-cleanup() {
-	local g
-	for g in "${groups[@]}"; do kill -TERM -- "-$g" 2>/dev/null || true; done
-	sleep 0.5
-	for g in "${groups[@]}"; do kill -KILL -- "-$g" 2>/dev/null || true; done
-	rm -rf "$RUN"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-missing=()
-note() { printf '%s\n' "$*"; }
-miss() { missing+=("$*"); note "  MISSING: $*"; }
-
-free_port() {
-	node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-}
-wait_port() {
-	local i
-	for i in $(seq 100); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# lighttpd never runs as root (server.username): as root, www-data.
-if [ "$(id -u)" -eq 0 ]; then
-	RUNUSER=www-data RUNGROUP=www-data
-else
-	RUNUSER=$(id -un) RUNGROUP=$(id -gn)
-fi
-
-# start_lighttpd NAME APP PROCS -> sets PORT, PGID; the app's processes
-# are the children of lighttpd whose binary is APP.
-start_lighttpd() {
-	local name=$1 app=$2 procs=$3 dir="$RUN/$1"
-	mkdir -p "$dir/www" "$dir/db"
-	PORT=$(free_port)
-	"$ROOT/deploy/render.sh" "$ROOT/deploy/lighttpd/statechannel.conf.in" \
-		PORT="$PORT" HOST=127.0.0.1 RUNDIR="$dir" APP="$app" \
-		DB="$dir/db/statechannel.db" PREFIX=/ PROCS="$procs" \
-		DOCROOT="$dir/www" CLIENT_DIR="$ROOT/client" HEARTBEAT=15 \
-		STREAM_LIFE=0 BODY_LIMIT=1048576 MAX_STREAMS=2500 \
-		ERRORS="$ROOT/deploy/errors" USER="$RUNUSER" \
-		GROUP="$RUNGROUP" APP_ARGS= >"$dir/lighttpd.conf" || return 1
-	[ "$RUNUSER" = "$(id -un)" ] || chown -R "$RUNUSER:$RUNGROUP" "$dir"
-	setsid "$LIGHTTPD" -D -f "$dir/lighttpd.conf" >"$dir/stdout.log" 2>&1 &
-	PGID=$!
-	groups+=("$PGID")
-	wait_port "$PORT" || { cat "$dir/lighttpd-error.log" 2>/dev/null; return 1; }
-}
-
-app_pids() { # PGID BINARY
-	local p out=()
-	for p in $(pgrep -g "$1"); do
-		[ "$(readlink "/proc/$p/exe")" = "$2" ] && out+=("$p")
-	done
-	local IFS=,
-	echo "${out[*]}"
-}
-
-# wrk_rate URL [LUA] -> requests/s (and the wrk output in $RUN/wrk.log)
-wrk_rate() {
-	local url=$1 lua=${2:-}
-	wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" ${lua:+-s "$lua"} "$url" \
-		>"$RUN/wrk.log" 2>&1
-	if grep -q 'Non-2xx' "$RUN/wrk.log"; then
-		note "  (wrk: $(grep 'Non-2xx' "$RUN/wrk.log" | xargs))"
-	fi
-	awk '/Requests\/sec/ { print int($2) }' "$RUN/wrk.log"
-}
-
-post() { # URL JSON
-	curl -s --max-time 10 -H 'Content-Type: application/json' --data-binary "$2" "$1"
-}
-jget() { # JSON-TEXT FIELD
-	node -e 'let t="";process.stdin.on("data",d=>t+=d).on("end",()=>{const v=JSON.parse(t)[process.argv[1]];console.log(typeof v==="object"?JSON.stringify(v):v)})' "$2" <<<"$1"
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "") printf "%.2f", a / b; else print "n/a" }'; }
+. "$ROOT/bench/lib/serve.sh"
 
 note "bench/fcgi.sh: lighttpd $($LIGHTTPD -v 2>&1 | sed -n 's/^lighttpd\/\([^ ]*\).*/\1/p'), $(nproc) cores," \
 	"wrk -t$THREADS -c$CONNS -d${DURATION}s, build $B"
@@ -134,23 +57,19 @@ else
 	miss "bare rate: no $BARE, no wrk, or lighttpd did not start"
 fi
 
+cat >"$RUN/toggle.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = '{"event":"toggle","payload":{"id":"i1"}}'
+wrk.headers["Content-Type"] = "application/json"
+LUA
 EV_RATE= GET_RATE=
 if [ -x "$APP" ] && command -v wrk >/dev/null && start_lighttpd app "$APP" 2; then
 	U="http://127.0.0.1:$PORT"
 	r=$(post "$U/events/list:bench" '{"event":"add","payload":{"name":"toggle me"}}')
 	if [ "$(jget "$r" version 2>/dev/null)" = "1" ]; then
-		cat >"$RUN/toggle.lua" <<'LUA'
-wrk.method = "POST"
-wrk.body = '{"event":"toggle","payload":{"id":"i1"}}'
-wrk.headers["Content-Type"] = "application/json"
-LUA
-		v0=$(jget "$(curl -s --max-time 10 "$U/state/list:bench")" version)
-		t0=$EPOCHREALTIME
-		req=$(wrk_rate "$U/events/list:bench" "$RUN/toggle.lua")
-		t1=$EPOCHREALTIME
-		v1=$(jget "$(curl -s --max-time 10 "$U/state/list:bench")" version)
-		EV_RATE=$(awk -v a="$v0" -v b="$v1" -v s="$t0" -v e="$t1" 'BEGIN { printf "%d", (b - a) / (e - s) }')
-		note "POST /events (toggle, small patch)  ${EV_RATE} events/s committed ($((v1 - v0)) in ${DURATION}s; wrk: ${req} req/s)"
+		events_rate "$U/state/list:bench" "$U/events/list:bench" "$RUN/toggle.lua"
+		EV_RATE=$EVENTS
+		note "POST /events (toggle, small patch)  ${EV_RATE} events/s committed (wrk: ${WRK_REQ} req/s)"
 	else
 		miss "events/s: POST /events answered: ${r:0:200}"
 	fi
@@ -168,6 +87,48 @@ LUA
 	kill -TERM -- "-$PGID" 2>/dev/null
 else
 	miss "events/s and GET /state/s: no $APP, no wrk, or lighttpd did not start"
+fi
+# ---- POST /events over the app's processes x worker threads ---------------
+# Each point: the bare rate, then the app's events/s right after it (the
+# ratio of the two adjacent runs), SWEEP_DURATION seconds each.
+SWEEP_BEST= SWEEP_LINES=() SWEEP_R=() SWEEP_CR=()
+if [ -n "$BPG" ] && [ -x "$APP" ] && [ -n "$SWEEP_PROCS" ]; then
+	note "POST /events ÷ bare over lighttpd max-procs x --workers (${SWEEP_DURATION}s runs):"
+	for p in $SWEEP_PROCS; do
+		for w in $SWEEP_WORKERS; do
+			start_lighttpd "sweep-$p-$w" "$APP" "$p" "--workers $w" || {
+				miss "sweep $p x $w: lighttpd did not start"
+				continue
+			}
+			SU="http://127.0.0.1:$PORT"
+			post "$SU/events/list:bench" '{"event":"add","payload":{"name":"toggle me"}}' >/dev/null
+			apids=$(app_pids "$PGID" "$APP")
+			bpids=$(app_pids "$BPG" "$BARE")
+			b0=$(cpu_ms "$bpids") l0=$(cpu_ms "$BPG")
+			b=$(DURATION=$SWEEP_DURATION wrk_rate "$BU")
+			bn=$(wrk_total)
+			b1=$(cpu_ms "$bpids") l1=$(cpu_ms "$BPG")
+			a0=$(cpu_ms "$apids") m0=$(cpu_ms "$PGID")
+			DURATION=$SWEEP_DURATION events_rate "$SU/state/list:bench" "$SU/events/list:bench" "$RUN/toggle.lua"
+			e=$EVENTS
+			a1=$(cpu_ms "$apids") m1=$(cpu_ms "$PGID")
+			stop_lighttpd "$PGID"
+			r=$(ratio "$e" "$b")
+			# CPU per request, the responder's plus lighttpd's: what
+			# bounds the rate when the cores are busy.
+			bu=$(per_req $((b0 + l0)) $((b1 + l1)) "$bn")
+			au=$(per_req $((a0 + m0)) $((a1 + m1)) "$EV_N")
+			cr=$(ratio "$bu" "$au")
+			line=$(printf '  max-procs %2s --workers %3s: events %6s/s  bare %6s/s  ratio %s | CPU per request: app %4s us (lighttpd %3s), bare %4s us (lighttpd %3s): bare ÷ app %s' \
+				"$p" "$w" "${e:-?}" "${b:-?}" "$r" "$au" "$(per_req "$m0" "$m1" "$EV_N")" "$bu" "$(per_req "$l0" "$l1" "$bn")" "$cr")
+			note "$line"
+			SWEEP_LINES+=("$line")
+			SWEEP_R+=("$r") SWEEP_CR+=("$cr")
+			if [ "$r" != "n/a" ] && { [ -z "$SWEEP_BEST" ] || awk -v a="$r" -v b="${SWEEP_BEST%% *}" 'BEGIN { exit !(a > b) }'; }; then
+				SWEEP_BEST="$r (max-procs $p, --workers $w)"
+			fi
+		done
+	done
 fi
 if [ -n "$BPG" ]; then
 	BARE2=$(wrk_rate "$BU")
@@ -245,6 +206,7 @@ if [ -n "$BARE_RATE" ]; then
 	note "$(printf '%-34s %8s req/s (the higher of %s and %s)' 'bare lighttpd->FastCGI' "$BARE_RATE" "$BARE1" "$BARE2")"
 	note "$(printf '%-34s %8s /s   %s of bare (goal >= 0.33)' 'POST /events' "${EV_RATE:-n/a}" "$(ratio "$EV_RATE" "$BARE_RATE")")"
 	note "$(printf '%-34s %8s /s   %s of bare (goal >= 0.50)' 'GET /state (10 KB)' "${GET_RATE:-n/a}" "$(ratio "$GET_RATE" "$BARE_RATE")")"
+	[ -z "$SWEEP_BEST" ] || note "$(printf '%-34s best ratio %s; median over the sweep %s; CPU per request bare ÷ app: median %s (goal >= 0.66, issue 8)' 'POST /events ÷ bare, sweep' "$SWEEP_BEST" "$(median "${SWEEP_R[@]}")" "$(median "${SWEEP_CR[@]}")")"
 fi
 for n in $FANOUT; do
 	o=${OUR[$n]:-} c=${NCH[$n]:-}

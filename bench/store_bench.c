@@ -16,6 +16,7 @@
  * asserts nothing.  DIR holds the database files.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -170,7 +171,9 @@ static sc_err small_patch(sc_store_txn *txn, void *arg, sc_error *err)
 	return rc;
 }
 
-static sc_store *open_store(const char *path, int full)
+/* A connection to path; sh: the process's shared object, or NULL for
+ * the connection's own. */
+static sc_store *open_store(const char *path, int full, sc_store_shared *sh)
 {
 	sc_store_options o;
 	sc_store *s = NULL;
@@ -179,6 +182,7 @@ static sc_store *open_store(const char *path, int full)
 	memset(&o, 0, sizeof(o));
 	o.path = path;
 	o.sync_full = full;
+	o.shared = sh;
 	if (sc_store_open(&o, &s, &err) != SC_OK)
 		die(path, err.message);
 	return s;
@@ -186,7 +190,7 @@ static sc_store *open_store(const char *path, int full)
 
 static long ours_loop(const char *path, int full)
 {
-	sc_store *s = open_store(path, full);
+	sc_store *s = open_store(path, full, NULL);
 	sc_store_result res;
 	sc_error err;
 	ours_arg a = {0};
@@ -206,6 +210,86 @@ static long ours_loop(const char *path, int full)
 	return a.n;
 }
 
+/*
+ * Several threads of one process, each with its own connection, all
+ * changing the one topic: with one sc_store_shared (as the FastCGI app
+ * opens its workers' connections: their changes share commits), or
+ * each with a shared object of its own (each change commits alone,
+ * serialized by SQLite's write lock).
+ */
+static int nthreads = 8;
+static int use_shared = 1;
+
+typedef struct thread_arg {
+	const char *path;
+	int full;
+	sc_store *s;
+	pthread_barrier_t *go;
+	double end;
+	long n;
+} thread_arg;
+
+static void *thread_loop(void *arg)
+{
+	thread_arg *t = arg;
+	sc_store_result res;
+	sc_error err;
+	ours_arg a = {0};
+
+	pthread_barrier_wait(t->go);
+	while (now_s() < t->end) {
+		if (sc_store_change(t->s, topic, "tick", NULL, small_patch, &a,
+				    &res, &err) != SC_OK)
+			die("change", err.message);
+		sc_store_result_free(&res);
+		a.n++;
+	}
+	t->n = a.n;
+	return NULL;
+}
+
+static long ours_threads(const char *path, int full)
+{
+	thread_arg t[64];
+	pthread_t th[64];
+	pthread_barrier_t go;
+	sc_store_shared *sh = NULL;
+	sc_error err;
+	double start, cpu0;
+	int i;
+
+	if (nthreads > 64)
+		die("threads", "at most 64");
+	if (use_shared && sc_store_shared_new(0, &sh, &err) != SC_OK)
+		die("shared", err.message);
+	pthread_barrier_init(&go, NULL, (unsigned)nthreads + 1);
+	for (i = 0; i < nthreads; i++) {
+		t[i].s = open_store(path, full, sh);
+		t[i].go = &go;
+		t[i].n = 0;
+	}
+	start = now_s();
+	cpu0 = cpu_s();
+	for (i = 0; i < nthreads; i++) {
+		t[i].end = start + slice;
+		if (pthread_create(&th[i], NULL, thread_loop, &t[i]) != 0)
+			die("pthread_create", "failed");
+	}
+	pthread_barrier_wait(&go);
+	stats.n = 0;
+	for (i = 0; i < nthreads; i++) {
+		pthread_join(th[i], NULL);
+		stats.n += t[i].n;
+	}
+	stats.wall = now_s() - start;
+	stats.cpu = cpu_s() - cpu0;
+	for (i = 0; i < nthreads; i++)
+		sc_store_close(t[i].s);
+	pthread_barrier_destroy(&go);
+	sc_store_shared_free(sh);
+	return stats.n;
+}
+
 static void ours_init(const char *path, int full)
 {
 	char wake[600];
@@ -217,7 +301,7 @@ static void ours_init(const char *path, int full)
 	unlink(path);
 	snprintf(wake, sizeof(wake), "%s-wake", path);
 	unlink(wake);
-	s = open_store(path, full);
+	s = open_store(path, full, NULL);
 	sc_json_parse(text, strlen(text), &init, NULL);
 	if (sc_store_create(s, "bench", init, &err) != SC_OK)
 		die("create", err.message);
@@ -268,10 +352,21 @@ static long bare_fn(const char *path, int full)
 	return bare_loop(path, full);
 }
 
+/* Runs ours_threads for one slice with n threads, shared or not. */
+static void threads_slice(const char *path, int full, int n, int sh,
+			  loop_stats *sum)
+{
+	nthreads = n;
+	use_shared = sh;
+	run_slice(ours_threads, path, full, 1, sum);
+}
+
 static void commits(int full)
 {
 	char bare[512], ours[512];
-	loop_stats b[3], o[3];
+	loop_stats b[3], o[3], t8 = {0, 0, 0}, g32 = {0, 0, 0},
+			       s32 = {0, 0, 0};
+	const char *sync = full ? "FULL" : "NORMAL";
 	int nproc, r;
 
 	memset(b, 0, sizeof(b));
@@ -281,11 +376,15 @@ static void commits(int full)
 	bare_init(bare);
 	ours_init(ours, full);
 	slice = seconds / ROUNDS;
-	for (r = 0; r < ROUNDS; r++)
+	for (r = 0; r < ROUNDS; r++) {
 		for (nproc = 1; nproc <= 2; nproc++) {
 			run_slice(bare_fn, bare, full, nproc, &b[nproc]);
 			run_slice(ours_loop, ours, full, nproc, &o[nproc]);
 		}
+		threads_slice(ours, full, 8, 1, &t8);
+		threads_slice(ours, full, 32, 1, &g32);
+		threads_slice(ours, full, 32, 0, &s32);
+	}
 	for (nproc = 1; nproc <= 2; nproc++) {
 		double ro = o[nproc].n / o[nproc].wall;
 		double rb = b[nproc].n / b[nproc].wall;
@@ -295,9 +394,22 @@ static void commits(int full)
 		printf("synchronous=%-6s %d process%s: ours %7.0f/s  bare "
 		       "SQLite %7.0f/s  ours/bare %.2f   CPU per commit: ours "
 		       "%.1f us, bare %.1f us (bare/ours %.2f)\n",
-		       full ? "FULL" : "NORMAL", nproc, nproc > 1 ? "es" : "  ",
-		       ro, rb, ro / rb, co, cb, cb / co);
+		       sync, nproc, nproc > 1 ? "es" : "  ", ro, rb, ro / rb,
+		       co, cb, cb / co);
 	}
+	printf("synchronous=%-6s 8 threads, one sc_store_shared: %7.0f "
+	       "events/s ÷ bare SQLite 1 process %7.0f/s = %.2f (goal >= "
+	       "1.0)   CPU per event %.1f us (bare per commit ÷ ours per "
+	       "event %.2f)\n",
+	       sync, t8.n / t8.wall, b[1].n / b[1].wall,
+	       (t8.n / t8.wall) / (b[1].n / b[1].wall), t8.cpu / t8.n * 1e6,
+	       (b[1].cpu / b[1].n) / (t8.cpu / t8.n));
+	printf("synchronous=%-6s 32 threads on one topic: group commit (one "
+	       "sc_store_shared) %7.0f events/s ÷ one commit per event (a "
+	       "shared object each) %7.0f/s = %.2f%s\n",
+	       sync, g32.n / g32.wall, s32.n / s32.wall,
+	       (g32.n / g32.wall) / (s32.n / s32.wall),
+	       full ? " (goal >= 5)" : "");
 	fflush(stdout);
 }
 
@@ -327,7 +439,7 @@ static void large_state(int rows)
 	json_object_object_add(st, "rows", arr);
 	json_object_object_add(st, "n", json_object_new_int(0));
 	sc_json_text(st, &len);
-	s = open_store(path, 0);
+	s = open_store(path, 0, NULL);
 	if (sc_store_create(s, "large", st, &err) != SC_OK)
 		die("create", err.message);
 	sc_store_close(s);
@@ -361,7 +473,7 @@ static int cmp64(const void *a, const void *b)
 
 static void watcher(shared *sh, const char *path)
 {
-	sc_store *s = open_store(path, 0);
+	sc_store *s = open_store(path, 0, NULL);
 	uint64_t tok = sc_store_wake_token(s);
 
 	sh->ready = 1;
@@ -402,7 +514,7 @@ static void wake_latency(void)
 		watcher(sh, path);
 		_exit(0);
 	}
-	s = open_store(path, 0);
+	s = open_store(path, 0, NULL);
 	while (!sh->ready)
 		usleep(1000);
 	usleep(20000);

@@ -514,14 +514,47 @@ static sc_err text_check(const char *buf, size_t len, sc_error *err)
 	return SC_OK;
 }
 
+/* Most documents nest a few levels: a tokener this deep is tried first
+ * (json-c allocates and zeroes its whole stack for every tokener: at
+ * SC_JSON_MAX_DEPTH that is ~20 KB, more than parsing a small body). */
+#define SHALLOW_DEPTH 32
+
+/*
+ * Runs json-c's tokener of the given depth over buf: *o gets the value
+ * (NULL on error), *e the tokener's result, *end where it stopped.
+ * Returns 0, or -1 when out of memory.
+ */
+static int tokenize(const char *buf, size_t len, int depth, json_object **o,
+		    enum json_tokener_error *e, size_t *end)
+{
+	struct json_tokener *tok = json_tokener_new_ex(depth);
+
+	*o = NULL;
+	if (tok == NULL)
+		return -1;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+					JSON_TOKENER_VALIDATE_UTF8);
+	*o = json_tokener_parse_ex(tok, buf, (int)len);
+	*e = json_tokener_get_error(tok);
+	*end = json_tokener_get_parse_end(tok);
+	if (*e == json_tokener_continue) {
+		/* A number or literal at the very end: a NUL terminates it. */
+		*o = json_tokener_parse_ex(tok, "", 1);
+		*e = json_tokener_get_error(tok);
+		*end = len;
+	}
+	json_tokener_free(tok);
+	return 0;
+}
+
 sc_err sc_json_parse(const char *buf, size_t len, json_object **out,
 		     sc_error *err)
 {
-	struct json_tokener *tok = NULL;
 	json_object *o = NULL;
-	enum json_tokener_error e;
-	size_t end;
+	enum json_tokener_error e = json_tokener_success;
+	size_t end = 0;
 	sc_err rc = SC_OK;
+	int r;
 
 	if (len > (size_t)INT_MAX - 1) {
 		rc = sc_error_set(err, SC_ERR_TOO_BIG,
@@ -531,21 +564,12 @@ sc_err sc_json_parse(const char *buf, size_t len, json_object **out,
 	rc = text_check(buf, len, err);
 	if (rc != SC_OK)
 		goto out;
-	tok = json_tokener_new_ex(SC_JSON_MAX_DEPTH);
-	if (tok == NULL) {
+	r = tokenize(buf, len, SHALLOW_DEPTH, &o, &e, &end);
+	if (r == 0 && e == json_tokener_error_depth)
+		r = tokenize(buf, len, SC_JSON_MAX_DEPTH, &o, &e, &end);
+	if (r != 0) {
 		rc = sc_error_set(err, SC_ERR_NOMEM, "out of memory");
 		goto out;
-	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-					JSON_TOKENER_VALIDATE_UTF8);
-	o = json_tokener_parse_ex(tok, buf, (int)len);
-	e = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	if (e == json_tokener_continue) {
-		/* A number or literal at the very end: a NUL terminates it. */
-		o = json_tokener_parse_ex(tok, "", 1);
-		e = json_tokener_get_error(tok);
-		end = len;
 	}
 	if (e == json_tokener_error_depth) {
 		rc = sc_error_set(err, SC_ERR_TOO_DEEP,
@@ -578,8 +602,6 @@ sc_err sc_json_parse(const char *buf, size_t len, json_object **out,
 	o = NULL;
 out:
 	json_object_put(o);
-	if (tok != NULL)
-		json_tokener_free(tok);
 	return rc;
 }
 

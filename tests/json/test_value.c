@@ -159,6 +159,19 @@ static void test_parse_depth(void **state)
 	assert_int_equal(sc_json_depth(o), SC_JSON_MAX_DEPTH);
 	json_object_put(o);
 	free(s);
+	/* Past the first, shallow tokener (sc_json_parse retries deeper):
+	 * a text nested 100 levels parses, and an error deep inside it is
+	 * a syntax error at its byte, not a depth error. */
+	s = nested(100, '[', ']');
+	assert_int_equal(sc_json_parse(s, strlen(s), &o, &err), SC_OK);
+	assert_int_equal(sc_json_depth(o), 100);
+	json_object_put(o);
+	s[100] = 'x';
+	o = NULL;
+	assert_int_equal(sc_json_parse(s, strlen(s), &o, &err), SC_ERR_JSON);
+	assert_null(o);
+	assert_non_null(strstr(err.message, "at byte 100"));
+	free(s);
 	for (i = 0; i < sizeof(depths) / sizeof(depths[0]); i++) {
 		s = nested(depths[i], '[', ']');
 		o = NULL;
