@@ -4,6 +4,7 @@
 // and Debian's chromium driven by playwright-core.
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -141,4 +142,41 @@ export async function postEvent(base, topic, event, payload, id) {
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ event, payload, ...(id ? { id } : {}) }),
   });
+}
+
+/**
+ * A TCP proxy on 127.0.0.1 in front of targetPort that holds every chunk
+ * `delay` ms in each direction (order kept): the network of a user far
+ * away, round trip + 2 * delay.  { url, port, close() }.
+ */
+export async function startDelayProxy(targetPort, delay) {
+  const sockets = new Set();
+  const pipe = (from, to) => {
+    from.on('data', (chunk) => setTimeout(() => to.destroyed || to.write(chunk), delay));
+    from.on('end', () => setTimeout(() => to.destroyed || to.end(), delay));
+  };
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.setNoDelay(true);
+      s.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+      s.on('close', () => sockets.delete(s));
+    }
+    pipe(client, upstream);
+    pipe(upstream, client);
+  });
+  const port = await freePort();
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close() {
+      for (const s of sockets) s.destroy();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
 }
