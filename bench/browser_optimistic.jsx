@@ -4,40 +4,19 @@
 // change waits for the server).  window.bench.click(what) clicks like a
 // user and measures click → DOM (the first DOM mutation of the table) and
 // click → the next frame, then waits until the server has confirmed it.
-import { memo, useCallback } from 'react';
+import { useCallback } from 'react';
 import { createRoot } from 'react-dom/client';
 import { StateChannelProvider, useStateChannel, useStateChannelSelector, useStateChannelStore } from '../client/src/react.js';
 import { jsbenchMutators } from './browser_jsbench_mutators.js';
+import { RowsTable, selRows } from '../examples/jsbench/www/rows.jsx';
 
 const params = new URLSearchParams(location.search);
 const topic = params.get('topic') || 'bench:1';
 const withMutators = params.get('mutators') !== '0';
 
-const Row = memo(function Row({ row, selected, push }) {
-  return (
-    <tr className={selected ? 'danger' : ''} data-id={row.id}>
-      <td className="id">{row.id}</td>
-      <td>
-        <a className="lbl" onClick={() => push('select', { id: row.id })}>
-          {row.label}
-        </a>
-      </td>
-      <td>
-        <a className="remove" onClick={() => push('remove', { id: row.id })}>
-          ×
-        </a>
-      </td>
-    </tr>
-  );
-});
-
-const selRows = (s) => (s ? s.rows : []);
-const selSelected = (s) => (s ? s.selected : null);
-
 function Table() {
   const { pushMessage, status } = useStateChannel();
   const rows = useStateChannelSelector(selRows);
-  const selected = useStateChannelSelector(selSelected);
   const push = useCallback((e, p) => pushMessage(e, p).catch(() => {}), [pushMessage]);
   return (
     <>
@@ -51,13 +30,7 @@ function Table() {
       <p id="meta" data-status={status}>
         {rows.length} rows
       </p>
-      <table>
-        <tbody id="tbody">
-          {rows.map((r) => (
-            <Row key={r.id} row={r} selected={r.id === selected} push={push} />
-          ))}
-        </tbody>
-      </table>
+      <RowsTable push={push} />
     </>
   );
 }

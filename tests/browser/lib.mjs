@@ -5,6 +5,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import assert from 'node:assert/strict';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -179,4 +180,48 @@ export async function startDelayProxy(targetPort, delay) {
       return new Promise((resolve) => server.close(resolve));
     },
   };
+}
+
+// ---- the shopping demo page (examples/shopping/www) ----
+
+/** A new page of the demo at base (?list=list), once its stream is open. */
+export async function openList(browser, base, list) {
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => console.error('pageerror:', e.message));
+  await page.goto(`${base}/?list=${list}`);
+  await page.waitForSelector('#status[data-status="open"]', { timeout: 20000 });
+  return page;
+}
+
+/** What the demo page shows: [{id, name, quantity, bought}] in order. */
+export function shownItems(page) {
+  return page.$$eval('#items li', (lis) =>
+    lis.map((li) => ({
+      id: li.dataset.id,
+      name: li.querySelector('.name')?.textContent,
+      quantity: Number(li.querySelector('.qty').textContent.replace(/[^0-9]/g, '')),
+      bought: li.querySelector('.toggle').checked,
+    })),
+  );
+}
+
+/** The server's items of list:LIST, in the same shape. */
+export async function serverItems(base, list) {
+  const s = await getJSON(`${base}/state/list:${list}`);
+  return s.state.items.map(({ id, name, quantity, bought }) => ({ id, name, quantity, bought }));
+}
+
+/** Waits until the page shows exactly the server's items (asserts at the end). */
+export async function converges(page, base, list, ms = 20000) {
+  const end = Date.now() + ms;
+  let a;
+  let b;
+  while (Date.now() < end) {
+    a = await shownItems(page);
+    b = await serverItems(base, list);
+    if (JSON.stringify(a) === JSON.stringify(b)) return a;
+    await sleep(100);
+  }
+  assert.deepEqual(a, b, 'the page does not show the server state');
+  return a;
 }

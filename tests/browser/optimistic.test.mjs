@@ -6,7 +6,7 @@
 // its reason, and two pages end with the server's state.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, startDelayProxy, launchBrowser, getJSON, sleep } from './lib.mjs';
+import { startServer, startDelayProxy, launchBrowser, openList as openListAt, shownItems, converges as convergesAt } from './lib.mjs';
 
 const DELAY = 150; // ms each way
 let server;
@@ -27,24 +27,7 @@ after(async () => {
 
 const uniq = (name) => `${name}-${process.pid}-${Date.now()}`;
 
-async function openList(list) {
-  const page = await browser.newPage();
-  page.on('pageerror', (e) => console.error('pageerror:', e.message));
-  await page.goto(`${proxy.url}/?list=${list}`);
-  await page.waitForSelector('#status[data-status="open"]', { timeout: 20000 });
-  return page;
-}
-
-const rows = (page) =>
-  page.$$eval('#items li', (lis) =>
-    lis.map((li) => ({
-      id: li.dataset.id,
-      name: li.querySelector('.name')?.textContent,
-      quantity: Number(li.querySelector('.qty').textContent.replace(/[^0-9]/g, '')),
-      bought: li.querySelector('.toggle').checked,
-      pending: li.classList.contains('pending'),
-    })),
-  );
+const openList = (list) => openListAt(browser, proxy.url, list);
 
 /**
  * Runs act (a function of the page, given arg) and returns, right after the
@@ -79,25 +62,6 @@ function submitAdd(name, quantity) {
   document.getElementById('add-button').click();
 }
 
-async function serverItems(list) {
-  const s = await getJSON(`${server.url}/state/list:${list}`);
-  return s.state.items.map(({ id, name, quantity, bought }) => ({ id, name, quantity, bought }));
-}
-
-async function converges(page, list, ms = 20000) {
-  const end = Date.now() + ms;
-  let a;
-  let b;
-  while (Date.now() < end) {
-    a = (await rows(page)).map(({ pending, ...r }) => r);
-    b = await serverItems(list);
-    if (JSON.stringify(a) === JSON.stringify(b)) return a;
-    await sleep(100);
-  }
-  assert.deepEqual(a, b, 'the page does not show the server state');
-  return a;
-}
-
 test('300 ms away: the item is in the DOM before the POST answers; a 422 rolls back with its reason; two pages converge', async () => {
   const list = uniq('optimistic');
   const a = await openList(list);
@@ -111,7 +75,7 @@ test('300 ms away: the item is in the DOM before the POST answers; a 422 rolls b
     // confirmed: the same row, no longer pending, and the other page has it
     await a.waitForSelector('#items li:not(.pending):has-text("Milk")', { timeout: 10000 });
     await b.waitForSelector('#items li:has-text("Milk")', { timeout: 10000 });
-    const milk = (await rows(a))[0];
+    const milk = (await shownItems(a))[0];
     assert.equal(milk.id, 'i1', 'the predicted id is the one the server gave');
 
     // toggle from the other page: checked at once there
@@ -130,7 +94,7 @@ test('300 ms away: the item is in the DOM before the POST answers; a 422 rolls b
     assert.equal(await a.getAttribute('#error', 'data-code'), 'bad_name');
     assert.equal(await a.getAttribute('#error', 'data-event'), 'add');
     assert.deepEqual(
-      (await rows(a)).map((r) => r.name),
+      (await shownItems(a)).map((r) => r.name),
       ['Milk'],
       'rolled back',
     );
@@ -158,8 +122,8 @@ test('300 ms away: the item is in the DOM before the POST answers; a 422 rolls b
     assert.ok(!rm.names.includes('Milk'), 'removed at once');
     await a.waitForSelector('#error', { state: 'hidden', timeout: 10000 });
 
-    const sa = await converges(a, list);
-    const sb = await converges(b, list);
+    const sa = await convergesAt(a, server.url, list);
+    const sb = await convergesAt(b, server.url, list);
     assert.deepEqual(sa, sb);
     // (three POSTs in flight at once: the server's order wins)
     assert.deepEqual(sa.map((i) => i.name).sort(), ['Eggs', 'Rice', 'Tea']);
