@@ -87,7 +87,8 @@ function Bench() {
 }
 
 createRoot(document.getElementById('root')).render(
-  <StateChannelProvider topic={topic} mutators={withMutators ? jsbenchMutators : undefined}>
+  // share: false: the benchmark measures one tab's own stream.
+  <StateChannelProvider topic={topic} mutators={withMutators ? jsbenchMutators : undefined} options={{ share: false }}>
     <Bench />
   </StateChannelProvider>,
 );

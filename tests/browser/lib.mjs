@@ -47,7 +47,7 @@ export async function startServer({ app = 'shopping.fcgi', docroot, procs = 2, h
     'PREFIX=/',
     `PROCS=${procs}`,
     `DOCROOT=${docroot || path.join(ROOT, 'examples/shopping/www')}`,
-    `CLIENT_DIR=${path.join(ROOT, 'client')}`,
+    `CLIENT_DIR=${process.env.SC_CLIENT_DIR || path.join(ROOT, 'client')}`,
     `HEARTBEAT=${heartbeat}`,
     'STREAM_LIFE=0',
     `APP_ARGS=${appArgs}`,

@@ -171,7 +171,8 @@ test('the client module in the page: several topics on one stream, resumed after
   const result = await page.evaluate(
     async ([l1, l2, snap]) => {
       const { createStateChannel } = await import('/client/src/index.js');
-      const ch = createStateChannel({ baseUrl: '', topics: [`list:${l1}`, `list:${l2}`], initial: [snap] });
+      // share: false: a stream of its own, to see its URL
+      const ch = createStateChannel({ baseUrl: '', topics: [`list:${l1}`, `list:${l2}`], initial: [snap], share: false });
       const wait = async (f) => {
         for (let i = 0; i < 200 && !f(); i++) await new Promise((r) => setTimeout(r, 50));
       };

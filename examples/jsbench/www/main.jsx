@@ -77,7 +77,8 @@ function Bench() {
 }
 
 createRoot(document.getElementById('root')).render(
-  <StateChannelProvider topic={topic} options={{ applyAnswers }}>
+  // share: false: the benchmark measures one tab's own stream.
+  <StateChannelProvider topic={topic} options={{ applyAnswers, share: false }}>
     <Bench />
   </StateChannelProvider>,
 );
