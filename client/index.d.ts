@@ -136,11 +136,35 @@ export interface ChannelOptionsBase {
   /** Apply the patch of push()'s answer at once when it is the next
    *  version (the same frame from the stream is then ignored).  Default true. */
   applyAnswers?: boolean;
+  /** One stream per browser (default on when no EventSource is given):
+   *  the tabs of an origin share one stream per baseUrl, through a
+   *  SharedWorker, or where there is none a leader tab (Web Locks) that
+   *  relays over a BroadcastChannel.  false: a stream of this channel's
+   *  own.  A SharedLink (createSharedLink) to choose the transport. */
+  share?: boolean | SharedLink;
+  /** Called for every change of a topic's confirmed (server) state: a
+   *  patch frame or POST answer applied ({type: 'patch', patch}), or a new
+   *  whole state from a state frame or a resync ({type: 'state', state}).
+   *  For adapters and the sharing hub; the optimistic state is getState(). */
+  onUpdate?: (topic: string, update: ConfirmedUpdate) => void;
   /** Open the stream at once (default true); false: call connect(). */
   autoConnect?: boolean;
   /** Errors that do not reject anything (a listener throwing, a patch
    *  that did not apply and caused a resync, a failed resync fetch). */
   onError?: (err: unknown) => void;
+}
+
+export type ConfirmedUpdate =
+  | { type: 'patch'; version: number; patch: PatchOperation[]; cursor: Cursor | null }
+  | { type: 'state'; version: number; state: unknown; cursor: Cursor | null };
+
+/** A tab's side of a shared stream (statechannel-client/shared). */
+export interface SharedLink {
+  readonly mode: 'worker' | 'leader';
+  /** Leader mode: whether this tab holds the stream now. */
+  readonly leader: boolean;
+  /** This tab leaves the sharing (its streams close; a leader hands over). */
+  close(): void;
 }
 
 export interface PushOptions {
@@ -225,6 +249,26 @@ export declare function isPatch(value: unknown): value is PatchOperation[];
 
 /** "EPOCH:SEQ" → {epoch, seq}, or null. */
 export declare function parseCursor(cursor: string): { epoch: string; seq: number } | null;
+
+// ---- statechannel-client/shared ----
+
+/** A shared link for baseUrl (the default one of a channel is made for
+ *  you).  deps: mode 'worker' | 'leader' and the browser APIs to use (for
+ *  tests), workerUrl (where ./src/shared-worker.js is served, when a
+ *  bundler moved it). */
+export declare function createSharedLink(
+  baseUrl: string,
+  deps?: {
+    mode?: 'worker' | 'leader';
+    workerUrl?: string | URL;
+    withCredentials?: boolean;
+    SharedWorker?: unknown;
+    BroadcastChannel?: unknown;
+    locks?: unknown;
+    EventSource?: EventSourceConstructor;
+    fetch?: FetchLike;
+  },
+): SharedLink | null;
 
 // ---- statechannel-client/patch ----
 

@@ -14,10 +14,12 @@
 import { applyPatch } from './patch.js';
 import { StateChannelError, readAnswer, postWithRetry, sleep, backoff } from './http.js';
 import { createPending } from './pending.js';
+import { sharedLink } from './shared.js';
 
 export { applyPatch, parsePointer, PatchError, jsonEqual } from './patch.js';
 export { StateChannelError, classifyAnswer } from './http.js';
 export { isPatch } from './pending.js';
+export { createSharedLink } from './shared.js';
 
 const STATUSES = ['connecting', 'open', 'reconnecting', 'closed'];
 export { STATUSES };
@@ -121,6 +123,10 @@ export function createStateChannel(options) {
   const reconnectDelay = { baseDelay: 250, maxDelay: 5000, ...(opts.reconnect || {}) };
   const applyAnswers = opts.applyAnswers !== false;
   const onError = opts.onError || (() => {});
+  const onUpdate = typeof opts.onUpdate === 'function' ? opts.onUpdate : null;
+  // One stream per browser (./shared.js): by default, unless an
+  // EventSource is given or share is false; share may also be a link.
+  const share = opts.share === false || (opts.EventSource && !(opts.share && typeof opts.share === 'object')) ? null : opts.share;
 
   const entries = new Map(); // topic → confirmed { state, version } (absent: not known yet)
   // The events pushed and not yet confirmed, and the visible (optimistic)
@@ -180,14 +186,26 @@ export function createStateChannel(options) {
   }
 
   // The confirmed state of topic is now (state, version), from the stream
-  // or a resync; the pending events are replayed on top.
-  function setTopic(topic, state, version) {
+  // (patch: the patch that made it) or a resync; the pending events are
+  // replayed on top.
+  function setTopic(topic, state, version, patch, cursor) {
     const e = entries.get(topic);
     if (e && e.state === state && e.version === version) return;
-    entries.set(topic, { state, version });
-    keyed = null;
+    confirm(topic, state, version, patch, cursor);
     pending.advanced(topic, e);
     applyBufferedAnswers(topic);
+  }
+
+  function confirm(topic, state, version, patch, cursor) {
+    entries.set(topic, { state, version });
+    keyed = null;
+    if (onUpdate) {
+      try {
+        onUpdate(topic, patch ? { type: 'patch', version, patch, cursor } : { type: 'state', version, state, cursor });
+      } catch (err) {
+        onError(err);
+      }
+    }
   }
 
   // Answers of our own events that came before the version they follow:
@@ -198,13 +216,14 @@ export function createStateChannel(options) {
       const e = entries.get(topic);
       const a = e && pending.answerAfter(topic, e.version);
       if (!a) return;
+      let next;
       try {
-        entries.set(topic, { state: applyPatch(e.state, a.patch), version: a.version });
+        next = applyPatch(e.state, a.patch);
       } catch (err) {
         onError(err); // the stream brings it (or resyncs)
         return;
       }
-      keyed = null;
+      confirm(topic, next, a.version, a.patch, a.cursor);
       pending.refresh(topic);
     }
   }
@@ -238,7 +257,7 @@ export function createStateChannel(options) {
     // A state frame from another database: our answered events' versions
     // mean nothing there.
     if (!sameDb) pending.forget(d.topic);
-    setTopic(d.topic, d.state, d.version);
+    setTopic(d.topic, d.state, d.version, null, lastId);
     notify();
   }
 
@@ -264,7 +283,7 @@ export function createStateChannel(options) {
       return;
     }
     if (ev.lastEventId) lastId = ev.lastEventId;
-    setTopic(d.topic, next, d.version);
+    setTopic(d.topic, next, d.version, d.patch, lastId);
     notify();
   }
 
@@ -282,8 +301,7 @@ export function createStateChannel(options) {
   function openStream() {
     dropStream();
     if (closed) return;
-    if (!ES) throw new TypeError('createStateChannel: no EventSource (pass one in options.EventSource)');
-    const src = new ES(streamUrl(lastId), opts.withCredentials ? { withCredentials: true } : undefined);
+    const src = source(streamUrl(lastId));
     es = src;
     src.addEventListener('state', (ev) => es === src && onStateFrame(ev));
     src.addEventListener('patch', (ev) => es === src && onPatchFrame(ev));
@@ -304,6 +322,25 @@ export function createStateChannel(options) {
       }
       setStatus('reconnecting');
     });
+  }
+
+  // The shared stream of this browser when it can share, else an EventSource of our own.
+  function source(url) {
+    const link = share === null ? null : typeof share === 'object' ? share : sharedLink(baseUrl, !!opts.withCredentials);
+    if (link) return link.open(url, { snapshots });
+    if (!ES) throw new TypeError('createStateChannel: no EventSource (pass one in options.EventSource)');
+    return new ES(url, opts.withCredentials ? { withCredentials: true } : undefined);
+  }
+
+  // What this channel holds, for the hub of a shared stream to start from.
+  function snapshots() {
+    if (!lastId) return [];
+    const out = [];
+    for (const t of topics) {
+      const e = entries.get(t);
+      if (e) out.push({ topic: t, version: e.version, cursor: lastId, state: e.state });
+    }
+    return out;
   }
 
   function scheduleReconnect() {
@@ -330,7 +367,7 @@ export function createStateChannel(options) {
         let reset = false;
         for (const a of answers) {
           if (lastId && a.cursor && epochOf(a.cursor) !== epochOf(lastId)) pending.forget(a.topic);
-          setTopic(a.topic, a.state, a.version);
+          setTopic(a.topic, a.state, a.version, null, a.cursor);
           const m = minCursor(after, a.cursor ?? null);
           if (m === null && after !== null) reset = true;
           else after = m;
@@ -421,12 +458,13 @@ export function createStateChannel(options) {
     pending.answered(rec, answer);
     const e = entries.get(topic);
     if (applyAnswers && answer.topic === topic && Array.isArray(answer.patch) && e && answer.version === e.version + 1) {
+      let next;
       try {
-        entries.set(topic, { state: applyPatch(e.state, answer.patch), version: answer.version });
-        keyed = null;
+        next = applyPatch(e.state, answer.patch);
       } catch (err2) {
         onError(err2); // the stream will bring it (or resync)
       }
+      if (next !== undefined) confirm(topic, next, answer.version, answer.patch, answer.cursor);
     }
     if (pending.refresh(topic)) keyed = null;
     applyBufferedAnswers(topic);

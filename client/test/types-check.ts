@@ -1,5 +1,5 @@
 // Compiled (not run) by `npm run typecheck`: the declarations describe the API.
-import { createStateChannel, getInitialState, applyPatch, StateChannelError, classifyAnswer, type Snapshot, type Mutators, type PendingEvent } from 'statechannel-client';
+import { createStateChannel, createSharedLink, getInitialState, applyPatch, StateChannelError, classifyAnswer, type Snapshot, type Mutators, type PendingEvent } from 'statechannel-client';
 import { StateChannelProvider, useStateChannel, useStateChannelSelector, usePendingEvents } from 'statechannel-client/react';
 import { createElement } from 'react';
 
@@ -17,7 +17,17 @@ async function demo(): Promise<void> {
     add: (st: List, p: { name: string }) => ({ ...st, items: [...st.items, { id: `i${st.next_id}`, name: p.name, quantity: 1, bought: false }], next_id: st.next_id + 1 }),
     remove: (st: List, p: { id: string }) => [{ op: 'remove', path: `/items/${st.items.findIndex((i) => i.id === p.id)}` }],
   };
-  const opt = createStateChannel<List>({ topic: 'list:o', initial, mutators, holdMs: 500, retry: { maxRetryAfter: 10000 } });
+  const opt = createStateChannel<List>({
+    topic: 'list:o',
+    initial,
+    mutators,
+    holdMs: 500,
+    retry: { maxRetryAfter: 10000 },
+    share: false,
+    onUpdate: (t, u) => console.log(t, u.type === 'patch' ? u.patch.length : u.version),
+  });
+  const link = createSharedLink('/app', { mode: 'leader' });
+  if (link) createStateChannel({ topic: 'x', share: link }).close();
   const pushed = opt.push('add', { name: 'Tea' });
   const pid: string = pushed.id;
   const evs: readonly PendingEvent[] = opt.getPendingEvents();

@@ -5,7 +5,7 @@
 // what it shows is the server's state with the predictions of the events
 // still on their way on top (./mutators.js), so a click shows at once; an
 // event the server refuses rolls back and the page shows its reason.
-import { createStateChannel } from '/client/src/index.js';
+import { createStateChannel, createSharedLink } from '/client/src/index.js';
 import { mutators } from './mutators.js';
 
 const params = new URLSearchParams(location.search);
@@ -16,7 +16,12 @@ const $ = (id) => document.getElementById(id);
 $('list-name').textContent = listName;
 document.title = `${listName} — shopping list`;
 
-const channel = createStateChannel({ baseUrl: '', topic, mutators });
+// The tabs of this browser share one stream (a SharedWorker); ?share=leader
+// forces the fallback of browsers without one (a leader tab relays over a
+// BroadcastChannel), ?share=off gives every tab a stream of its own.
+const shareMode = params.get('share');
+const share = shareMode === 'off' ? false : shareMode === 'leader' ? createSharedLink('', { mode: 'leader' }) : undefined;
+const channel = createStateChannel({ baseUrl: '', topic, mutators, ...(share !== undefined ? { share } : {}) });
 window.statechannel = channel; // for the browser tests and the console
 
 // The newest failed event (its prediction is already gone) and why; it
