@@ -6,7 +6,6 @@
 // ways: every tab its own stream (?share=off, what the client did
 // before), the SharedWorker (the default), the leader tab (?share=leader).
 //   node bench/browser_tabs.mjs BUILD_DIR      (bench/browser.sh does it)
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -16,18 +15,7 @@ const { startServer, launchBrowser, postEvent, sleep } = await import(pathToFile
 
 const server = await startServer({ procs: 2 });
 const browser = await launchBrowser();
-const sockets = () => {
-  let n = 0;
-  for (const pid of server.appPids())
-    for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
-      try {
-        if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) n++;
-      } catch {
-        /* gone */
-      }
-    }
-  return n;
-};
+const sockets = () => server.appSockets();
 const idle = sockets();
 const rows = [];
 try {
@@ -45,7 +33,8 @@ try {
       p.goto(`${server.url}/?list=${list}${q}`).catch(() => {});
       tabs.push(p);
     }
-    await sleep(3000);
+    // every tab that can get its stream open within 10 s
+    await Promise.all(tabs.map((p) => p.waitForSelector('#status[data-status="open"]', { timeout: 10000 }).catch(() => null)));
     const t0 = Date.now();
     await postEvent(server.url, `list:${list}`, 'add', { name: 'Outside', quantity: 1 });
     const live = await Promise.all(

@@ -82,6 +82,27 @@ export async function startServer({ app = 'shopping.fcgi', docroot, procs = 2, h
         .map((l) => Number(l.trim().split(/\s+/)[0]))
         .filter(Boolean);
     },
+    /** The sockets the app processes hold (their listening socket
+     *  included): one more per open stream. */
+    appSockets() {
+      let n = 0;
+      for (const pid of server.appPids()) {
+        let fds = [];
+        try {
+          fds = fs.readdirSync(`/proc/${pid}/fd`);
+        } catch {
+          continue; // the process is gone
+        }
+        for (const fd of fds) {
+          try {
+            if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) n++;
+          } catch {
+            /* closed meanwhile */
+          }
+        }
+      }
+      return n;
+    },
     killSync() {
       try {
         process.kill(-child.pid, 'SIGKILL');

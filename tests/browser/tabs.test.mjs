@@ -8,7 +8,6 @@
 // the leader tab (?share=leader: Web Locks + BroadcastChannel).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { startServer, launchBrowser, postEvent, getJSON, sleep } from './lib.mjs';
 
 let server;
@@ -26,26 +25,11 @@ after(async () => {
   if (server) await server.stop();
 });
 
-/** Sockets held by the app processes (their listening socket included). */
-function appSockets() {
-  let n = 0;
-  for (const pid of server.appPids()) {
-    for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
-      try {
-        if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) n++;
-      } catch {
-        /* closed meanwhile */
-      }
-    }
-  }
-  return n;
-}
-
 async function settledSockets() {
   // the same count twice in a row, 200 ms apart (short requests finish)
   let prev = -1;
   for (;;) {
-    const n = appSockets();
+    const n = server.appSockets();
     if (n === prev) return n;
     prev = n;
     await sleep(200);
