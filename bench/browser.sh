@@ -2,7 +2,12 @@
 # The browser benchmark: the js-framework-benchmark operations as events
 # against the jsbench app behind lighttpd, rendered with the React hook in
 # Debian's headless chromium (playwright-core); prints push→DOM times and
-# bytes received per operation.
+# bytes received per operation.  Then the optimistic updates: the rebase
+# cost in node (client/bench/rebase.mjs) and click → DOM in Chromium with
+# and without mutators, with and without 300 ms added latency
+# (bench/browser_optimistic.mjs, page bench/browser_optimistic.jsx).  Then
+# ten tabs of the demo: live tabs and stream connections with and without
+# the shared stream (bench/browser_tabs.mjs).
 #   bench/browser.sh [BUILD_DIR]      (REPS=5 by default)
 # Installs chromium (apt-get) and the npm packages of tests/browser when
 # missing; the page (examples/jsbench/www/main.jsx) is bundled with React by
@@ -26,3 +31,8 @@ chmod 755 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 node "$ROOT/bench/browser_build.mjs" "$tmp/www"
 SC_BROWSER_TMP="$tmp" node "$ROOT/bench/browser_bench.mjs" "$B" "$tmp/www"
+echo
+node "$ROOT/client/bench/rebase.mjs"
+node "$ROOT/bench/browser_build.mjs" "$tmp/optimistic" "$ROOT/bench/browser_optimistic.jsx"
+SC_BROWSER_TMP="$tmp" node "$ROOT/bench/browser_optimistic.mjs" "$B" "$tmp/optimistic"
+SC_BROWSER_TMP="$tmp" node "$ROOT/bench/browser_tabs.mjs" "$B"

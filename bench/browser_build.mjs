@@ -3,7 +3,9 @@
 // browser cannot import it unbundled; esbuild is one npm package and bundles
 // in well under a second), index.html copied.  React and esbuild come from
 // tests/browser/node_modules.
-//   node bench/browser_build.mjs OUTDIR
+//   node bench/browser_build.mjs OUTDIR [PAGE.jsx]
+// (PAGE.jsx: another page, e.g. bench/browser_optimistic.jsx, built the same
+// way with the same index.html.)
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -14,6 +16,7 @@ const req = createRequire(path.join(root, 'tests/browser/package.json'));
 const esbuild = req('esbuild');
 const out = path.resolve(process.argv[2] || 'jsbench-www');
 const www = path.join(root, 'examples/jsbench/www');
+const entry = path.resolve(process.argv[3] || path.join(www, 'main.jsx'));
 
 // One React for the page and for client/src/react.js.
 const reactPlugin = {
@@ -26,7 +29,7 @@ const reactPlugin = {
 fs.mkdirSync(out, { recursive: true });
 const t0 = Date.now();
 await esbuild.build({
-  entryPoints: [path.join(www, 'main.jsx')],
+  entryPoints: [entry],
   bundle: true,
   format: 'esm',
   minify: true,

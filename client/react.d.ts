@@ -1,6 +1,6 @@
 // TypeScript declarations of statechannel-client/react.
 import type { ReactNode, ReactElement } from 'react';
-import type { ChannelOptionsBase, InitialSnapshots, StateChannel, Status, EventAnswer, PushOptions } from './index.js';
+import type { ChannelOptionsBase, InitialSnapshots, StateChannel, Status, PushOptions, PushPromise, PendingEvent, PendingStatus, Mutators } from './index.js';
 
 export { createStateChannel, getInitialState } from './index.js';
 export type * from './index.js';
@@ -16,6 +16,7 @@ export type StateChannelProviderProps = {
       topics?: undefined;
       initial?: undefined;
       options?: undefined;
+      mutators?: undefined;
     }
   | {
       channel?: undefined;
@@ -27,6 +28,8 @@ export type StateChannelProviderProps = {
       initial?: InitialSnapshots | null;
       /** The other options of createStateChannel. */
       options?: Omit<ChannelOptionsBase, 'baseUrl' | 'initial' | 'autoConnect'>;
+      /** Optimistic updates (read when the channel is made, like initial). */
+      mutators?: Mutators;
     }
 );
 
@@ -35,12 +38,18 @@ export type StateChannelProviderProps = {
 export declare function StateChannelProvider(props: StateChannelProviderProps): ReactElement;
 
 export interface UseStateChannel<S> {
-  /** One topic: its state; several: an object keyed by topic. */
+  /** One topic: its state; several: an object keyed by topic.  With
+   *  mutators: the server's state with the pending predictions on top. */
   state: S;
-  pushMessage(event: string, payload?: unknown, options?: PushOptions): Promise<EventAnswer>;
+  pushMessage(event: string, payload?: unknown, options?: PushOptions): PushPromise;
   status: Status;
   /** Events sent and not yet acknowledged (for a spinner). */
   pending: number;
+  /** Events not confirmed yet, and failed ones (with their error) until clearFailed. */
+  pendingEvents: readonly PendingEvent[];
+  isConfirmed(id: string): boolean;
+  eventStatus(id: string): PendingStatus | 'confirmed' | undefined;
+  clearFailed(id?: string): void;
 }
 
 export declare function useStateChannel<S = any>(): UseStateChannel<S>;
@@ -49,5 +58,7 @@ export declare function useStateChannelSelector<S = any, T = unknown>(
   selector: (state: S) => T,
   isEqual?: (a: T, b: T) => boolean,
 ): T;
+/** The pending events of the nearest provider's channel. */
+export declare function usePendingEvents(): readonly PendingEvent[];
 /** The channel of the nearest provider. */
 export declare function useStateChannelStore<S = any>(): StateChannel<S>;

@@ -12,20 +12,14 @@
 // wrong state.  The HTTP/SSE contract is docs/protocol.md of the repository.
 
 import { applyPatch } from './patch.js';
+import { StateChannelError, readAnswer, postWithRetry, sleep, backoff } from './http.js';
+import { createPending } from './pending.js';
+import { sharedLink } from './shared.js';
 
 export { applyPatch, parsePointer, PatchError, jsonEqual } from './patch.js';
-
-/** An error answered by the server ({"error":{"code","message"}}) or a
- *  network failure (code "network"). */
-export class StateChannelError extends Error {
-  constructor(code, message, status, body) {
-    super(message);
-    this.name = 'StateChannelError';
-    this.code = code;
-    this.status = status;
-    this.body = body;
-  }
-}
+export { StateChannelError, classifyAnswer } from './http.js';
+export { isPatch } from './pending.js';
+export { createSharedLink } from './shared.js';
 
 const STATUSES = ['connecting', 'open', 'reconnecting', 'closed'];
 export { STATUSES };
@@ -72,34 +66,6 @@ function randomId() {
   b[8] = (b[8] & 0x3f) | 0x80;
   const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function backoff(attempt, base, max) {
-  const d = Math.min(max, base * 2 ** attempt);
-  return d / 2 + Math.random() * (d / 2);
-}
-
-async function readAnswer(res) {
-  const text = await res.text();
-  let body = null;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    body = null;
-  }
-  if (!res.ok) {
-    const e = body && body.error;
-    throw new StateChannelError(
-      (e && e.code) || `http_${res.status}`,
-      (e && e.message) || `${res.status} ${res.statusText || ''}`.trim(),
-      res.status,
-      body,
-    );
-  }
-  if (body === null) throw new StateChannelError('bad_answer', 'the server did not answer JSON', res.status);
-  return body;
 }
 
 function cleanHeaders(h) {
@@ -153,16 +119,33 @@ export function createStateChannel(options) {
   const ES = opts.EventSource || globalThis.EventSource;
   const doFetch = opts.fetch || ((...a) => globalThis.fetch(...a));
   const headers = cleanHeaders(opts.headers);
-  const retry = { attempts: 8, baseDelay: 100, maxDelay: 3000, ...(opts.retry || {}) };
+  const retry = { attempts: 8, baseDelay: 100, maxDelay: 3000, maxRetryAfter: 30000, ...(opts.retry || {}) };
   const reconnectDelay = { baseDelay: 250, maxDelay: 5000, ...(opts.reconnect || {}) };
   const applyAnswers = opts.applyAnswers !== false;
   const onError = opts.onError || (() => {});
+  const onUpdate = typeof opts.onUpdate === 'function' ? opts.onUpdate : null;
+  // One stream per browser (./shared.js): by default, unless an
+  // EventSource is given or share is false; share may also be a link.
+  const share = opts.share === false || (opts.EventSource && !(opts.share && typeof opts.share === 'object')) ? null : opts.share;
 
-  const entries = new Map(); // topic → { state, version } (absent: not known yet)
+  const entries = new Map(); // topic → confirmed { state, version } (absent: not known yet)
+  // The events pushed and not yet confirmed, and the visible (optimistic)
+  // state of each topic: ./pending.js.
+  const pending = createPending({
+    mutators: opts.mutators,
+    confirmed: entries,
+    onError: (e) => onError(e),
+    holdMs: opts.holdMs ?? 1000,
+    onChange: () => {
+      keyed = null;
+      notify();
+    },
+    schedule: (fn, ms) => setTimeout(fn, ms),
+    cancel: (t) => clearTimeout(t),
+  });
   let lastId = null; // the cursor to resume from
   let es = null;
   let status = 'connecting';
-  let pending = 0;
   let closed = false;
   let started = false;
   let reconnectTimer = null;
@@ -202,12 +185,50 @@ export function createStateChannel(options) {
     notify();
   }
 
-  function setTopic(topic, state, version) {
+  // The confirmed state of topic is now (state, version), from the stream
+  // (patch: the patch that made it) or a resync; the pending events are
+  // replayed on top.
+  function setTopic(topic, state, version, patch, cursor) {
     const e = entries.get(topic);
     if (e && e.state === state && e.version === version) return;
+    confirm(topic, state, version, patch, cursor);
+    pending.advanced(topic, e);
+    applyBufferedAnswers(topic);
+  }
+
+  function confirm(topic, state, version, patch, cursor) {
     entries.set(topic, { state, version });
     keyed = null;
+    if (onUpdate) {
+      try {
+        onUpdate(topic, patch ? { type: 'patch', version, patch, cursor } : { type: 'state', version, state, cursor });
+      } catch (err) {
+        onError(err);
+      }
+    }
   }
+
+  // Answers of our own events that came before the version they follow:
+  // applied in order once the confirmed state reaches it.
+  function applyBufferedAnswers(topic) {
+    if (!applyAnswers) return;
+    for (;;) {
+      const e = entries.get(topic);
+      const a = e && pending.answerAfter(topic, e.version);
+      if (!a) return;
+      let next;
+      try {
+        next = applyPatch(e.state, a.patch);
+      } catch (err) {
+        onError(err); // the stream brings it (or resyncs)
+        return;
+      }
+      confirm(topic, next, a.version, a.patch, a.cursor);
+      pending.refresh(topic);
+    }
+  }
+
+  const epochOf = (c) => parseCursor(c)?.epoch;
 
   function streamUrl(after) {
     let u = single ? `${baseUrl}/stream/${enc(topics[0])}` : `${baseUrl}/stream?${topics.map((t) => `topic=${enc(t)}`).join('&')}`;
@@ -227,8 +248,16 @@ export function createStateChannel(options) {
   function onStateFrame(ev) {
     const d = frame(ev);
     if (!d || !topics.includes(d.topic)) return;
+    const e = entries.get(d.topic);
+    const sameDb = !ev.lastEventId || !lastId || epochOf(ev.lastEventId) === epochOf(lastId);
     if (ev.lastEventId) lastId = ev.lastEventId;
-    setTopic(d.topic, d.state, d.version);
+    // Not newer than what we hold (the answers to our pushes got there
+    // first): going back would undo changes for a moment.
+    if (sameDb && e && d.version <= e.version) return;
+    // A state frame from another database: our answered events' versions
+    // mean nothing there.
+    if (!sameDb) pending.forget(d.topic);
+    setTopic(d.topic, d.state, d.version, null, lastId);
     notify();
   }
 
@@ -254,7 +283,7 @@ export function createStateChannel(options) {
       return;
     }
     if (ev.lastEventId) lastId = ev.lastEventId;
-    setTopic(d.topic, next, d.version);
+    setTopic(d.topic, next, d.version, d.patch, lastId);
     notify();
   }
 
@@ -272,8 +301,7 @@ export function createStateChannel(options) {
   function openStream() {
     dropStream();
     if (closed) return;
-    if (!ES) throw new TypeError('createStateChannel: no EventSource (pass one in options.EventSource)');
-    const src = new ES(streamUrl(lastId), opts.withCredentials ? { withCredentials: true } : undefined);
+    const src = source(streamUrl(lastId));
     es = src;
     src.addEventListener('state', (ev) => es === src && onStateFrame(ev));
     src.addEventListener('patch', (ev) => es === src && onPatchFrame(ev));
@@ -294,6 +322,25 @@ export function createStateChannel(options) {
       }
       setStatus('reconnecting');
     });
+  }
+
+  // The shared stream of this browser when it can share, else an EventSource of our own.
+  function source(url) {
+    const link = share === null ? null : typeof share === 'object' ? share : sharedLink(baseUrl, !!opts.withCredentials);
+    if (link) return link.open(url, { snapshots });
+    if (!ES) throw new TypeError('createStateChannel: no EventSource (pass one in options.EventSource)');
+    return new ES(url, opts.withCredentials ? { withCredentials: true } : undefined);
+  }
+
+  // What this channel holds, for the hub of a shared stream to start from.
+  function snapshots() {
+    if (!lastId) return [];
+    const out = [];
+    for (const t of topics) {
+      const e = entries.get(t);
+      if (e) out.push({ topic: t, version: e.version, cursor: lastId, state: e.state });
+    }
+    return out;
   }
 
   function scheduleReconnect() {
@@ -319,7 +366,8 @@ export function createStateChannel(options) {
         let after = list.length === topics.length ? null : lastId;
         let reset = false;
         for (const a of answers) {
-          setTopic(a.topic, a.state, a.version);
+          if (lastId && a.cursor && epochOf(a.cursor) !== epochOf(lastId)) pending.forget(a.topic);
+          setTopic(a.topic, a.state, a.version, null, a.cursor);
           const m = minCursor(after, a.cursor ?? null);
           if (m === null && after !== null) reset = true;
           else after = m;
@@ -370,67 +418,66 @@ export function createStateChannel(options) {
     notify();
   }
 
-  async function push(event, payload, pushOpts = {}) {
+  /**
+   * Sends one event; its mutator (if any) is shown at once.  Returns the
+   * promise of the answer, with the event's id as `.id`.
+   */
+  function push(event, payload, pushOpts = {}) {
     const topic = pushOpts.topic ?? (single || topics.length === 1 ? topics[0] : undefined);
-    if (topic === undefined) throw new TypeError('push: several topics: say which one ({ topic })');
+    if (topic === undefined) return Promise.reject(new TypeError('push: several topics: say which one ({ topic })'));
     const id = pushOpts.id ?? randomId();
-    const body = JSON.stringify(payload === undefined ? { event, id } : { event, payload, id });
-    const url = `${baseUrl}/events/${enc(topic)}`;
-    pending++;
+    const rec = { id, topic, event, payload };
+    if (pending.add(rec)) keyed = null;
     notify();
+    const p = send(rec);
+    p.id = id;
+    return p;
+  }
+
+  async function send(rec) {
+    const { id, topic, event, payload } = rec;
+    const body = JSON.stringify(payload === undefined ? { event, id } : { event, payload, id });
+    const init = {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...headers },
+      body,
+      credentials: opts.credentials,
+    };
+    let answer;
     try {
-      for (let attempt = 0; ; attempt++) {
-        const last = attempt + 1 >= retry.attempts;
-        let res;
-        let answer;
-        try {
-          res = await doFetch(url, {
-            method: 'POST',
-            headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...headers },
-            body,
-            credentials: opts.credentials,
-          });
-          // 502/503/504: the application is down or busy (a web server in
-          // front of a restarting FastCGI process): the same id is safe to
-          // send again.
-          if (res.status >= 502 && res.status <= 504 && !last) {
-            await res.text().catch(() => {});
-            await sleep(backoff(attempt, retry.baseDelay, retry.maxDelay));
-            continue;
-          }
-          answer = await readAnswer(res);
-        } catch (err) {
-          if (err instanceof StateChannelError) throw err;
-          // A network failure: the event may or may not have been stored;
-          // the idempotency id makes sending it again safe.
-          if (last) throw new StateChannelError('network', String((err && err.message) || err), 0);
-          await sleep(backoff(attempt, retry.baseDelay, retry.maxDelay));
-          continue;
-        }
-        if (applyAnswers && answer && Array.isArray(answer.patch)) {
-          const e = entries.get(answer.topic);
-          if (e && answer.version === e.version + 1) {
-            try {
-              setTopic(answer.topic, applyPatch(e.state, answer.patch), answer.version);
-            } catch (err2) {
-              onError(err2); // the stream will bring it (or resync)
-            }
-          }
-        }
-        return answer;
-      }
-    } finally {
-      pending--;
+      answer = await postWithRetry(doFetch, `${baseUrl}/events/${enc(topic)}`, init, retry, (err) => {
+        pending.retrying(rec, err);
+        notify();
+      });
+    } catch (err) {
+      pending.failed(rec, err);
+      if (pending.refresh(topic)) keyed = null;
       notify();
+      throw err;
     }
+    pending.answered(rec, answer);
+    const e = entries.get(topic);
+    if (applyAnswers && answer.topic === topic && Array.isArray(answer.patch) && e && answer.version === e.version + 1) {
+      let next;
+      try {
+        next = applyPatch(e.state, answer.patch);
+      } catch (err2) {
+        onError(err2); // the stream will bring it (or resync)
+      }
+      if (next !== undefined) confirm(topic, next, answer.version, answer.patch, answer.cursor);
+    }
+    if (pending.refresh(topic)) keyed = null;
+    applyBufferedAnswers(topic);
+    notify();
+    return answer;
   }
 
   function getState(topic) {
-    if (topic !== undefined) return entries.get(topic)?.state;
-    if (single) return entries.get(topics[0])?.state;
+    if (topic !== undefined) return pending.view(topic);
+    if (single) return pending.view(topics[0]);
     if (keyed === null) {
       keyed = {};
-      for (const t of topics) keyed[t] = entries.get(t)?.state;
+      for (const t of topics) keyed[t] = pending.view(t);
     }
     return keyed;
   }
@@ -440,13 +487,24 @@ export function createStateChannel(options) {
     getState,
     getVersion: (topic) => entries.get(topic ?? topics[0])?.version,
     getStatus: () => status,
-    getPending: () => pending,
+    getPending: () => pending.sendingCount(),
+    getPendingEvents: () => pending.list(),
+    getConfirmedState: (topic) => entries.get(topic ?? topics[0])?.state,
+    getEventStatus: (id) => pending.statusOf(id),
+    isConfirmed: (id) => pending.statusOf(id) === 'confirmed',
+    clearFailed(id) {
+      if (!pending.clearFailed(id)) return;
+      notify();
+    },
     getCursor: () => lastId,
     get status() {
       return status;
     },
     get pending() {
-      return pending;
+      return pending.sendingCount();
+    },
+    get pendingEvents() {
+      return pending.list();
     },
     subscribe(listener) {
       listeners.add(listener);
@@ -460,6 +518,7 @@ export function createStateChannel(options) {
       generation++;
       resyncing = null;
       dropStream();
+      pending.close();
       status = 'closed';
       notify();
     },

@@ -1,10 +1,10 @@
 // React bindings of statechannel-client (React 18 or later).
 //
-//   <StateChannelProvider baseUrl="" topic="list:groceries" initial={initial}>
+//   <StateChannelProvider baseUrl="" topic="list:groceries" initial={initial} mutators={mutators}>
 //     <App />
 //   </StateChannelProvider>
 //
-//   const { state, pushMessage, status, pending } = useStateChannel();
+//   const { state, pushMessage, status, pending, pendingEvents } = useStateChannel();
 //   const items = useStateChannelSelector((s) => s.items);
 //
 // The store opens its EventSource in an effect, so server-side rendering
@@ -33,7 +33,7 @@ const Context = createContext(null);
  * anew when baseUrl or the topics change).
  */
 export function StateChannelProvider(props) {
-  const { channel, baseUrl = '', topic, topics, initial, options, children } = props;
+  const { channel, baseUrl = '', topic, topics, initial, options, mutators, children } = props;
   const key = channel ? null : `${baseUrl}\u0000${topics ? topics.join('\u0000') : topic}`;
   const ref = useRef(null);
   if (!channel && (ref.current === null || ref.current.key !== key)) {
@@ -44,6 +44,7 @@ export function StateChannelProvider(props) {
         baseUrl,
         ...(topics ? { topics } : { topic }),
         initial,
+        ...(mutators ? { mutators } : {}),
         autoConnect: false,
       }),
     };
@@ -66,20 +67,43 @@ export function useStateChannelStore() {
 
 const serverStatus = () => 'connecting';
 const serverPending = () => 0;
+const noEvents = Object.freeze([]);
+const serverEvents = () => noEvents;
 
 /**
- * { state, pushMessage, status, pending }: the state (one topic: its
- * state; several: an object keyed by topic), pushMessage(event, payload,
- * { topic }) → Promise of the server's answer, the connection status and
- * the number of events sent and not yet answered.
+ * { state, pushMessage, status, pending, pendingEvents, isConfirmed,
+ * eventStatus, clearFailed }: the visible state (the server's with the
+ * predictions of the pending events on top; one topic: its state; several:
+ * an object keyed by topic), pushMessage(event, payload, { topic, id }) →
+ * Promise of the server's answer (its `.id` is the event's id), the
+ * connection status, the number of events sent and not yet answered, the
+ * list of pending events ({ id, topic, event, payload, status, error }),
+ * and helpers over it.
  */
 export function useStateChannel() {
   const store = useStateChannelStore();
   const state = useSyncExternalStore(store.subscribe, store.getState, store.getState);
   const status = useSyncExternalStore(store.subscribe, store.getStatus, serverStatus);
   const pending = useSyncExternalStore(store.subscribe, store.getPending, serverPending);
+  const pendingEvents = useSyncExternalStore(store.subscribe, store.getPendingEvents, serverEvents);
   const pushMessage = useCallback((event, payload, opts) => store.push(event, payload, opts), [store]);
-  return { state, pushMessage, status, pending };
+  const clearFailed = useCallback((id) => store.clearFailed(id), [store]);
+  return {
+    state,
+    pushMessage,
+    status,
+    pending,
+    pendingEvents,
+    isConfirmed: store.isConfirmed,
+    eventStatus: store.getEventStatus,
+    clearFailed,
+  };
+}
+
+/** The pending events (re-renders only when that list changes). */
+export function usePendingEvents() {
+  const store = useStateChannelStore();
+  return useSyncExternalStore(store.subscribe, store.getPendingEvents, serverEvents);
 }
 
 /**

@@ -36,3 +36,34 @@ test('a given channel is used as is; the hook throws without a provider', () => 
   assert.match(html, /Milk × 2/);
   assert.throws(() => renderToString(h(List)), /StateChannelProvider/);
 });
+
+test('useStateChannel: the optimistic state, the pending events and the helpers; the provider takes mutators', async () => {
+  const never = () => new Promise(() => {});
+  const mutators = { add: (s, p) => ({ ...s, items: [...s.items, { id: `i${s.next_id}`, name: p.name, quantity: 1, bought: false }], next_id: s.next_id + 1 }) };
+  const ch = createStateChannel({ topic: 'list:a', initial, EventSource: ES, fetch: never, mutators, autoConnect: false });
+  const p = ch.push('add', { name: 'Tea' });
+  let seen = null;
+  function Pending() {
+    const r = useStateChannel();
+    seen = r;
+    return h('p', null, r.pendingEvents.map((e) => `${e.event}:${e.status}`).join(','));
+  }
+  const html = renderToString(h(StateChannelProvider, { channel: ch }, h(List), h(Pending)));
+  assert.match(html, /Milk × 2.*Tea × 1/s, 'the prediction is rendered');
+  // server rendering (and hydration) see no pending events: the HTML
+  // matches what a fresh page renders first
+  assert.match(html, /<p><\/p>/);
+  assert.equal(seen.pending, 0);
+  assert.deepEqual(ch.getPendingEvents().map((e) => `${e.event}:${e.status}`), ['add:sending']);
+  assert.equal(seen.eventStatus(p.id), 'sending');
+  assert.equal(seen.isConfirmed(p.id), false);
+  assert.equal(typeof seen.clearFailed, 'function');
+  // through the provider's own channel
+  function Adder() {
+    const { pushMessage } = useStateChannel();
+    pushMessage('add', { name: 'Jam' });
+    return null;
+  }
+  const html2 = renderToString(h(StateChannelProvider, { baseUrl: 'http://h', topic: 'list:a', initial, mutators, options: { EventSource: ES, fetch: never } }, h(Adder), h(List)));
+  assert.match(html2, /Jam × 1/);
+});

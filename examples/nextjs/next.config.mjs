@@ -9,6 +9,8 @@ export default {
   // gzip would hold back an event stream until a buffer fills: off.
   compress: false,
   poweredByHeader: false,
+  // The page imports the demo's mutators from ../shopping/www.
+  experimental: { externalDir: true },
   async rewrites() {
     return [
       { source: '/state/:topic', destination: `${target}/state/:topic` },

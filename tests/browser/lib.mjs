@@ -4,6 +4,8 @@
 // and Debian's chromium driven by playwright-core.
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
+import assert from 'node:assert/strict';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,7 +55,7 @@ export async function startServer({ app = 'shopping.fcgi', docroot, procs = 2, h
     'PREFIX=/',
     `PROCS=${procs}`,
     `DOCROOT=${docroot || path.join(ROOT, 'examples/shopping/www')}`,
-    `CLIENT_DIR=${path.join(ROOT, 'client')}`,
+    `CLIENT_DIR=${process.env.SC_CLIENT_DIR || path.join(ROOT, 'client')}`,
     `HEARTBEAT=${heartbeat}`,
     'STREAM_LIFE=0',
     `APP_ARGS=${appArgs}`,
@@ -92,6 +94,27 @@ export async function startServer({ app = 'shopping.fcgi', docroot, procs = 2, h
         .filter((l) => l.includes(app))
         .map((l) => Number(l.trim().split(/\s+/)[0]))
         .filter(Boolean);
+    },
+    /** The sockets the app processes hold (their listening socket
+     *  included): one more per open stream. */
+    appSockets() {
+      let n = 0;
+      for (const pid of server.appPids()) {
+        let fds = [];
+        try {
+          fds = fs.readdirSync(`/proc/${pid}/fd`);
+        } catch {
+          continue; // the process is gone
+        }
+        for (const fd of fds) {
+          try {
+            if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) n++;
+          } catch {
+            /* closed meanwhile */
+          }
+        }
+      }
+      return n;
     },
     killSync() {
       try {
@@ -154,4 +177,85 @@ export async function postEvent(base, topic, event, payload, id) {
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ event, payload, ...(id ? { id } : {}) }),
   });
+}
+
+/**
+ * A TCP proxy on 127.0.0.1 in front of targetPort that holds every chunk
+ * `delay` ms in each direction (order kept): the network of a user far
+ * away, round trip + 2 * delay.  { url, port, close() }.
+ */
+export async function startDelayProxy(targetPort, delay) {
+  const sockets = new Set();
+  const pipe = (from, to) => {
+    from.on('data', (chunk) => setTimeout(() => to.destroyed || to.write(chunk), delay));
+    from.on('end', () => setTimeout(() => to.destroyed || to.end(), delay));
+  };
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.setNoDelay(true);
+      s.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+      s.on('close', () => sockets.delete(s));
+    }
+    pipe(client, upstream);
+    pipe(upstream, client);
+  });
+  const port = await freePort();
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close() {
+      for (const s of sockets) s.destroy();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+// ---- the shopping demo page (examples/shopping/www) ----
+
+/** A new page of the demo at base (?list=list), once its stream is open. */
+export async function openList(browser, base, list) {
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => console.error('pageerror:', e.message));
+  await page.goto(`${base}/?list=${list}`);
+  await page.waitForSelector('#status[data-status="open"]', { timeout: 20000 });
+  return page;
+}
+
+/** What the demo page shows: [{id, name, quantity, bought}] in order. */
+export function shownItems(page) {
+  return page.$$eval('#items li', (lis) =>
+    lis.map((li) => ({
+      id: li.dataset.id,
+      name: li.querySelector('.name')?.textContent,
+      quantity: Number(li.querySelector('.qty').textContent.replace(/[^0-9]/g, '')),
+      bought: li.querySelector('.toggle').checked,
+    })),
+  );
+}
+
+/** The server's items of list:LIST, in the same shape. */
+export async function serverItems(base, list) {
+  const s = await getJSON(`${base}/state/list:${list}`);
+  return s.state.items.map(({ id, name, quantity, bought }) => ({ id, name, quantity, bought }));
+}
+
+/** Waits until the page shows exactly the server's items (asserts at the end). */
+export async function converges(page, base, list, ms = 20000) {
+  const end = Date.now() + ms;
+  let a;
+  let b;
+  while (Date.now() < end) {
+    a = await shownItems(page);
+    b = await serverItems(base, list);
+    if (JSON.stringify(a) === JSON.stringify(b)) return a;
+    await sleep(100);
+  }
+  assert.deepEqual(a, b, 'the page does not show the server state');
+  return a;
 }

@@ -7,11 +7,12 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, launchBrowser, getJSON, postEvent, freePort, sleep, ROOT } from './lib.mjs';
+import { startServer, startDelayProxy, launchBrowser, getJSON, postEvent, freePort, sleep, ROOT } from './lib.mjs';
 
 const dir = path.join(ROOT, 'examples/nextjs');
 const skip = process.env.SKIP_NEXT ? 'SKIP_NEXT is set' : false;
 let server;
+let proxy;
 let browser;
 let next;
 let nextUrl;
@@ -19,10 +20,13 @@ let nextUrl;
 before(async () => {
   if (skip) return;
   server = await startServer({ procs: 2 });
+  // Next.js reaches the app through a proxy that adds 300 ms to every
+  // round trip: the page's optimistic updates must not wait for it.
+  proxy = await startDelayProxy(server.port, 150);
   if (!fs.existsSync(path.join(dir, 'node_modules/.bin/next'))) {
     execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: 'inherit' });
   }
-  const env = { ...process.env, STATECHANNEL_URL: server.url, NEXT_TELEMETRY_DISABLED: '1' };
+  const env = { ...process.env, STATECHANNEL_URL: proxy.url, NEXT_TELEMETRY_DISABLED: '1' };
   const nextBin = path.join(dir, 'node_modules/next/dist/bin/next');
   // The rewrites to the app are fixed at build time: build for this server.
   execFileSync(process.execPath, [nextBin, 'build'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -40,6 +44,7 @@ before(async () => {
 after(async () => {
   if (browser) await browser.close();
   if (next) next.kill('SIGTERM');
+  if (proxy) await proxy.close();
   if (server) await server.stop();
 });
 
@@ -67,8 +72,19 @@ test('Next.js: the server-rendered HTML holds the items; the hydrated page is li
   await page.waitForSelector('#items li:has-text("Plums")', { timeout: 10000 });
   await page.fill('#add-name', 'Honey');
   await page.fill('#add-quantity', '1');
-  await page.click('button[type=submit]');
-  await page.waitForSelector('#items li:has-text("Honey")', { timeout: 10000 });
+  // shown right after the click's own rendering, while its POST is on its way
+  const now = await page.evaluate(async () => {
+    document.querySelector('button[type=submit]').click();
+    await Promise.resolve();
+    await Promise.resolve();
+    return {
+      names: [...document.querySelectorAll('#items li .name')].map((e) => e.textContent),
+      sending: document.querySelector('#pending')?.textContent,
+    };
+  });
+  assert.deepEqual(now.names, ['Oat milk', 'Rye bread', 'Plums', 'Honey']);
+  assert.match(now.sending || '', /sending 1/);
+  await page.waitForSelector('#pending', { state: 'detached', timeout: 10000 });
   await page.click('#items li:has-text("Oat milk") .toggle');
   await page.waitForSelector('#items li.bought:has-text("Oat milk")', { timeout: 10000 });
   // the server's 422 reason
@@ -76,6 +92,7 @@ test('Next.js: the server-rendered HTML holds the items; the hydrated page is li
   await page.click('button[type=submit]');
   await page.waitForSelector('#error', { timeout: 10000 });
   assert.equal(await page.textContent('#error'), 'the name is empty');
+  assert.equal(await page.$$eval('#items li', (l) => l.length), 4, 'the refused item rolled back');
 
   const st = await getJSON(`${server.url}/state/${topic}`);
   for (let i = 0; i < 50; i++) {

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import { startServer, launchBrowser, getJSON, postEvent, sleep } from './lib.mjs';
+import { startServer, launchBrowser, getJSON, postEvent, sleep, openList as openListAt, shownItems, converges as convergesAt } from './lib.mjs';
 
 let server;
 let browser;
@@ -21,45 +21,9 @@ after(async () => {
 
 const uniq = (name) => `${name}-${process.pid}-${Date.now()}`;
 
-async function openList(list) {
-  const page = await browser.newPage();
-  page.on('pageerror', (e) => console.error('pageerror:', e.message));
-  await page.goto(`${server.url}/?list=${list}`);
-  await page.waitForSelector('#status[data-status="open"]', { timeout: 15000 });
-  return page;
-}
-
-/** What the page shows: [{id, name, quantity, bought}] in order. */
-function shown(page) {
-  return page.$$eval('#items li', (lis) =>
-    lis.map((li) => ({
-      id: li.dataset.id,
-      name: li.querySelector('.name')?.textContent,
-      quantity: Number(li.querySelector('.qty').textContent.replace(/[^0-9]/g, '')),
-      bought: li.querySelector('.toggle').checked,
-    })),
-  );
-}
-
-async function serverItems(list) {
-  const s = await getJSON(`${server.url}/state/list:${list}`);
-  return s.state.items.map(({ id, name, quantity, bought }) => ({ id, name, quantity, bought }));
-}
-
-/** Waits until the page shows exactly the server's items. */
-async function converges(page, list, ms = 20000) {
-  const end = Date.now() + ms;
-  let a;
-  let b;
-  while (Date.now() < end) {
-    a = await shown(page);
-    b = await serverItems(list);
-    if (JSON.stringify(a) === JSON.stringify(b)) return a;
-    await sleep(100);
-  }
-  assert.deepEqual(a, b, 'the page does not show the server state');
-  return a;
-}
+const openList = (list) => openListAt(browser, server.url, list);
+const shown = shownItems;
+const converges = (page, list) => convergesAt(page, server.url, list);
 
 async function add(page, name, quantity) {
   await page.fill('#add-name', name);
@@ -207,7 +171,8 @@ test('the client module in the page: several topics on one stream, resumed after
   const result = await page.evaluate(
     async ([l1, l2, snap]) => {
       const { createStateChannel } = await import('/client/src/index.js');
-      const ch = createStateChannel({ baseUrl: '', topics: [`list:${l1}`, `list:${l2}`], initial: [snap] });
+      // share: false: a stream of its own, to see its URL
+      const ch = createStateChannel({ baseUrl: '', topics: [`list:${l1}`, `list:${l2}`], initial: [snap], share: false });
       const wait = async (f) => {
         for (let i = 0; i < 200 && !f(); i++) await new Promise((r) => setTimeout(r, 50));
       };

@@ -2,7 +2,7 @@
 // topic (examples/jsbench/app.c): every button sends an event; the table
 // shows what the server's patches made of the state.  The benchmark
 // (bench/browser_bench.mjs) drives window.bench.
-import { memo, useLayoutEffect } from 'react';
+import { useLayoutEffect } from 'react';
 import { createRoot } from 'react-dom/client';
 import {
   StateChannelProvider,
@@ -10,6 +10,7 @@ import {
   useStateChannelSelector,
   useStateChannelStore,
 } from '../../../client/src/react.js';
+import { RowsTable, selRows } from './rows.jsx';
 
 const params = new URLSearchParams(location.search);
 const topic = params.get('topic') || 'bench:1';
@@ -21,32 +22,10 @@ const applyAnswers = params.get('answers') !== '0';
 // commit of the version an event produced.
 const commits = [];
 
-const Row = memo(function Row({ row, selected, push }) {
-  return (
-    <tr className={selected ? 'danger' : ''} data-id={row.id}>
-      <td className="id">{row.id}</td>
-      <td>
-        <a className="lbl" onClick={() => push('select', { id: row.id })}>
-          {row.label}
-        </a>
-      </td>
-      <td>
-        <a className="remove" onClick={() => push('remove', { id: row.id })}>
-          ×
-        </a>
-      </td>
-    </tr>
-  );
-});
-
-const selRows = (s) => (s ? s.rows : []);
-const selSelected = (s) => (s ? s.selected : null);
-
 function Table() {
   const { pushMessage, status, pending } = useStateChannel();
   const store = useStateChannelStore();
   const rows = useStateChannelSelector(selRows);
-  const selected = useStateChannelSelector(selSelected);
   const version = store.getVersion();
   useLayoutEffect(() => {
     commits.push([version, performance.now()]);
@@ -69,13 +48,7 @@ function Table() {
       <p id="meta" data-status={status} data-version={version ?? ''}>
         {topic} · {status} · version {version ?? '–'} · {rows.length} rows{pending ? ` · sending ${pending}` : ''}
       </p>
-      <table>
-        <tbody id="tbody">
-          {rows.map((r) => (
-            <Row key={r.id} row={r} selected={r.id === selected} push={pushMessage} />
-          ))}
-        </tbody>
-      </table>
+      <RowsTable push={pushMessage} />
     </>
   );
 }
@@ -104,7 +77,8 @@ function Bench() {
 }
 
 createRoot(document.getElementById('root')).render(
-  <StateChannelProvider topic={topic} options={{ applyAnswers }}>
+  // share: false: the benchmark measures one tab's own stream.
+  <StateChannelProvider topic={topic} options={{ applyAnswers, share: false }}>
     <Bench />
   </StateChannelProvider>,
 );

@@ -2,9 +2,12 @@
 // getServerSideProps reads the list's snapshot (with its cursor) from the
 // FastCGI server; the page renders it, hydrates, and StateChannelProvider
 // opens the stream right after that cursor: no change missed or repeated.
+// The events have the demo's mutators (examples/shopping/www/mutators.js):
+// a click shows at once; a refused event rolls back with its reason.
 import { memo, useState } from 'react';
 import Head from 'next/head';
 import { StateChannelProvider, useStateChannel, useStateChannelSelector, getInitialState } from 'statechannel-client/react';
+import { mutators } from '../../shopping/www/mutators.js';
 
 const SERVER = process.env.STATECHANNEL_URL || 'http://127.0.0.1:8080';
 // Where the browser finds the routes: this origin (next.config.mjs passes
@@ -65,19 +68,21 @@ const Item = memo(function Item({ item, push }) {
 });
 
 function ShoppingList({ list }) {
-  const { pushMessage, status, pending } = useStateChannel();
+  const { pushMessage, status, pending, pendingEvents, clearFailed } = useStateChannel();
   const items = useStateChannelSelector(selectItems);
-  const [error, setError] = useState(null);
   const [name, setName] = useState('');
   const [quantity, setQuantity] = useState('1');
+  // The newest refused event (its prediction is gone) and the server's
+  // reason, e.g. "the name is empty"; until the next event succeeds.
+  const failed = pendingEvents.findLast((e) => e.status === 'failed');
+  const error = failed ? failed.error.message : null;
 
   const push = async (event, payload) => {
     try {
       await pushMessage(event, payload);
-      setError(null);
+      clearFailed();
       return true;
-    } catch (err) {
-      setError(err.message); // the server's reason, e.g. "the name is empty"
+    } catch {
       return false;
     }
   };
@@ -139,7 +144,7 @@ export default function Page({ list, topic, initial, denied }) {
       {denied ? (
         <p>This list needs you to sign in.</p>
       ) : (
-        <StateChannelProvider baseUrl={BROWSER_BASE} topic={topic} initial={initial}>
+        <StateChannelProvider baseUrl={BROWSER_BASE} topic={topic} initial={initial} mutators={mutators}>
           <ShoppingList list={list} />
         </StateChannelProvider>
       )}

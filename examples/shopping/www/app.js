@@ -2,8 +2,11 @@
 // The list comes from the URL (?list=groceries, the default): topic
 // "list:NAME".  Every change is an event (add, rename, toggle, remove,
 // clear_bought) sent with push(); the page never changes its own copy:
-// what it shows is what the server's patches made of the state.
-import { createStateChannel } from '/client/src/index.js';
+// what it shows is the server's state with the predictions of the events
+// still on their way on top (./mutators.js), so a click shows at once; an
+// event the server refuses rolls back and the page shows its reason.
+import { createStateChannel, createSharedLink } from '/client/src/index.js';
+import { mutators } from './mutators.js';
 
 const params = new URLSearchParams(location.search);
 const listName = (params.get('list') || 'groceries').replace(/[^A-Za-z0-9:_.@-]/g, '') || 'groceries';
@@ -13,28 +16,39 @@ const $ = (id) => document.getElementById(id);
 $('list-name').textContent = listName;
 document.title = `${listName} — shopping list`;
 
-const channel = createStateChannel({ baseUrl: '', topic });
+// The tabs of this browser share one stream (a SharedWorker); ?share=leader
+// forces the fallback of browsers without one (a leader tab relays over a
+// BroadcastChannel), ?share=off gives every tab a stream of its own.
+const shareMode = params.get('share');
+const share = shareMode === 'off' ? false : shareMode === 'leader' ? createSharedLink('', { mode: 'leader' }) : undefined;
+const channel = createStateChannel({ baseUrl: '', topic, mutators, ...(share !== undefined ? { share } : {}) });
 window.statechannel = channel; // for the browser tests and the console
 
-function showError(err) {
+// The newest failed event (its prediction is already gone) and why; it
+// stays until the next event succeeds.
+function showError(failed) {
   const el = $('error');
-  if (!err) {
+  if (!failed) {
     el.hidden = true;
     el.textContent = '';
     return;
   }
+  const err = failed.error;
   el.hidden = false;
   el.dataset.code = err.code || '';
+  el.dataset.event = failed.event;
   el.textContent = err.message || String(err);
 }
 
 async function send(event, payload) {
+  const p = channel.push(event, payload);
   try {
-    const answer = await channel.push(event, payload);
-    showError(null);
+    const answer = await p;
+    channel.clearFailed();
     return answer;
-  } catch (err) {
-    showError(err); // e.g. 422 {"error":{"code":"bad_name","message":"the name is empty"}}
+  } catch {
+    // e.g. 422 {"error":{"code":"bad_name","message":"the name is empty"}}:
+    // listed as failed in channel.pendingEvents, shown by render()
     return null;
   }
 }
@@ -112,6 +126,10 @@ function startRename(id) {
 function render() {
   const state = channel.getState();
   const items = (state && state.items) || [];
+  // Items not (yet) the server's: shown as pending.
+  const confirmed = channel.getConfirmedState();
+  const known = new Map();
+  if (confirmed && confirmed !== state) for (const it of confirmed.items) known.set(it.id, it);
   const ul = $('items');
   const seen = new Set();
   let prev = null;
@@ -126,6 +144,7 @@ function render() {
       row.item = item;
       if (editing !== item.id) fillRow(row.li, item);
     }
+    row.li.classList.toggle('pending', confirmed !== state && known.get(item.id) !== item);
     const want = prev ? prev.nextSibling : ul.firstChild;
     if (want !== row.li) ul.insertBefore(row.li, want);
     prev = row.li;
@@ -144,6 +163,10 @@ function render() {
   const p = $('pending');
   p.hidden = channel.pending === 0;
   p.textContent = `sending ${channel.pending}…`;
+  const events = channel.pendingEvents;
+  let failed = null;
+  for (const e of events) if (e.status === 'failed') failed = e;
+  showError(failed);
   const v = channel.getVersion();
   $('version').textContent = v === undefined ? '' : `version ${v}`;
   document.body.dataset.version = v === undefined ? '' : String(v);
