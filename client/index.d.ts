@@ -124,6 +124,12 @@ export interface StateChannel<S> {
   readonly pending: number;
   /** Called after every change of state, status or pending. */
   subscribe(listener: () => void): () => void;
+  /** Called with each patch right after it was applied (from a stream
+   *  frame or push()'s answer), before the subscribe() listeners. */
+  onPatch(listener: (change: { topic: string; version: number; patch: PatchOperation[] }) => void): () => void;
+  /** Called with each full state that replaced a topic's (a state frame or
+   *  a resync), before the subscribe() listeners. */
+  onState(listener: (change: { topic: string; version: number; state: unknown }) => void): () => void;
   /** POST /events/{topic} {"event","payload","id"}: resolves with the
    *  server's answer, rejects with a StateChannelError. */
   push(event: string, payload?: unknown, options?: PushOptions): Promise<EventAnswer>;

@@ -170,6 +170,10 @@ export function createStateChannel(options) {
   let resyncing = null; // Set of topics being fetched again, or null
   let generation = 0; // bumped by close(): late answers of an old run are dropped
   const listeners = new Set();
+  // onPatch / onState: every applied patch and every full state, for the
+  // adapters that update a mutable store path by path (solid.js).
+  const patchListeners = new Set();
+  const stateListeners = new Set();
   let keyed = null; // the cached getState() of a several-topic channel
 
   const init = initialMap(opts.initial, topics);
@@ -190,6 +194,16 @@ export function createStateChannel(options) {
     for (const l of [...listeners]) {
       try {
         l();
+      } catch (e) {
+        onError(e);
+      }
+    }
+  }
+
+  function emit(set, change) {
+    for (const l of [...set]) {
+      try {
+        l(change);
       } catch (e) {
         onError(e);
       }
@@ -229,6 +243,7 @@ export function createStateChannel(options) {
     if (!d || !topics.includes(d.topic)) return;
     if (ev.lastEventId) lastId = ev.lastEventId;
     setTopic(d.topic, d.state, d.version);
+    emit(stateListeners, { topic: d.topic, version: d.version, state: d.state });
     notify();
   }
 
@@ -255,6 +270,7 @@ export function createStateChannel(options) {
     }
     if (ev.lastEventId) lastId = ev.lastEventId;
     setTopic(d.topic, next, d.version);
+    emit(patchListeners, { topic: d.topic, version: d.version, patch: d.patch });
     notify();
   }
 
@@ -320,6 +336,7 @@ export function createStateChannel(options) {
         let reset = false;
         for (const a of answers) {
           setTopic(a.topic, a.state, a.version);
+          emit(stateListeners, { topic: a.topic, version: a.version, state: a.state });
           const m = minCursor(after, a.cursor ?? null);
           if (m === null && after !== null) reset = true;
           else after = m;
@@ -412,6 +429,7 @@ export function createStateChannel(options) {
           if (e && answer.version === e.version + 1) {
             try {
               setTopic(answer.topic, applyPatch(e.state, answer.patch), answer.version);
+              emit(patchListeners, { topic: answer.topic, version: answer.version, patch: answer.patch });
             } catch (err2) {
               onError(err2); // the stream will bring it (or resync)
             }
@@ -451,6 +469,16 @@ export function createStateChannel(options) {
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    /** listener({topic, version, patch}) after a patch was applied. */
+    onPatch(listener) {
+      patchListeners.add(listener);
+      return () => patchListeners.delete(listener);
+    },
+    /** listener({topic, version, state}) after a full state replaced a topic's. */
+    onState(listener) {
+      stateListeners.add(listener);
+      return () => stateListeners.delete(listener);
     },
     push,
     connect,
