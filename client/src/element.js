@@ -34,9 +34,11 @@ function makeClass(win) {
 
     constructor() {
       super();
-      this.options = {};
+      // options set on the element before it was upgraded are kept
+      if (!this.options) this.options = {};
       this._channel = null;
       this._off = null;
+      this._live = false; // between connectedCallback and the close after disconnecting
       this._last = { state: undefined, status: undefined, pending: undefined };
     }
 
@@ -66,6 +68,7 @@ function makeClass(win) {
     }
 
     connectedCallback() {
+      this._live = true;
       if (!this._channel) this._open();
     }
 
@@ -73,14 +76,18 @@ function makeClass(win) {
       // A move in the document disconnects and connects at once: keep the
       // stream unless the element is still out at the next microtask.
       queueMicrotask(() => {
-        if (!this.isConnected) this._close();
+        if (this.isConnected) return;
+        this._live = false;
+        this._close();
       });
     }
 
     attributeChangedCallback(name, from, to) {
-      if (from === to || !this._channel) return;
+      // Before connectedCallback (the attributes of an upgraded or parsed
+      // element) there is nothing to reopen.
+      if (from === to || !this._live) return;
       this._close();
-      if (this.isConnected) this._open();
+      this._open();
     }
 
     _initial() {

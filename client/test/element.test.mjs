@@ -125,3 +125,24 @@ test('no topic: nothing opens; push rejects', async () => {
   assert.equal(defineStateChannelElement('state-channel', win), win.customElements.get('state-channel'), 'defined once');
   el.remove();
 });
+
+test('a topic set after connecting opens the stream; an upgraded element opens once', async () => {
+  const el = element({});
+  doc.body.appendChild(el);
+  el.setAttribute('topic', 'list:late');
+  assert.equal(ES.instances.length, 1);
+  assert.equal(ES.last.url, '/stream/list:late');
+  el.remove();
+  await tick();
+  // an element in the document before the name is defined
+  const up = doc.createElement('late-channel');
+  up.setAttribute('topic', 'list:up');
+  up.setAttribute('base-url', 'http://h');
+  up.options = { EventSource: ES }; // before the upgrade: kept
+  doc.body.appendChild(up);
+  const Cls = defineStateChannelElement('late-channel', win);
+  assert.ok(up instanceof Cls);
+  assert.equal(ES.instances.length, 2, 'one stream for the upgraded element');
+  assert.equal(ES.last.url, 'http://h/stream/list:up');
+  up.remove();
+});

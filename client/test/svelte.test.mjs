@@ -65,23 +65,22 @@ test('derived stores re-run only when the state changes', () => {
   ch.close();
 });
 
-test('a compiled Svelte component reads $list and $status', async () => {
-  const source = `<script>
-  let { list } = $props();
-  const status = list.status;
-</script>
-<ul data-status={$status}>{#each $list.items as item (item.id)}<li>{item.name}</li>{/each}</ul>`;
-  const { js } = compile(source, { generate: 'server', name: 'List' });
+test('the example component (examples/shopping/svelte) compiles and renders $list and $status', async () => {
+  const source = fs.readFileSync(new URL('../../examples/shopping/svelte/ShoppingList.svelte', import.meta.url), 'utf8');
+  const client = compile(source, { generate: 'client', name: 'ShoppingList' });
+  assert.deepEqual(client.warnings.map((w) => w.code), [], 'no compiler warnings');
+  const { js } = compile(source, { generate: 'server', name: 'ShoppingList' });
   // next to the test so that "svelte/internal/server" resolves
   const dir = fs.mkdtempSync(path.join(fileURLToPath(new URL('.', import.meta.url)), '.svelte-'));
   try {
-    const file = path.join(dir, 'List.js');
+    const file = path.join(dir, 'ShoppingList.js');
     fs.writeFileSync(file, js.code);
-    const { default: List } = await import(pathToFileURL(file));
+    const { default: ShoppingList } = await import(pathToFileURL(file));
     const list = stateChannelStore({ topic: 'list:a', initial, EventSource: ES, fetch, autoConnect: false });
-    const { body } = render(List, { props: { list } });
+    const { body } = render(ShoppingList, { props: { list } });
     assert.match(body, /data-status="connecting"/);
-    assert.match(body, /<li>Milk<\/li>/);
+    assert.match(body, /version 1/);
+    assert.match(body, /<span class="name"[^>]*>Milk<\/span>/);
     assert.equal(ES.instances.length, 0, 'autoConnect: false opens nothing (server rendering)');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

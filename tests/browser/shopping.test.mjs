@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { startServer, launchBrowser, getJSON, postEvent, sleep } from './lib.mjs';
+import { uniq, openList as openPageOn, shown, converges as convergesOn, add } from './pages.mjs';
 
 let server;
 let browser;
@@ -19,53 +20,8 @@ after(async () => {
   if (server) await server.stop();
 });
 
-const uniq = (name) => `${name}-${process.pid}-${Date.now()}`;
-
-async function openList(list) {
-  const page = await browser.newPage();
-  page.on('pageerror', (e) => console.error('pageerror:', e.message));
-  await page.goto(`${server.url}/?list=${list}`);
-  await page.waitForSelector('#status[data-status="open"]', { timeout: 15000 });
-  return page;
-}
-
-/** What the page shows: [{id, name, quantity, bought}] in order. */
-function shown(page) {
-  return page.$$eval('#items li', (lis) =>
-    lis.map((li) => ({
-      id: li.dataset.id,
-      name: li.querySelector('.name')?.textContent,
-      quantity: Number(li.querySelector('.qty').textContent.replace(/[^0-9]/g, '')),
-      bought: li.querySelector('.toggle').checked,
-    })),
-  );
-}
-
-async function serverItems(list) {
-  const s = await getJSON(`${server.url}/state/list:${list}`);
-  return s.state.items.map(({ id, name, quantity, bought }) => ({ id, name, quantity, bought }));
-}
-
-/** Waits until the page shows exactly the server's items. */
-async function converges(page, list, ms = 20000) {
-  const end = Date.now() + ms;
-  let a;
-  let b;
-  while (Date.now() < end) {
-    a = await shown(page);
-    b = await serverItems(list);
-    if (JSON.stringify(a) === JSON.stringify(b)) return a;
-    await sleep(100);
-  }
-  assert.deepEqual(a, b, 'the page does not show the server state');
-  return a;
-}
-
-async function add(page, name, quantity) {
-  await page.fill('#add-name', name);
-  await page.fill('#add-quantity', String(quantity));
-  await page.click('#add-button');
-}
+const openList = (list) => openPageOn(browser, server, list);
+const converges = (page, list, ms) => convergesOn(server, page, list, ms);
 
 test('two pages on the demo stay in sync: add, rename, toggle, remove, clear bought; a 422 reason is shown', async () => {
   const list = uniq('sync');
