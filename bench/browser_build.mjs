@@ -1,8 +1,9 @@
-// Builds the browser benchmark's page (examples/jsbench/www) into OUTDIR:
-// main.jsx bundled with React by esbuild (React ships CommonJS only, so a
+// Builds the browser benchmark's pages (examples/jsbench/www) into OUTDIR:
+// main.jsx (React) and compare.jsx (Solid against React) bundled by esbuild (React ships CommonJS only, so a
 // browser cannot import it unbundled; esbuild is one npm package and bundles
 // in well under a second), index.html copied.  React and esbuild come from
-// tests/browser/node_modules.
+// tests/browser/node_modules, Solid from client/node_modules (the client's
+// dev dependency, its "browser" build).
 //   node bench/browser_build.mjs OUTDIR
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,15 +27,19 @@ const reactPlugin = {
 fs.mkdirSync(out, { recursive: true });
 const t0 = Date.now();
 await esbuild.build({
-  entryPoints: [path.join(www, 'main.jsx')],
+  entryPoints: [path.join(www, 'main.jsx'), path.join(www, 'compare.jsx')],
+  nodePaths: [path.join(root, 'client/node_modules')],
   bundle: true,
   format: 'esm',
   minify: true,
   jsx: 'automatic',
   define: { 'process.env.NODE_ENV': '"production"' },
-  outfile: path.join(out, 'main.js'),
+  outdir: out,
   plugins: [reactPlugin],
   logLevel: 'warning',
 });
-fs.copyFileSync(path.join(www, 'index.html'), path.join(out, 'index.html'));
-console.error(`browser_build: ${path.join(out, 'main.js')} (${fs.statSync(path.join(out, 'main.js')).size} bytes, ${Date.now() - t0} ms)`);
+for (const page of ['index', 'compare']) {
+  fs.copyFileSync(path.join(www, `${page}.html`), path.join(out, `${page}.html`));
+  const js = path.join(out, `${page === 'index' ? 'main' : page}.js`);
+  console.error(`browser_build: ${js} (${fs.statSync(js).size} bytes, ${Date.now() - t0} ms)`);
+}

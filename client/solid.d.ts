@@ -1,6 +1,6 @@
 // TypeScript declarations of statechannel-client/solid.
 import type { Accessor } from 'solid-js';
-import type { SetStoreFunction, Store } from 'solid-js/store';
+import type { Store } from 'solid-js/store';
 import type { ChannelOptionsBase, StateChannel, Status, EventAnswer, PushOptions, PatchOperation } from './index.js';
 
 export { createStateChannel } from './index.js';
@@ -32,11 +32,10 @@ export declare function createStateChannelStore<S extends object = any>(
 ): [Store<S>, StateChannelStoreActions<S>];
 export default createStateChannelStore;
 
-/** Applies an RFC 6902 patch to a Solid store by setStore path calls at
- *  `base` (default the root); throws a PatchError when an op fails. */
+/** Applies an RFC 6902 patch to a Solid store, one store write per op at
+ *  `base` (default the root), in one batch; throws a PatchError when an op fails. */
 export declare function applyPatchToStore<S extends object>(
   store: Store<S>,
-  setStore: SetStoreFunction<S>,
   patch: readonly PatchOperation[],
   base?: readonly (string | number)[],
 ): void;

@@ -5,11 +5,12 @@
 //     createStateChannelStore({ baseUrl: '', topic: 'list:groceries' });
 //   <For each={state.items}>{(item) => <li>{item.name}</li>}</For>
 //
-// Every operation of an incoming patch becomes one setStore path call on the
-// path it names ("replace /items/3/name" → setStore('items', '3', 'name',
-// v)), all the operations of a patch in one batch: only the signals on the
-// changed paths fire, nothing is cloned but the operation's own value, and
-// nothing is diffed.  A full state (the first snapshot, a resync) goes
+// Every operation of an incoming patch becomes one store write at the path
+// it names ("replace /items/3/name" is what setStore('items', 3, 'name', v)
+// does: Solid's own write of that key, here reached directly from the node
+// the path names instead of by setStore's path walk), all the operations of
+// a patch in one batch: only the signals on the changed paths fire, nothing
+// is cloned but the operation's own value, nothing is diffed.  A full state (the first snapshot, a resync) goes
 // through reconcile (keyed by "id"), so the rows that did not change keep
 // their identity.
 //
@@ -19,7 +20,7 @@
 // changes of the client, or anything this adapter did not follow), the store
 // is reconciled against channel.getState().
 
-import { batch, createSignal, getOwner, onCleanup } from 'solid-js';
+import { $PROXY, batch, createSignal, getOwner, onCleanup } from 'solid-js';
 import { createStore, produce, reconcile, unwrap } from 'solid-js/store';
 import { createStateChannel } from './index.js';
 import { parsePointer, jsonEqual, PatchError } from './patch.js';
@@ -66,83 +67,132 @@ function arrayIndex(arr, key, forAdd) {
   return i;
 }
 
-/**
- * Applies an RFC 6902 patch to a Solid store through setStore path calls.
- * `base` is the path of the document in the store ([] for the root).  The
- * caller batches (one patch = one batch).
- */
-export function applyPatchToStore(store, setStore, patch, base = EMPTY) {
-  const raw = unwrap(store);
-  for (const op of patch) {
-    const parts = parsePointer(op.path);
-    switch (op.op) {
-      case 'add':
-        put(raw, setStore, base, parts, cloneJSON(op.value), true, op.path);
-        break;
-      case 'replace':
-        put(raw, setStore, base, parts, cloneJSON(op.value), false, op.path);
-        break;
-      case 'remove':
-        remove(raw, setStore, base, parts, op.path);
-        break;
-      case 'move': {
-        if (op.from === op.path) break;
-        const from = parsePointer(op.from);
-        const v = walk(walk(raw, base, base.length, ''), from, from.length, op.from);
-        remove(raw, setStore, base, from, op.from);
-        put(raw, setStore, base, parts, v, true, op.path);
-        break;
-      }
-      case 'copy': {
-        const from = parsePointer(op.from);
-        const v = walk(walk(raw, base, base.length, ''), from, from.length, op.from);
-        put(raw, setStore, base, parts, cloneJSON(v), true, op.path);
-        break;
-      }
-      case 'test':
-        if (!jsonEqual(walk(walk(raw, base, base.length, ''), parts, parts.length, op.path), op.value)) throw new PatchError(`test failed at "${op.path}"`);
-        break;
-      default:
-        throw new PatchError(`unknown op "${op.op}"`);
-    }
-  }
+// The writable view of a store node: produce's proxy, whose writes are
+// Solid's own store writes (the signal of the key fires, and the array's
+// length and the node's own signal when they change).  Reached directly
+// from the raw node the op names: no path walk, no path arrays.
+let grabbed = null;
+const grab = produce((w) => {
+  grabbed = w;
+});
+function writable(raw) {
+  grab(raw);
+  const w = grabbed;
+  grabbed = null;
+  return w;
 }
 
-// add (insert into an array, set a key) or replace at base+parts.
-function put(raw, setStore, base, parts, value, adding, path) {
+/**
+ * Applies an RFC 6902 patch to a Solid store, one store write per op at
+ * the path it names, all in one batch.  `base` is the path of the
+ * document in the store ([] for the root).  Throws a PatchError when an op
+ * fails (the ops before it are applied).
+ */
+export function applyPatchToStore(store, patch, base = EMPTY) {
+  batch(() => {
+    const raw = unwrap(store);
+    const doc = walk(raw, base, base.length, '');
+    for (const op of patch) {
+      const parts = parsePointer(op.path);
+      switch (op.op) {
+        case 'add':
+          put(raw, base, doc, parts, cloneJSON(op.value), true, op.path);
+          break;
+        case 'replace':
+          put(raw, base, doc, parts, cloneJSON(op.value), false, op.path);
+          break;
+        case 'remove':
+          remove(raw, base, doc, parts, op.path);
+          break;
+        case 'move': {
+          if (op.from === op.path) break;
+          const from = parsePointer(op.from);
+          const v = walk(doc, from, from.length, op.from);
+          remove(raw, base, doc, from, op.from);
+          put(raw, base, doc, parts, v, true, op.path);
+          break;
+        }
+        case 'copy': {
+          const from = parsePointer(op.from);
+          put(raw, base, doc, parts, cloneJSON(walk(doc, from, from.length, op.from)), true, op.path);
+          break;
+        }
+        case 'test':
+          if (!jsonEqual(walk(doc, parts, parts.length, op.path), op.value)) throw new PatchError(`test failed at "${op.path}"`);
+          break;
+        default:
+          throw new PatchError(`unknown op "${op.op}"`);
+      }
+    }
+  });
+}
+
+// Sets key of a node to value: an object or array replacing one of the
+// same kind is reconciled into it (keyed by "id"), so its unchanged parts
+// keep their identity and signals; anything else is one write.
+function set(node, key, value) {
+  const prev = node[key];
+  if (isContainer(prev) && isContainer(value) && Array.isArray(prev) === Array.isArray(value)) reconcile(value)(prev);
+  else writable(node)[key] = value;
+}
+
+// add (insert into an array, set a key) or replace at parts of doc.
+function put(raw, base, doc, parts, value, adding, path) {
   if (parts.length === 0) {
-    // The whole document: reconcile keeps what did not change.
-    setStore(...base, reconcile(value));
+    // The whole document: reconciled into the one in the store.
+    if (base.length === 0) {
+      if (!isContainer(value) || Array.isArray(value) !== Array.isArray(raw)) throw new PatchError('the root of a store stays an object');
+      reconcile(value)(raw);
+    } else set(walk(raw, base, base.length - 1, ''), base[base.length - 1], value);
     return;
   }
-  const parent = walk(walk(raw, base, base.length, ''), parts, parts.length - 1, path);
+  const parent = walk(doc, parts, parts.length - 1, path);
   const key = parts[parts.length - 1];
-  const at = base.concat(parts.slice(0, -1));
   if (Array.isArray(parent)) {
     const i = arrayIndex(parent, key, adding);
-    if (adding && i < parent.length) setStore(...at, produce((a) => void a.splice(i, 0, value)));
-    else setStore(...at, i, isContainer(value) ? reconcile(value) : value);
+    if (!adding) set(parent, i, value);
+    else if (i === parent.length) writable(parent)[i] = value;
+    else splice(raw, base, doc, parts, parent, i, 0, value);
     return;
   }
   if (!isContainer(parent)) throw new PatchError(`no container at "${path}"`);
   if (!adding && !Object.prototype.hasOwnProperty.call(parent, key)) throw new PatchError(`no value at "${path}"`);
-  // reconcile, not a plain object: setStore merges objects, and a replaced
-  // object must lose the keys its new value does not have.
-  setStore(...at, key, isContainer(value) ? reconcile(value) : value);
+  set(parent, key, value);
 }
 
-function remove(raw, setStore, base, parts, path) {
+// An item inserted into or removed from the middle of an array: the array
+// is replaced by its spliced copy in one write (one signal: its key's; the
+// items keep their identity, so a <For> over it moves nothing else), which
+// costs far less than shifting every later item by one store write each.
+// A store write unwraps its value, a deep walk of raw objects but one step
+// for a store proxy: the copy holds the items' proxies where they have one
+// (every item something reads).  The root array of a store cannot be
+// replaced: it is shifted.
+function splice(raw, base, doc, parts, arr, i, del, ...add) {
+  const next = arr.slice();
+  next.splice(i, del, ...add);
+  for (let j = 0; j < next.length; j++) {
+    const p = isContainer(next[j]) && next[j][$PROXY];
+    if (p) next[j] = p;
+  }
+  if (parts.length === 1 && base.length === 0) {
+    const w = writable(arr);
+    for (let j = 0; j < next.length; j++) if (arr[j] !== next[j]) w[j] = next[j];
+    w.length = next.length;
+  } else if (parts.length === 1) writable(walk(raw, base, base.length - 1, ''))[base[base.length - 1]] = next;
+  else writable(walk(doc, parts, parts.length - 2, ''))[parts[parts.length - 2]] = next;
+}
+
+function remove(raw, base, doc, parts, path) {
   if (parts.length === 0) throw new PatchError('cannot remove the whole document');
-  const parent = walk(walk(raw, base, base.length, ''), parts, parts.length - 1, path);
+  const parent = walk(doc, parts, parts.length - 1, path);
   const key = parts[parts.length - 1];
-  const at = base.concat(parts.slice(0, -1));
   if (Array.isArray(parent)) {
-    const i = arrayIndex(parent, key, false);
-    setStore(...at, produce((a) => void a.splice(i, 1)));
+    splice(raw, base, doc, parts, parent, arrayIndex(parent, key, false), 1);
     return;
   }
   if (!isContainer(parent) || !Object.prototype.hasOwnProperty.call(parent, key)) throw new PatchError(`no value at "${path}"`);
-  setStore(...at, key, undefined); // Solid deletes a key set to undefined
+  delete writable(parent)[key];
 }
 
 /**
@@ -195,7 +245,7 @@ export function createStateChannelStore(options = {}) {
     if (!synced.has(topic) || pendingOf().length > 0) return;
     try {
       batch(() => {
-        applyPatchToStore(state, setStore, patch, base(topic));
+        applyPatchToStore(state, patch, base(topic));
         setVersions(topic, version);
       });
       synced.set(topic, stateOf(topic));

@@ -20,8 +20,8 @@ export async function solid(): Promise<void> {
   await push('add', { name: 'Milk' });
   const [, more] = createStateChannelStore({ channel: createStateChannel({ topics: ['a', 'b'] }) });
   more.close();
-  const [doc, setDoc] = createStore({ a: 1 });
-  applyPatchToStore(doc, setDoc, [{ op: 'replace', path: '/a', value: 2 }]);
+  const [doc] = createStore({ a: 1 });
+  applyPatchToStore(doc, [{ op: 'replace', path: '/a', value: 2 }]);
   close();
   console.log(n, s, p, v, ch);
 }
