@@ -3,7 +3,7 @@
 // the jsbench app behind lighttpd, in headless Chromium; for each, the
 // time from the patch frame's arrival (the EventSource event) to the DOM
 // showing it, stream path only.  Prints the medians and Solid ÷ React.
-//   node bench/adapters_bench.mjs BUILD_DIR WWW_DIR   (bench/adapters.sh does it)
+//   node bench/adapters_bench.mjs BUILD_DIR WWW_DIR   (bench/browser.sh does it; ONLY=solid for this one alone)
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 

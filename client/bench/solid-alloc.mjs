@@ -9,7 +9,7 @@
 //   frame:  the whole frame as the browser delivers it: JSON.parse, core,
 //           onPatch → solid, subscribers
 // over 1,000 / 10,000 / 100,000 rows and at three depths.
-//   node --conditions=browser bench/solid-alloc.mjs (in client/)   (bench/adapters.sh does it)
+//   node --conditions=browser bench/solid-alloc.mjs (in client/)   (bench/solid_alloc.sh does it)
 import { Session } from 'node:inspector/promises';
 import { createRoot, createRenderEffect, mapArray, createMemo } from 'solid-js';
 import { createStore } from 'solid-js/store';
