@@ -128,11 +128,12 @@ export function applyPatchToStore(store, patch, base = EMPTY) {
 }
 
 // Sets key of a node to value: an object or array replacing one of the
-// same kind is reconciled into it (keyed by "id"), so its unchanged parts
-// keep their identity and signals; anything else is one write.
+// same kind (and the same "id", as reconcile keys them) is reconciled into
+// it, so its unchanged parts keep their identity and signals; anything
+// else is one write.
 function set(node, key, value) {
   const prev = node[key];
-  if (isContainer(prev) && isContainer(value) && Array.isArray(prev) === Array.isArray(value)) reconcile(value)(prev);
+  if (isContainer(prev) && isContainer(value) && Array.isArray(prev) === Array.isArray(value) && prev.id === value.id) reconcile(value)(prev);
   else writable(node)[key] = value;
 }
 
@@ -171,15 +172,15 @@ function put(raw, base, doc, parts, value, adding, path) {
 function splice(raw, base, doc, parts, arr, i, del, ...add) {
   const next = arr.slice();
   next.splice(i, del, ...add);
-  for (let j = 0; j < next.length; j++) {
-    const p = isContainer(next[j]) && next[j][$PROXY];
-    if (p) next[j] = p;
-  }
+  const proxied = (v) => (isContainer(v) && v[$PROXY]) || v;
   if (parts.length === 1 && base.length === 0) {
     const w = writable(arr);
-    for (let j = 0; j < next.length; j++) if (arr[j] !== next[j]) w[j] = next[j];
+    for (let j = 0; j < next.length; j++) if (arr[j] !== next[j]) w[j] = proxied(next[j]);
     w.length = next.length;
-  } else if (parts.length === 1) writable(walk(raw, base, base.length - 1, ''))[base[base.length - 1]] = next;
+    return;
+  }
+  for (let j = 0; j < next.length; j++) next[j] = proxied(next[j]);
+  if (parts.length === 1) writable(walk(raw, base, base.length - 1, ''))[base[base.length - 1]] = next;
   else writable(walk(doc, parts, parts.length - 2, ''))[parts[parts.length - 2]] = next;
 }
 

@@ -154,6 +154,24 @@ test('a copied value is a copy: changing one place leaves the other', () => {
   assert.deepEqual(unwrap(s), { a: { x: 1 }, b: { x: 2 } });
   assert.throws(() => applyPatchToStore(s, [{ op: 'remove', path: '/nope' }]), /no value/);
   assert.throws(() => applyPatchToStore(s, [{ op: 'test', path: '/a/x', value: 5 }]), /test failed/);
+  // a store whose root is an array: inserts and removes shift it in place
+  const [arr] = createStore([{ id: 1 }, { id: 2 }, { id: 3 }]);
+  const first = arr[0];
+  applyPatchToStore(arr, [{ op: 'add', path: '/1', value: { id: 9 } }, { op: 'remove', path: '/3' }]);
+  assert.deepEqual(structuredClone(unwrap(arr)), [{ id: 1 }, { id: 9 }, { id: 2 }]);
+  assert.equal(arr[0], first);
+  // an object with another id replaces (a new object), the same id is reconciled into it
+  const [rows] = createStore({ rows: [{ id: 1, label: 'a', extra: true }, { id: 2, label: 'b' }] });
+  const r0 = rows.rows[0];
+  const r1 = rows.rows[1];
+  applyPatchToStore(rows, [
+    { op: 'replace', path: '/rows/0', value: { id: 1, label: 'A' } },
+    { op: 'replace', path: '/rows/1', value: { id: 3, label: 'c' } },
+  ]);
+  assert.equal(rows.rows[0], r0);
+  assert.deepEqual(structuredClone(unwrap(r0)), { id: 1, label: 'A' }, 'reconciled: the key it lost is gone');
+  assert.notEqual(rows.rows[1], r1);
+  assert.deepEqual(structuredClone(unwrap(rows.rows[1])), { id: 3, label: 'c' });
 });
 
 test('a full state (resync) is reconciled: rows that did not change keep their identity', async () => {
