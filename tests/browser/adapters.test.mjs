@@ -3,25 +3,16 @@
 // <state-channel> (element.html) and by Vue (vue.html), all on one list;
 // then lighttpd restarted on the same database (the pages resume) and on a
 // new one (another epoch: the pages resync from full state frames).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import { startServer, launchBrowser, postEvent } from './lib.mjs';
-import { uniq, openList, shown, converges, add } from './pages.mjs';
+import { postEvent } from './lib.mjs';
+import { uniq, openList as open, shown, converges as convergesOn, add, serverAndBrowser } from './pages.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer({ procs: 2 });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
-});
+const env = serverAndBrowser();
+const openList = (list, page) => open(env.browser, env.server, list, page);
+const converges = (page, list) => convergesOn(env.server, page, list);
 
 const T = { timeout: 15000 };
 
@@ -31,9 +22,9 @@ const marked = (page) => page.$$eval('#items li', (lis) => lis.filter((li) => li
 
 test('Solid, <state-channel> and Vue pages on one list stay in sync; Solid re-renders only the changed row', async () => {
   const list = uniq('adapters');
-  const s = await openList(browser, server, list, 'solid.html');
-  const e = await openList(browser, server, list, 'element.html');
-  const v = await openList(browser, server, list, 'vue.html');
+  const s = await openList(list, 'solid.html');
+  const e = await openList(list, 'element.html');
+  const v = await openList(list, 'vue.html');
   try {
     await add(s, 'Milk', 2);
     await e.waitForSelector('#items li:has-text("Milk")', T);
@@ -75,7 +66,7 @@ test('Solid, <state-channel> and Vue pages on one list stay in sync; Solid re-re
     await v.click('#clear-bought');
     await s.waitForSelector('#items li:has-text("Milk")', { state: 'detached', ...T });
     const all = [];
-    for (const p of [s, e, v]) all.push(await converges(server, p, list));
+    for (const p of [s, e, v]) all.push(await converges(p, list));
     assert.deepEqual(all[1], all[0]);
     assert.deepEqual(all[2], all[0]);
     assert.deepEqual(
@@ -90,8 +81,8 @@ test('Solid, <state-channel> and Vue pages on one list stay in sync; Solid re-re
 test('lighttpd restarted: on the same database the pages resume; on a new one (another epoch) they resync', async () => {
   const list = uniq('restart');
   const topic = `list:${list}`;
-  const s = await openList(browser, server, list, 'solid.html');
-  const e = await openList(browser, server, list, 'element.html');
+  const s = await openList(list, 'solid.html');
+  const e = await openList(list, 'element.html');
   const pages = [s, e];
   try {
     for (const [n, q] of [
@@ -113,14 +104,14 @@ test('lighttpd restarted: on the same database the pages resume; on a new one (a
 
     // 1. Down; a change from outside (the statechannel command on the same
     // database); up again: the pages resume after their cursor.
-    await server.restart(async () => {
+    await env.server.restart(async () => {
       const patch = JSON.stringify([{ op: 'add', path: '/items/-', value: { id: 'x1', name: 'Outside', quantity: 3, bought: false } }]);
-      execFileSync(server.cli, ['--db', server.db, 'patch', topic, '-'], { input: patch, stdio: ['pipe', 'ignore', 'inherit'] });
+      execFileSync(env.server.cli, ['--db', env.server.db, 'patch', topic, '-'], { input: patch, stdio: ['pipe', 'ignore', 'inherit'] });
     });
     for (const p of pages) {
       await p.waitForSelector('#items li:has-text("Outside")', { timeout: 30000 });
       await p.waitForSelector('#status[data-status="open"]', { timeout: 30000 });
-      const items = await converges(server, p, list);
+      const items = await converges(p, list);
       assert.deepEqual(items.map((i) => i.name), ['Apples', 'Bread', 'Outside']);
       const { statuses, seen } = await p.evaluate(() => ({ statuses: window.statuses, seen: window.seen }));
       assert.ok(statuses.includes('reconnecting'), `the page noticed the restart: ${statuses}`);
@@ -130,18 +121,18 @@ test('lighttpd restarted: on the same database the pages resume; on a new one (a
     // 2. Down; the database removed; up again on a new one: the pages'
     // cursors are from another epoch, the server sends the full state
     // (the list is new and empty), the stores are reconciled to it.
-    await server.restart(async () => {
-      for (const f of ['', '-wal', '-shm']) fs.rmSync(server.db + f, { force: true });
+    await env.server.restart(async () => {
+      for (const f of ['', '-wal', '-shm']) fs.rmSync(env.server.db + f, { force: true });
     });
     for (const p of pages) {
       await p.waitForFunction(() => window.seen.some((f) => f.startsWith('state')), null, { timeout: 30000 });
       await p.waitForSelector('#items li', { state: 'detached', timeout: 30000 });
-      assert.deepEqual(await converges(server, p, list), []);
+      assert.deepEqual(await converges(p, list), []);
     }
     await add(e, 'After resync', 1);
-    await postEvent(server.url, topic, 'add', { name: 'From elsewhere', quantity: 2 });
+    await postEvent(env.server.url, topic, 'add', { name: 'From elsewhere', quantity: 2 });
     for (const p of pages) {
-      const items = await converges(server, p, list);
+      const items = await converges(p, list);
       assert.deepEqual(items.map((i) => i.name), ['After resync', 'From elsewhere']);
     }
   } finally {

@@ -2,9 +2,25 @@
 // of examples/shopping/www (plain DOM, Solid, <state-channel>, Vue) has the
 // same ids and classes, so one set of helpers drives them all.
 import assert from 'node:assert/strict';
-import { getJSON, sleep } from './lib.mjs';
+import { before, after } from 'node:test';
+import { startServer, launchBrowser, getJSON, sleep } from './lib.mjs';
 
 export const uniq = (name) => `${name}-${process.pid}-${Date.now()}`;
+
+/** The shopping app behind lighttpd and chromium for a test file: started
+ *  before its tests, stopped after; { server, browser } once started. */
+export function serverAndBrowser(options = { procs: 2 }) {
+  const env = { server: null, browser: null };
+  before(async () => {
+    env.server = await startServer(options);
+    env.browser = await launchBrowser();
+  });
+  after(async () => {
+    if (env.browser) await env.browser.close();
+    if (env.server) await env.server.stop();
+  });
+  return env;
+}
 
 /** Opens PAGE (e.g. "solid.html", "" for the plain page) on a list; waits until it is live. */
 export async function openList(browser, server, list, page = '') {
