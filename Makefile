@@ -251,9 +251,10 @@ integration: all
 # The browser side: the client's unit tests (node's test runner), then
 # the real-browser tests (Debian's chromium driven by playwright-core)
 # against the apps behind lighttpd.
+# (npm ci again whenever package-lock.json is newer than the install.)
 client-test:
-	cd client && { [ -d node_modules ] || npm ci --no-audit --no-fund \
-		--loglevel=error; } && npm test
+	cd client && { [ node_modules/.package-lock.json -nt package-lock.json ] || \
+		npm ci --no-audit --no-fund --loglevel=error; } && npm test
 
 browser: all
 	tests/browser/run.sh $(B)

@@ -8,7 +8,10 @@
 # (bench/browser_optimistic.mjs, page bench/browser_optimistic.jsx).  Then
 # ten tabs of the demo: live tabs and stream connections with and without
 # the shared stream (bench/browser_tabs.mjs).
+# Then Solid against React on one page
+# (bench/adapters_bench.mjs: frame arrival → DOM, Solid ÷ React).
 #   bench/browser.sh [BUILD_DIR]      (REPS=5 by default)
+#   ONLY=react or ONLY=solid runs one of the two.
 # Installs chromium (apt-get) and the npm packages of tests/browser when
 # missing; the page (examples/jsbench/www/main.jsx) is bundled with React by
 # esbuild into a temp dir.
@@ -26,13 +29,23 @@ fi
 if [ ! -d "$ROOT/tests/browser/node_modules/esbuild" ]; then
 	(cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error)
 fi
+if [ ! -d "$ROOT/client/node_modules/solid-js" ]; then
+	(cd "$ROOT/client" && npm ci --no-audit --no-fund --loglevel=error)
+fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sc-bench-browser.XXXXXX")
 chmod 755 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 node "$ROOT/bench/browser_build.mjs" "$tmp/www"
-SC_BROWSER_TMP="$tmp" node "$ROOT/bench/browser_bench.mjs" "$B" "$tmp/www"
-echo
-node "$ROOT/client/bench/rebase.mjs"
-node "$ROOT/bench/browser_build.mjs" "$tmp/optimistic" "$ROOT/bench/browser_optimistic.jsx"
-SC_BROWSER_TMP="$tmp" node "$ROOT/bench/browser_optimistic.mjs" "$B" "$tmp/optimistic"
-SC_BROWSER_TMP="$tmp" node "$ROOT/bench/browser_tabs.mjs" "$B"
+if [ "${ONLY:-}" != solid ]; then
+	SC_BROWSER_TMP="$tmp" node "$ROOT/bench/browser_bench.mjs" "$B" "$tmp/www"
+fi
+if [ "${ONLY:-}" != react ]; then
+	SC_BROWSER_TMP="$tmp" REPS="${SOLID_REPS:-15}" node "$ROOT/bench/adapters_bench.mjs" "$B" "$tmp/www"
+fi
+if [ -z "${ONLY:-}" ]; then
+	echo
+	node "$ROOT/client/bench/rebase.mjs"
+	node "$ROOT/bench/browser_build.mjs" "$tmp/optimistic" "$ROOT/bench/browser_optimistic.jsx"
+	SC_BROWSER_TMP="$tmp" node "$ROOT/bench/browser_optimistic.mjs" "$B" "$tmp/optimistic"
+	SC_BROWSER_TMP="$tmp" node "$ROOT/bench/browser_tabs.mjs" "$B"
+fi

@@ -200,6 +200,12 @@ export interface StateChannel<S> {
   readonly pendingEvents: readonly PendingEvent[];
   /** Called after every change of state, status or pending. */
   subscribe(listener: () => void): () => void;
+  /** Called with each patch right after it was applied (the confirmed state: a stream
+   *  frame or push()'s answer; not the mutators' predictions), before the subscribe() listeners. */
+  onPatch(listener: (change: { topic: string; version: number; patch: PatchOperation[] }) => void): () => void;
+  /** Called with each full state that replaced a topic's (a state frame or
+   *  a resync), before the subscribe() listeners. */
+  onState(listener: (change: { topic: string; version: number; state: unknown }) => void): () => void;
   /** POST /events/{topic} {"event","payload","id"}: the event's mutator,
    *  if any, is applied at once (getState() and the subscribers see it
    *  before this returns).  Resolves with the server's answer, rejects

@@ -26,6 +26,12 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
 	exit 1
 fi
 
+# solid.html and vue.html load Solid and Vue from client/node_modules
+# (best effort: the plain page and element.html need nothing).
+if [ ! -d "$ROOT/client/node_modules/solid-js" ] && command -v npm >/dev/null; then
+	(cd "$ROOT/client" && npm ci --no-audit --no-fund --loglevel=error) ||
+		echo "run: npm ci in client/ failed: solid.html and vue.html will not load" >&2
+fi
 mkdir -p "$ROOT/var"
 if [ -x "$CLI" ] && "$CLI" --help 2>&1 | grep -qE '^[[:space:]]+init\b'; then
 	"$CLI" --db "$DB" init >/dev/null

@@ -153,6 +153,10 @@ export function createStateChannel(options) {
   let resyncing = null; // Set of topics being fetched again, or null
   let generation = 0; // bumped by close(): late answers of an old run are dropped
   const listeners = new Set();
+  // onPatch / onState: every applied patch and every full state, for the
+  // adapters that update a mutable store path by path (solid.js).
+  const patchListeners = new Set();
+  const stateListeners = new Set();
   let keyed = null; // the cached getState() of a several-topic channel
 
   const init = initialMap(opts.initial, topics);
@@ -179,6 +183,16 @@ export function createStateChannel(options) {
     }
   }
 
+  function emit(set, change) {
+    for (const l of [...set]) {
+      try {
+        l(change);
+      } catch (e) {
+        onError(e);
+      }
+    }
+  }
+
   function setStatus(s) {
     if (status === s) return;
     status = s;
@@ -199,6 +213,10 @@ export function createStateChannel(options) {
   function confirm(topic, state, version, patch, cursor) {
     entries.set(topic, { state, version });
     keyed = null;
+    // The confirmed changes, for adapters that apply patches themselves
+    // (statechannel-client/solid): a patch, or a whole state.
+    if (patch) emit(patchListeners, { topic, version, patch });
+    else emit(stateListeners, { topic, version, state });
     if (onUpdate) {
       try {
         onUpdate(topic, patch ? { type: 'patch', version, patch, cursor } : { type: 'state', version, state, cursor });
@@ -509,6 +527,16 @@ export function createStateChannel(options) {
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    /** listener({topic, version, patch}) after a patch was applied. */
+    onPatch(listener) {
+      patchListeners.add(listener);
+      return () => patchListeners.delete(listener);
+    },
+    /** listener({topic, version, state}) after a full state replaced a topic's. */
+    onState(listener) {
+      stateListeners.add(listener);
+      return () => stateListeners.delete(listener);
     },
     push,
     connect,

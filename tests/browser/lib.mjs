@@ -76,7 +76,8 @@ export async function startServer({ app = 'shopping.fcgi', docroot, procs = 2, h
   }
   if (process.getuid() === 0) execFileSync('chown', ['-R', 'www-data:www-data', dir]);
   const lighttpd = fs.existsSync('/usr/sbin/lighttpd') ? '/usr/sbin/lighttpd' : 'lighttpd';
-  const child = spawn(lighttpd, ['-D', '-f', path.join(dir, 'lighttpd.conf')], { detached: true, stdio: ['ignore', 'inherit', 'inherit'] });
+  const spawnLighttpd = () => spawn(lighttpd, ['-D', '-f', path.join(dir, 'lighttpd.conf')], { detached: true, stdio: ['ignore', 'inherit', 'inherit'] });
+  let child = spawnLighttpd();
   const log = path.join(dir, 'lighttpd-error.log');
   const server = {
     url: `http://127.0.0.1:${port}`,
@@ -115,6 +116,22 @@ export async function startServer({ app = 'shopping.fcgi', docroot, procs = 2, h
         }
       }
       return n;
+    },
+    /** Kills lighttpd and its apps (SIGKILL), runs between() (the server
+     *  is down: change the database, remove it), and starts it again on
+     *  the same port and config. */
+    async restart(between = async () => {}) {
+      const old = child;
+      try {
+        process.kill(-old.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      for (let i = 0; i < 100 && old.exitCode === null && old.signalCode === null; i++) await sleep(50);
+      await between();
+      child = spawnLighttpd();
+      server.pid = child.pid;
+      await waitHttp(port, log, child);
     },
     killSync() {
       try {

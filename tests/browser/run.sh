@@ -20,6 +20,10 @@ cd "$here"
 if [ ! -d node_modules/playwright-core ]; then
 	npm ci --no-audit --no-fund --loglevel=error
 fi
+# The adapters' pages load Solid and Vue from client/node_modules.
+if [ ! -d ../../client/node_modules/solid-js ]; then
+	(cd ../../client && npm ci --no-audit --no-fund --loglevel=error)
+fi
 root=$(mktemp -d "${TMPDIR:-/tmp}/sc-browser.XXXXXX")
 chmod 755 "$root"
 cleanup() {

@@ -1,0 +1,93 @@
+// Solid against React on the same page (examples/jsbench/www/compare.jsx)
+// and the same data: the js-framework-benchmark operations as events to
+// the jsbench app behind lighttpd, in headless Chromium; for each, the
+// time from the patch frame's arrival (the EventSource event) to the DOM
+// showing it, stream path only.  Prints the medians and Solid ÷ React.
+//   node bench/adapters_bench.mjs BUILD_DIR WWW_DIR   (bench/browser.sh does it; ONLY=solid for this one alone)
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+process.env.SC_BUILD = path.resolve(process.argv[2] || 'build');
+const www = path.resolve(process.argv[3] || 'jsbench-www');
+const { startServer, launchBrowser } = await import(pathToFileURL(path.join(root, 'tests/browser/lib.mjs')));
+const REPS = Number(process.env.REPS || 15);
+const ROUNDS = Number(process.env.ROUNDS || 3); // react, solid, react, solid, …: drift hits both
+
+const REPLAYS = Number(process.env.REPLAYS || 200);
+
+const ops = [
+  { name: 'partial update (every 10th)', setup: ['create'], event: 'update_every_10th', goal: true },
+  { name: 'select row', setup: ['create'], event: 'select', payload: (s, i) => ({ id: s.rows[1 + (i % 2)].id }), goal: true },
+  { name: 'swap rows', setup: ['create'], event: 'swap' },
+  { name: 'remove row', setup: ['create'], event: 'remove', payload: (s) => ({ id: s.rows[1].id }) },
+  { name: 'create 1,000 rows', setup: ['clear'], event: 'create' },
+  { name: 'append 1,000 to 1,000 rows', setup: ['create'], event: 'append_1000' },
+];
+
+const median = (a) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const server = await startServer({ app: 'jsbench.fcgi', docroot: www, procs: 1, heartbeat: 15 });
+const browser = await launchBrowser();
+const times = {}; // op → fw → [ms]
+const replays = {}; // op → fw → [mean ms]
+try {
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const fw of ['react', 'solid']) {
+      const page = await browser.newPage();
+      page.on('pageerror', (e) => console.error('pageerror:', e.message));
+      const topic = `cmp:${fw}-${round}-${Date.now()}`;
+      await page.goto(`${server.url}/compare.html?fw=${fw}&topic=${topic}`);
+      await page.waitForSelector('#meta[data-status="open"]', { timeout: 20000 });
+      const run = (e, p) => page.evaluate(([ev, q]) => window.bench.run(ev, q), [e, p]);
+      for (const e of ['create', 'update_every_10th', 'select', 'swap', 'clear', 'create', 'update_every_10th']) {
+        await run(e, e === 'select' ? { id: 1 } : undefined); // warm-up
+      }
+      for (const op of ops) {
+        for (let i = 0; i < REPS; i++) {
+          for (const e of op.setup) await run(e);
+          const state = await page.evaluate(() => window.bench.store.getState());
+          const r = await run(op.event, op.payload ? op.payload(state, i) : undefined);
+          if (!r.changed) throw new Error(`${op.name}: the event changed nothing`);
+          ((times[op.name] ||= { react: [], solid: [] })[fw]).push(r.ms);
+        }
+      }
+      await page.close();
+      // The two goal operations again, each frame replayed in the page
+      // (no network, no server): the client's own cost, on a fresh page
+      // as the replay runs the page's state ahead of the server's.
+      for (const op of ops.filter((o) => o.goal)) {
+        const p2 = await browser.newPage();
+        await p2.goto(`${server.url}/compare.html?fw=${fw}&topic=${topic}-replay`);
+        await p2.waitForSelector('#meta[data-status="open"]', { timeout: 20000 });
+        const run2 = (e, q) => p2.evaluate(([ev, x]) => window.bench.run(ev, x), [e, q]);
+        for (const e of op.setup) await run2(e);
+        const state = await p2.evaluate(() => window.bench.store.getState());
+        for (let i = 0; i < 2; i++) await run2(op.event, op.payload ? op.payload(state, i) : undefined);
+        const ms = await p2.evaluate((n) => window.bench.replay(n), REPLAYS);
+        ((replays[op.name] ||= { react: [], solid: [] })[fw]).push(ms);
+        await p2.close();
+      }
+    }
+  }
+} finally {
+  await browser.close();
+  await server.stop();
+}
+
+console.log(`\nSolid against React: frame arrival → DOM, the same page (compare.jsx) and data, stream path (median of ${REPS * ROUNDS}, ${ROUNDS} alternating rounds)`);
+console.log(`${'operation'.padEnd(30)}${'React'.padStart(10)}${'Solid'.padStart(10)}${'Solid ÷ React'.padStart(15)}`);
+for (const op of ops) {
+  const r = median(times[op.name].react);
+  const s = median(times[op.name].solid);
+  console.log(`${op.name.padEnd(30)}${`${r.toFixed(2)} ms`.padStart(10)}${`${s.toFixed(2)} ms`.padStart(10)}${(s / r).toFixed(2).padStart(15)}${op.goal ? '   (goal ≤ 0.5)' : ''}`);
+}
+console.log(`\nthe same two operations, their last two frames replayed ${REPLAYS} times alternately in the page (dispatched on its EventSource: no network), mean dispatch → DOM (median of ${ROUNDS} rounds)`);
+for (const op of ops.filter((o) => o.goal)) {
+  const r = median(replays[op.name].react);
+  const s = median(replays[op.name].solid);
+  console.log(`${op.name.padEnd(30)}${`${r.toFixed(3)} ms`.padStart(10)}${`${s.toFixed(3)} ms`.padStart(10)}${(s / r).toFixed(2).padStart(15)}   (goal ≤ 0.5)`);
+}
