@@ -18,8 +18,8 @@
  * array is one op, a changed field of an array element is an op on that
  * field, equal numbers (1, 1.0) are no change, and where element ops
  * would be longer than replacing a container, the container is replaced
- * (so the patch is never longer than one replace of the whole document,
- * give or take the printing of doubles).  Ops apply in order: array
+ * (so the patch is never longer than one replace of the whole document;
+ * sizes are counted exactly as json-c prints).  Ops apply in order: array
  * indexes count the ops before them; an append names "-".  Values in the
  * patch are shared with to, not copied (the patch holds its own
  * references, so to may be freed first): serialize or sc_json_copy the
@@ -33,9 +33,9 @@
  * Errors (with err filled when not NULL, *out untouched): SC_ERR_TOO_DEEP
  * when to, or a part of from that has to be compared, nests deeper than
  * SC_JSON_MAX_DEPTH (a part of from that is only removed or replaced, or
- * shared with to, is not looked into); SC_ERR_TOO_BIG when the paths of the patch pass
- * 256 MiB; SC_ERR_NOMEM.  Recursion is bounded: no input overflows the
- * stack.
+ * shared with to, is not looked into); SC_ERR_TOO_BIG when the paths of
+ * the patch pass 256 MiB; SC_ERR_NOMEM.  Recursion is bounded: no input
+ * overflows the stack.
  */
 sc_err sc_diff(json_object *from, json_object *to, json_object **out,
 	       sc_error *err);
@@ -68,12 +68,16 @@ sc_err sc_diff(json_object *from, json_object *to, json_object **out,
  *
  * A store that keeps the text of patches appends the ops with:
  *
- *	char *text;
+ *	char *text = NULL;
  *	size_t len, n;
  *	rc = sc_diff_text(old, new, room_left, &text, &len, &n, err);
  *	if (rc == SC_OK && n > 0)
  *		append(text + 1, len - 2);   (the ops, without [ and ])
  *	sc_free(text);
+ *
+ * The text nests two levels deeper than the values in it (the array, an
+ * op object): reading it back needs a parser allowing SC_JSON_MAX_DEPTH
+ * + 2 when to may be as deep as SC_JSON_MAX_DEPTH.
  */
 sc_err sc_diff_text(json_object *from, json_object *to, size_t cap,
 		    char **text, size_t *len, size_t *nops, sc_error *err);
