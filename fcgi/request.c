@@ -57,6 +57,11 @@ sqlite3 *sc_db(sc_ctx *ctx)
 	return ctx->txn ? sc_store_txn_db(ctx->txn) : NULL;
 }
 
+PGconn *sc_pg(sc_ctx *ctx)
+{
+	return ctx->txn ? sc_store_txn_pg(ctx->txn) : NULL;
+}
+
 int sc_set_state(sc_ctx *ctx, json_object *state)
 {
 	if (ctx->txn == NULL) {
@@ -278,7 +283,11 @@ static int respond_err(sc_request_env *env, sc_fcgi_conn *c,
 	if (status == 500)
 		fprintf(stderr, "statechannel: %s: %s\n",
 			sc_strerror(err->code), msg);
-	return respond_error(env, c, r, status, NULL,
+	/* Busy, or the database unreachable (it reconnects by itself):
+	 * retry soon. */
+	return respond_error(env, c, r, status,
+			     err->code == SC_ERR_BUSY ? "Retry-After: 1\r\n"
+						      : NULL,
 			     app_code ? app_code : sc_strerror(err->code), msg);
 }
 

@@ -45,7 +45,8 @@ extern const char sc_schema_pg_sql[];
 #define POLL_MS	    250	 /* the waiter's slow poll */
 #define RETRY_MS    100	 /* a failed connection is not tried again sooner */
 #define NPARAMS	    8	 /* most parameters of a statement */
-#define LOCK_SCHEMA "92" /* pg_advisory_xact_lock while applying the schema */
+#define LOCK_SCHEMA "92" /* the advisory lock held while applying the schema   \
+			  */
 
 /* The highest seq ever given: the counter row. */
 #define SEQ_NOW	 "(SELECT value::bigint FROM meta WHERE key = 'seq')"
@@ -186,10 +187,56 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* libpq's message without its trailing newline (and never with the
- * password: libpq does not print it). */
-static const char *trim(const char *msg, char *buf, size_t n)
+/* Replaces every occurrence of what in buf (size n) with with. */
+static void replace_all(char *buf, size_t n, const char *what, const char *with)
 {
+	size_t wl = strlen(what), tl = strlen(with);
+	char *p = buf;
+
+	if (wl == 0)
+		return;
+	while ((p = strstr(p, what)) != NULL) {
+		size_t rest = strlen(p + wl);
+
+		if ((size_t)(p - buf) + tl + rest + 1 > n)
+			rest = n - (size_t)(p - buf) - tl - 1;
+		memmove(p + tl, p + wl, rest);
+		p[tl + rest] = '\0';
+		memcpy(p, with, tl);
+		p += tl;
+	}
+}
+
+/* The password written in the URI (user:PASSWORD@ or password=), or
+ * "" (into pw, size n). */
+static void uri_password(const char *uri, char *pw, size_t n)
+{
+	const char *p = strstr(uri, "://"), *end, *at, *colon, *q;
+
+	pw[0] = '\0';
+	if (p == NULL || n == 0)
+		return;
+	p += 3;
+	end = p + strcspn(p, "/?");
+	at = memchr(p, '@', (size_t)(end - p));
+	colon = at != NULL ? memchr(p, ':', (size_t)(at - p)) : NULL;
+	if (colon != NULL) {
+		snprintf(pw, n, "%.*s", (int)(at - colon - 1), colon + 1);
+		return;
+	}
+	for (q = strchr(uri, '?'); q != NULL; q = strchr(q + 1, '&'))
+		if (strncmp(q + 1, "password=", 9) == 0) {
+			snprintf(pw, n, "%.*s", (int)strcspn(q + 10, "&"),
+				 q + 10);
+			return;
+		}
+}
+
+/* libpq's message on one line, without its trailing newline and
+ * without the password: libpq repeats a URI it cannot parse. */
+static const char *trim(const pgc *c, const char *msg, char *buf, size_t n)
+{
+	char pw[256];
 	size_t len;
 
 	snprintf(buf, n, "%s", msg != NULL && msg[0] ? msg : "unknown error");
@@ -199,6 +246,10 @@ static const char *trim(const char *msg, char *buf, size_t n)
 	for (len = 0; buf[len] != '\0'; len++)
 		if (buf[len] == '\n' || buf[len] == '\t')
 			buf[len] = ' ';
+	replace_all(buf, n, c->uri, c->shown);
+	uri_password(c->uri, pw, sizeof(pw));
+	if (strlen(pw) >= 1)
+		replace_all(buf, n, pw, "***");
 	return buf;
 }
 
@@ -217,7 +268,8 @@ static sc_err pgerr(pgc *c, const PGresult *res, const char *what,
 	char msg[SC_ERROR_MESSAGE_MAX];
 	sc_err code = SC_ERR_STORE;
 
-	trim(res != NULL && PQresultErrorMessage(res)[0]
+	trim(c,
+	     res != NULL && PQresultErrorMessage(res)[0]
 		 ? PQresultErrorMessage(res)
 		 : PQerrorMessage(c->conn),
 	     msg, sizeof(msg));
@@ -226,11 +278,10 @@ static sc_err pgerr(pgc *c, const PGresult *res, const char *what,
 				    "%s: %s: the connection to the database "
 				    "is lost (%s)",
 				    what, c->shown, msg);
-	if (state == NULL)
-		code = SC_ERR_STORE;
-	else if (strncmp(state, "08", 2) == 0 ||
-		 strncmp(state, "57P", 3) == 0 ||
-		 strncmp(state, "40", 2) == 0 || strcmp(state, "55P03") == 0)
+	/* No SQLSTATE: libpq's own (the connection failed). */
+	if (state == NULL || strncmp(state, "08", 2) == 0 ||
+	    strncmp(state, "57P", 3) == 0 || strncmp(state, "40", 2) == 0 ||
+	    strcmp(state, "55P03") == 0)
 		code = SC_ERR_BUSY;
 	else if (strcmp(state, "25006") == 0)
 		code = SC_ERR_READONLY;
@@ -272,7 +323,7 @@ static PGconn *connect_db(pgc *c, PGconn *old, int64_t *failed_ms,
 			*failed_ms = 1;
 		sc_error_set(err, SC_ERR_BUSY, "%s: cannot connect: %s",
 			     c->shown,
-			     trim(PQerrorMessage(conn), msg, sizeof(msg)));
+			     trim(c, PQerrorMessage(conn), msg, sizeof(msg)));
 		return conn;
 	}
 	*failed_ms = 0;
@@ -764,7 +815,10 @@ static sc_err query_value(pgc *c, const char *sql, int nparams,
 }
 
 /* The schema_version of the database (0: no StateChannel tables);
- * SC_ERR_SCHEMA when tables of ours are there without a version. */
+ * SC_ERR_SCHEMA when tables of ours are there without a version.  (It
+ * reads pg_tables in the statement's snapshot: to_regclass would use
+ * the session's catalog cache, which taking an advisory lock does not
+ * refresh, and miss the tables another process just made.) */
 static sc_err db_version(pgc *c, int64_t *v, sc_error *err)
 {
 	char buf[64];
@@ -772,8 +826,10 @@ static sc_err db_version(pgc *c, int64_t *v, sc_error *err)
 	sc_err rc;
 
 	*v = 0;
-	rc = query_value(c, "SELECT to_regclass('meta')::text", 0, NULL, buf,
-			 sizeof(buf), &found, "open", err);
+	rc = query_value(c,
+			 "SELECT tablename FROM pg_tables WHERE schemaname = "
+			 "current_schema() AND tablename = 'meta'",
+			 0, NULL, buf, sizeof(buf), &found, "open", err);
 	if (rc == SC_OK && found)
 		rc =
 		    query_value(c,
@@ -787,10 +843,9 @@ static sc_err db_version(pgc *c, int64_t *v, sc_error *err)
 	if (rc == SC_OK)
 		rc =
 		    query_value(c,
-				"SELECT 1 WHERE to_regclass('topics') IS NOT "
-				"NULL OR to_regclass('log') IS NOT NULL OR "
-				"to_regclass('meta') IS NOT NULL OR "
-				"to_regclass('idempotency') IS NOT NULL",
+				"SELECT 1 FROM pg_tables WHERE schemaname = "
+				"current_schema() AND tablename IN ('topics', "
+				"'log', 'meta', 'idempotency')",
 				0, NULL, buf, sizeof(buf), &found, "open", err);
 	if (rc == SC_OK && found)
 		rc = sc_error_set(err, SC_ERR_SCHEMA,
@@ -827,9 +882,15 @@ static sc_err apply_schema(pgc *c, sc_error *err)
 				    ", expected %d: open it read-write once "
 				    "(statechannel init)",
 				    c->shown, v, cur);
-	rc = exec_simple(c,
-			 "BEGIN; SELECT pg_advisory_xact_lock(" LOCK_SCHEMA ")",
-			 "begin", NULL, 0, err);
+	/* A session lock taken before the transaction begins: a
+	 * transaction that began before another process committed the
+	 * schema may still see its tables as missing (the catalog caches
+	 * are refreshed when a transaction begins). */
+	rc = exec_simple(c, "SELECT pg_advisory_lock(" LOCK_SCHEMA ")",
+			 "lock the schema", NULL, 0, err);
+	if (rc != SC_OK)
+		return rc;
+	rc = exec_simple(c, "BEGIN", "begin", NULL, 0, err);
 	c->txn = 1;
 	if (rc == SC_OK)
 		rc = db_version(c, &v, err);
@@ -879,6 +940,8 @@ static sc_err apply_schema(pgc *c, sc_error *err)
 		rc = pg_commit(&c->base, 0, err);
 	if (rc != SC_OK)
 		pg_rollback(&c->base);
+	exec_simple(c, "SELECT pg_advisory_unlock(" LOCK_SCHEMA ")", "unlock",
+		    NULL, 0, NULL);
 	return rc;
 }
 

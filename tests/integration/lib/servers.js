@@ -24,6 +24,15 @@ export const BODY_LIMIT = 65536;
 const APP_ARGS = `--body-limit ${BODY_LIMIT}`;
 
 const live = new Set();
+// Whatever has a killSync() (a server, lib/postgres.js's database) is
+// killed when the test process exits or is interrupted, unless it was
+// stopped and untracked before.
+export function track(s) {
+	live.add(s);
+}
+export function untrack(s) {
+	live.delete(s);
+}
 function killAllSync() {
 	for (const s of live) s.killSync();
 }
@@ -242,8 +251,11 @@ function tempDir(kind) {
 // routes at PREFIX (default the site root).  With auth ({users: {name:
 // password}, private}), wrapped in deploy/lighttpd/auth.conf.in: Basic
 // authentication on the routes of the topics beginning with private.
-export async function startLighttpd({ prefix = '/', procs = 2, streamLife = 0, auth } = {}) {
+// db: another database than the temp dir's SQLite file (a PostgreSQL
+// URI, which several servers may share).
+export async function startLighttpd({ prefix = '/', procs = 2, streamLife = 0, auth, db } = {}) {
 	const s = new Server('lighttpd', tempDir('lighttpd'));
+	if (db) s.db = db;
 	const port = await freePort();
 	const docroot = path.join(s.dir, 'www');
 	fs.mkdirSync(docroot);
@@ -357,6 +369,24 @@ export async function startApacheProxy({ prefix = '/app', streamLife = 0, extra 
 	const child = s.spawn('/usr/sbin/apache2', ['-DFOREGROUND', '-f', path.join(s.dir, 'httpd.conf')], 'apache.log');
 	await waitHttp(port, path.join(s.dir, 'error.log'), child);
 	s.base = `http://127.0.0.1:${port}${prefix}/`;
+	s.port = port;
+	return s;
+}
+
+// nginx as the load balancer of deploy/multihost/ in front of the web
+// servers of several hosts (servers started above: their ports), at
+// PREFIX as on the hosts.
+export async function startBalancer(hosts, { prefix = '/app/' } = {}) {
+	const s = new Server('balancer', tempDir('balancer'));
+	const port = await freePort();
+	const conf = render('deploy/multihost/balancer-nginx.conf.in', {
+		PORT: port, HOST: '127.0.0.1', RUNDIR: s.dir, PREFIX: prefix, TIMEOUT: 60,
+		HOST_A: `127.0.0.1:${hosts[0].port}`, HOST_B: `127.0.0.1:${hosts[1].port}`,
+	});
+	fs.writeFileSync(path.join(s.dir, 'nginx.conf'), conf);
+	const child = s.spawn('/usr/sbin/nginx', ['-p', s.dir, '-c', path.join(s.dir, 'nginx.conf')], 'nginx.log');
+	await waitHttp(port, path.join(s.dir, 'error.log'), child);
+	s.base = `http://127.0.0.1:${port}${prefix}`;
 	s.port = port;
 	return s;
 }
