@@ -31,9 +31,12 @@ endif
 
 WARN := -Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes \
 	-Wwrite-strings -Wshadow
-PKGS := json-c sqlite3
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libpq: the store's PostgreSQL backend (and its tests and benchmarks).
+# Asked one by one, so that a package still missing (before `make deps`)
+# does not blank the flags of the others.
+PKGS := json-c sqlite3 libpq
+PKG_CFLAGS := $(foreach p,$(PKGS),$(shell pkg-config --cflags $(p) 2>/dev/null))
+PKG_LIBS := $(foreach p,$(PKGS),$(shell pkg-config --libs $(p) 2>/dev/null))
 
 ALL_CFLAGS := -std=c17 -D_GNU_SOURCE $(OPT) -g $(WARN) -I. $(PKG_CFLAGS) \
 	-MMD -MP $(CFLAGS)

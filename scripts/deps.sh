@@ -8,6 +8,7 @@ set -euo pipefail
 PKGS=(
 	build-essential pkg-config clang libclang-rt-14-dev
 	libfcgi-dev libjson-c-dev libsqlite3-dev sqlite3 libcmocka-dev
+	libpq-dev postgresql
 	lighttpd nginx-light libnginx-mod-nchan apache2 libapache2-mod-fcgid
 	nodejs npm curl procps psmisc wrk
 )
@@ -41,8 +42,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
-# Installing web servers must not start them system-wide: the tests and
-# `make run` start their own on 127.0.0.1.
+# Installing web servers or PostgreSQL must not start them system-wide:
+# the tests and `make run` start their own (on 127.0.0.1; PostgreSQL on a
+# Unix socket in a temp dir, scripts/pg-test.sh).
 policy_created=0
 if [ ! -e /usr/sbin/policy-rc.d ]; then
 	printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
