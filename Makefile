@@ -73,8 +73,8 @@ HELPERS := $(HELPER_SRC:%.c=$(B)/%)
 BENCH_SRC := $(foreach m,$(MODULES),$(wildcard bench/$(m)_*.c))
 BENCHES := $(BENCH_SRC:%.c=$(B)/%)
 
-.PHONY: all deps test check integration client-test browser run bench \
-	fuzz fuzz-seeds clean format
+.PHONY: all deps test check check-pg integration client-test browser run \
+	bench fuzz fuzz-seeds clean format
 
 all: $(LIB) $(CLI) $(APPS) $(TESTS) $(HELPERS) $(BENCHES)
 
@@ -112,9 +112,19 @@ $(B)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
-# The unit and process-level tests of one build ($(B)).
+# The unit and process-level tests of one build ($(B)); those that need
+# PostgreSQL run on a server the run starts (scripts/pg-test.sh) unless
+# SC_TEST_PG names one.
 check: all
 	@scripts/run-tests.sh $(B)
+
+# The store's suite on PostgreSQL: the programs of tests/store again, each
+# with SC_TEST_DB holding the URI of a fresh database of the run's server
+# (the store's tests open that instead of a SQLite file).  In `make test`
+# once the store has its PostgreSQL backend: STORE_ON_PG=1.
+STORE_ON_PG ?= 0
+check-pg: all
+	@SC_TEST_DB=postgresql scripts/run-tests.sh $(B) store
 
 # Integration tests: real lighttpd / Apache / nginx on 127.0.0.1.
 integration: all
@@ -133,13 +143,16 @@ browser: all
 	tests/browser/run.sh $(B)
 
 # Everything: deps, gcc and clang clean at -Werror, the suite plain and
-# under ASan+UBSan (unit, process-level and integration), the fuzz
+# under ASan+UBSan (unit, process-level and integration; with
+# STORE_ON_PG=1 the store's suite on PostgreSQL too), the fuzz
 # drivers on their seed corpus, the client and the browser tests.
 test: deps
 	$(MAKE) WERROR=1 all
 	$(MAKE) CC=clang WERROR=1 B=build-clang all
 	$(MAKE) check
 	$(MAKE) SANITIZER=address,undefined check
+	$(if $(filter 1,$(STORE_ON_PG)),$(MAKE) check-pg)
+	$(if $(filter 1,$(STORE_ON_PG)),$(MAKE) SANITIZER=address,undefined check-pg)
 	$(MAKE) fuzz-seeds
 	$(MAKE) integration
 	$(MAKE) SANITIZER=address,undefined integration
