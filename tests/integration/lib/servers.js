@@ -24,6 +24,15 @@ export const BODY_LIMIT = 65536;
 const APP_ARGS = `--body-limit ${BODY_LIMIT}`;
 
 const live = new Set();
+// Whatever has a killSync() (a server, lib/postgres.js's database) is
+// killed when the test process exits or is interrupted, unless it was
+// stopped and untracked before.
+export function track(s) {
+	live.add(s);
+}
+export function untrack(s) {
+	live.delete(s);
+}
 function killAllSync() {
 	for (const s of live) s.killSync();
 }
