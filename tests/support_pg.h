@@ -158,4 +158,25 @@ static inline void pgt_load_schema(PGconn *c)
 	pgt_exec(c, text);
 }
 
+/* A cmocka group setup's work: the database of this test program
+ * (pgt_newdb) with schema_pg.sql applied; returns a connection to it,
+ * which the caller closes with PQfinish. */
+static inline PGconn *pgt_setup_schema(const char *name)
+{
+	PGconn *c;
+
+	pgt_newdb(name);
+	c = pgt_connect();
+	pgt_load_schema(c);
+	return c;
+}
+
+/* A cmocka group teardown: drops the database of pgt_newdb. */
+static inline int pgt_teardown(void **state)
+{
+	(void)state;
+	pgt_dropdb();
+	return 0;
+}
+
 #endif

@@ -38,20 +38,8 @@
 
 static int setup(void **state)
 {
-	PGconn *c;
-
 	(void)state;
-	pgt_newdb("notify");
-	c = pgt_connect();
-	pgt_load_schema(c);
-	PQfinish(c);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	pgt_dropdb();
+	PQfinish(pgt_setup_schema("notify"));
 	return 0;
 }
 
@@ -275,5 +263,5 @@ int main(void)
 	    cmocka_unit_test(a_blocked_listener_wakes_per_commit),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, pgt_teardown);
 }

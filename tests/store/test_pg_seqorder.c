@@ -57,14 +57,11 @@ static const char *const sql_wake = "SELECT pg_notify('statechannel', $1)";
 
 static int setup(void **state)
 {
-	PGconn *c;
+	PGconn *c = pgt_setup_schema("seqorder");
 	char sql[256];
 	int t;
 
 	(void)state;
-	pgt_newdb("seqorder");
-	c = pgt_connect();
-	pgt_load_schema(c);
 	for (t = 0; t < TOPICS; t++) {
 		snprintf(sql, sizeof(sql),
 			 "INSERT INTO topics (name, created_ms, updated_ms, "
@@ -73,13 +70,6 @@ static int setup(void **state)
 		pgt_exec(c, sql);
 	}
 	PQfinish(c);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	pgt_dropdb();
 	return 0;
 }
 
@@ -465,5 +455,5 @@ int main(void)
 	    cmocka_unit_test(writers_and_a_follower),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, pgt_teardown);
 }
