@@ -370,6 +370,24 @@ export async function startApacheProxy({ prefix = '/app', streamLife = 0, extra 
 	return s;
 }
 
+// nginx as the load balancer of deploy/multihost/ in front of the web
+// servers of several hosts (servers started above: their ports), at
+// PREFIX as on the hosts.
+export async function startBalancer(hosts, { prefix = '/app/' } = {}) {
+	const s = new Server('balancer', tempDir('balancer'));
+	const port = await freePort();
+	const conf = render('deploy/multihost/balancer-nginx.conf.in', {
+		PORT: port, HOST: '127.0.0.1', RUNDIR: s.dir, PREFIX: prefix, TIMEOUT: 60,
+		HOST_A: `127.0.0.1:${hosts[0].port}`, HOST_B: `127.0.0.1:${hosts[1].port}`,
+	});
+	fs.writeFileSync(path.join(s.dir, 'nginx.conf'), conf);
+	const child = s.spawn('/usr/sbin/nginx', ['-p', s.dir, '-c', path.join(s.dir, 'nginx.conf')], 'nginx.log');
+	await waitHttp(port, path.join(s.dir, 'error.log'), child);
+	s.base = `http://127.0.0.1:${port}${prefix}`;
+	s.port = port;
+	return s;
+}
+
 export const SERVERS = {
 	lighttpd: startLighttpd,
 	'apache-fcgid': startApacheFcgid,
