@@ -151,8 +151,8 @@ test: deps
 	$(MAKE) CC=clang WERROR=1 B=build-clang all
 	$(MAKE) check
 	$(MAKE) SANITIZER=address,undefined check
-	$(if $(filter 1,$(STORE_ON_PG)),$(MAKE) check-pg)
-	$(if $(filter 1,$(STORE_ON_PG)),$(MAKE) SANITIZER=address,undefined check-pg)
+	if [ "$(STORE_ON_PG)" = 1 ]; then $(MAKE) check-pg && \
+		$(MAKE) SANITIZER=address,undefined check-pg; fi
 	$(MAKE) fuzz-seeds
 	$(MAKE) integration
 	$(MAKE) SANITIZER=address,undefined integration
