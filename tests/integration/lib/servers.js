@@ -340,15 +340,21 @@ export async function startNginx({ prefix = '/app/', streamLife = 0, extra = '' 
 	const sock = await startListeningApp(s, { streamLife, extra });
 	const docroot = path.join(s.dir, 'www');
 	fs.mkdirSync(docroot);
-	const conf = render('deploy/nginx/statechannel.conf.in', {
+	return runNginx(s, 'deploy/nginx/statechannel.conf.in', {
 		PORT: port, HOST: '127.0.0.1', RUNDIR: s.dir, SOCKET: sock, PREFIX: prefix,
 		TIMEOUT: 60, DOCROOT: docroot,
 	});
-	fs.writeFileSync(path.join(s.dir, 'nginx.conf'), conf);
-	const child = s.spawn('/usr/sbin/nginx', ['-p', s.dir, '-c', path.join(s.dir, 'nginx.conf')], 'nginx.log');
-	await waitHttp(port, path.join(s.dir, 'error.log'), child);
-	s.base = `http://127.0.0.1:${port}${prefix}`;
-	s.port = port;
+}
+
+// Renders the nginx template with vars into s.dir, starts nginx on it
+// and waits for vars.PORT; s.base is vars.PREFIX there.
+async function runNginx(s, template, vars) {
+	const conf = path.join(s.dir, 'nginx.conf');
+	fs.writeFileSync(conf, render(template, vars));
+	const child = s.spawn('/usr/sbin/nginx', ['-p', s.dir, '-c', conf], 'nginx.log');
+	await waitHttp(vars.PORT, path.join(s.dir, 'error.log'), child);
+	s.base = `http://127.0.0.1:${vars.PORT}${vars.PREFIX}`;
+	s.port = vars.PORT;
 	return s;
 }
 
@@ -379,16 +385,10 @@ export async function startApacheProxy({ prefix = '/app', streamLife = 0, extra 
 export async function startBalancer(hosts, { prefix = '/app/' } = {}) {
 	const s = new Server('balancer', tempDir('balancer'));
 	const port = await freePort();
-	const conf = render('deploy/multihost/balancer-nginx.conf.in', {
+	return runNginx(s, 'deploy/multihost/balancer-nginx.conf.in', {
 		PORT: port, HOST: '127.0.0.1', RUNDIR: s.dir, PREFIX: prefix, TIMEOUT: 60,
 		HOST_A: `127.0.0.1:${hosts[0].port}`, HOST_B: `127.0.0.1:${hosts[1].port}`,
 	});
-	fs.writeFileSync(path.join(s.dir, 'nginx.conf'), conf);
-	const child = s.spawn('/usr/sbin/nginx', ['-p', s.dir, '-c', path.join(s.dir, 'nginx.conf')], 'nginx.log');
-	await waitHttp(port, path.join(s.dir, 'error.log'), child);
-	s.base = `http://127.0.0.1:${port}${prefix}`;
-	s.port = port;
-	return s;
 }
 
 export const SERVERS = {
