@@ -21,6 +21,11 @@
  * And 1 event in one round trip: the lock's round trip left out, the
  * topic's update checking the version the writer has cached (what a
  * process-wide state cache allows), one implicit transaction.
+ * through the store: the same one-op event (a patch replacing /n)
+ * through sc_store_change of the store's PostgreSQL backend (store/pg.c,
+ * its own database on the same server), from 1 thread and from 8
+ * threads of one process (group commit), JSON work included: the
+ * numerator of the goal.
  * Each process on a topic of its own, so 2 processes contend on the
  * counter row only.  No JSON work: the ceiling of the backend's SQL.
  * The loops run in alternating slices so that a drifting machine load
@@ -40,6 +45,10 @@
 #include <unistd.h>
 
 #include <libpq-fe.h>
+#include <pthread.h>
+
+#include "json/value.h"
+#include "store/store.h"
 
 #define PATCH_FMT    "[{\"op\":\"replace\",\"path\":\"/n\",\"value\":%ld}]"
 #define ROUNDS	     8
@@ -47,7 +56,8 @@
 #define GROUP	     8
 
 static const char *uri;
-static double slice; /* seconds one loop runs */
+static char store_uri[4096]; /* the store's database (setup) */
+static double slice;	     /* seconds one loop runs */
 
 static double now_s(void)
 {
@@ -301,6 +311,105 @@ static loop_stats group_loop(int id)
 	return store_loop(id, GROUP, 0);
 }
 
+/* --- through the store ------------------------------------------------ */
+
+typedef struct store_thread {
+	sc_store *s;
+	const char *topic;
+	double end;
+	long n;
+	pthread_t t;
+} store_thread;
+
+static sc_err bump_n(sc_store_txn *txn, void *arg, sc_error *err)
+{
+	json_object *n = json_object_object_get(sc_store_txn_state(txn), "n");
+	char text[128];
+	json_object *ops = NULL;
+	sc_err rc;
+
+	(void)arg;
+	snprintf(text, sizeof(text), PATCH_FMT,
+		 (long)json_object_get_int64(n) + 1);
+	rc = sc_json_parse(text, strlen(text), &ops, err);
+	if (rc == SC_OK)
+		rc = sc_store_txn_patch(txn, ops, err);
+	json_object_put(ops);
+	return rc;
+}
+
+static void *store_thread_main(void *arg)
+{
+	store_thread *t = arg;
+	sc_store_result res;
+	sc_error err;
+
+	while (now_s() < t->end) {
+		if (sc_store_change(t->s, t->topic, "tick", NULL, bump_n, NULL,
+				    &res, &err) != SC_OK) {
+			fprintf(stderr, "store_pg_bench: %s\n", err.message);
+			exit(1);
+		}
+		sc_store_result_free(&res);
+		t->n++;
+	}
+	return NULL;
+}
+
+/* nthreads threads of one process, each with its connection, one shared
+ * object (group commit, as the FastCGI app runs), on the process's
+ * topic. */
+static loop_stats through_store(int id, int nthreads)
+{
+	store_thread t[8];
+	sc_store_options o;
+	sc_store_shared *sh;
+	sc_error err;
+	char topic[32];
+	loop_stats st = {0, 0};
+	double start;
+	int i;
+
+	snprintf(topic, sizeof(topic), "bench_%d", id);
+	if (sc_store_shared_new(0, &sh, &err) != SC_OK)
+		die("shared", NULL);
+	memset(&o, 0, sizeof(o));
+	o.path = store_uri;
+	o.shared = sh;
+	for (i = 0; i < nthreads; i++) {
+		t[i].topic = topic;
+		t[i].n = 0;
+		if (sc_store_open(&o, &t[i].s, &err) != SC_OK) {
+			fprintf(stderr, "store_pg_bench: %s\n", err.message);
+			exit(1);
+		}
+	}
+	start = now_s();
+	for (i = 0; i < nthreads; i++) {
+		t[i].end = start + slice;
+		pthread_create(&t[i].t, NULL, store_thread_main, &t[i]);
+	}
+	for (i = 0; i < nthreads; i++) {
+		pthread_join(t[i].t, NULL);
+		st.n += t[i].n;
+	}
+	st.wall = now_s() - start;
+	for (i = 0; i < nthreads; i++)
+		sc_store_close(t[i].s);
+	sc_store_shared_free(sh);
+	return st;
+}
+
+static loop_stats store_t1_loop(int id)
+{
+	return through_store(id, 1);
+}
+
+static loop_stats store_t8_loop(int id)
+{
+	return through_store(id, 8);
+}
+
 /* Runs fn in nproc processes at once for one slice; adds their events
  * and the longest loop's wall time to *sum. */
 static void run_slice(loop_stats (*fn)(int), int nproc, loop_stats *sum)
@@ -370,14 +479,52 @@ static void setup(void)
 		       PQgetvalue(r, 0, 1), slice * ROUNDS, ROUNDS);
 		PQclear(r);
 	}
+	/* The store's own database beside it: the store applies its schema
+	 * and makes the epoch. */
+	exec(c, "DROP DATABASE IF EXISTS sc_bench_store");
+	exec(c, "CREATE DATABASE sc_bench_store");
 	PQfinish(c);
+	{
+		const char *p = strstr(uri, "://"), *q;
+		sc_store *st;
+		sc_store_options o;
+		sc_error err;
+		json_object *init;
+		char topic[32];
+		int i;
+
+		if (p == NULL)
+			die("the server's URI is not a postgresql:// one", NULL);
+		p += 3;
+		p += strcspn(p, "/?");
+		q = p + strcspn(p, "?");
+		snprintf(store_uri, sizeof(store_uri), "%.*s/sc_bench_store%s",
+			 (int)(p - uri), uri, q);
+		memset(&o, 0, sizeof(o));
+		o.path = store_uri;
+		if (sc_store_open(&o, &st, &err) != SC_OK) {
+			fprintf(stderr, "store_pg_bench: %s\n", err.message);
+			exit(1);
+		}
+		for (i = 0; i < 4; i++) {
+			snprintf(topic, sizeof(topic), "bench_%d", i);
+			init = json_tokener_parse(
+			    "{\"n\":0,\"title\":\"bench\",\"items\":[1,2,3]}");
+			if (sc_store_create(st, topic, init, &err) != SC_OK)
+				die(err.message, NULL);
+			json_object_put(init);
+		}
+		sc_store_close(st);
+	}
 }
 
 static void commits(void)
 {
-	loop_stats bare[3], one[3], once[3], group[3];
+	loop_stats bare[3], one[3], once[3], group[3], st1[3], st8[3];
 	int nproc, r;
 
+	memset(st1, 0, sizeof(st1));
+	memset(st8, 0, sizeof(st8));
 	memset(bare, 0, sizeof(bare));
 	memset(one, 0, sizeof(one));
 	memset(once, 0, sizeof(once));
@@ -388,6 +535,8 @@ static void commits(void)
 			run_slice(store1_loop, nproc, &one[nproc]);
 			run_slice(once_loop, nproc, &once[nproc]);
 			run_slice(group_loop, nproc, &group[nproc]);
+			run_slice(store_t1_loop, nproc, &st1[nproc]);
+			run_slice(store_t8_loop, nproc, &st8[nproc]);
 		}
 	printf("events/s; in parentheses: / bare libpq from 1 process\n");
 	for (nproc = 1; nproc <= 2; nproc++) {
@@ -402,6 +551,18 @@ static void commits(void)
 		       "(%.2f), %d events a commit %6.0f (%.2f)\n",
 		       nproc, nproc > 1 ? "es" : "  ", rb, rb / b1, r1, r1 / b1,
 		       ro, ro / b1, GROUP, rg, rg / b1);
+	}
+	for (nproc = 1; nproc <= 2; nproc++) {
+		double b1 = bare[1].n / bare[1].wall;
+		double rb = bare[nproc].n / bare[nproc].wall;
+		double s1 = st1[nproc].n / st1[nproc].wall;
+		double s8 = st8[nproc].n / st8[nproc].wall;
+
+		printf("%d process%s: through the store (sc_store_change): "
+		       "1 thread %6.0f (%.2f), 8 threads %6.0f (%.2f); "
+		       "8 threads / bare libpq from %d process%s: %.2f\n",
+		       nproc, nproc > 1 ? "es" : "  ", s1, s1 / b1, s8, s8 / b1,
+		       nproc, nproc > 1 ? "es" : "", s8 / rb);
 	}
 	fflush(stdout);
 }

@@ -42,11 +42,12 @@
 
 extern const char sc_schema_pg_sql[];
 
-#define POLL_MS	    250	 /* the waiter's slow poll */
-#define RETRY_MS    100	 /* a failed connection is not tried again sooner */
-#define NPARAMS	    8	 /* most parameters of a statement */
-#define LOCK_SCHEMA "92" /* the advisory lock held while applying the schema   \
-			  */
+#define POLL_MS	 250 /* the waiter's slow poll */
+#define RETRY_MS 100 /* a failed connection is not tried again sooner */
+#define NPARAMS	 8   /* most parameters of a statement */
+#define LOCK_SCHEMA                                                            \
+	"92" /* the advisory lock held while applying the schema               \
+	      */
 
 /* The highest seq ever given: the counter row. */
 #define SEQ_NOW	 "(SELECT value::bigint FROM meta WHERE key = 'seq')"
@@ -550,21 +551,28 @@ static void pg_rollback(sc_sql *sql);
 
 static sc_err pg_begin(sc_sql *sql, int write, sc_error *err)
 {
-	pgc *c = (pgc *)sql;
-	sc_err rc;
-
-	c->txn = 0; /* one lost with its connection is gone */
-	rc = ensure(c, err);
-	if (rc != SC_OK)
-		return rc;
 	/* The write lock is the counter row's (schema_pg.sql); a read is
 	 * one snapshot. */
-	rc = exec_simple(c,
-			 write ? "BEGIN; SELECT 1 FROM meta WHERE key = "
-				 "'seq' FOR UPDATE"
-			       : "BEGIN ISOLATION LEVEL REPEATABLE READ "
-				 "READ ONLY",
-			 "begin", NULL, 0, err);
+	const char *sql_text = write ? "BEGIN; SELECT 1 FROM meta WHERE key = "
+				       "'seq' FOR UPDATE"
+				     : "BEGIN ISOLATION LEVEL REPEATABLE READ "
+				       "READ ONLY";
+	pgc *c = (pgc *)sql;
+	sc_err rc;
+	int tries;
+
+	c->txn = 0; /* one lost with its connection is gone */
+	for (tries = 0; tries < 2; tries++) {
+		rc = ensure(c, err);
+		if (rc != SC_OK)
+			return rc;
+		rc = exec_simple(c, sql_text, "begin", NULL, 0, err);
+		/* A connection that died while idle (the server restarted)
+		 * shows it only now: one new connection at once. */
+		if (rc == SC_OK || PQstatus(c->conn) == CONNECTION_OK)
+			break;
+		c->failed_ms = 0;
+	}
 	c->txn = 1;
 	if (rc != SC_OK)
 		pg_rollback(sql);
