@@ -42,12 +42,12 @@
 
 extern const char sc_schema_pg_sql[];
 
-#define POLL_MS	 250 /* the waiter's slow poll */
-#define RETRY_MS 100 /* a failed connection is not tried again sooner */
-#define NPARAMS	 8   /* most parameters of a statement */
-#define LOCK_SCHEMA                                                            \
-	"92" /* the advisory lock held while applying the schema               \
-	      */
+#define POLL_MS	    250 /* the waiter's slow poll */
+#define RETRY_MS    100 /* a failed connection is not tried again sooner */
+#define NPARAMS	    8	/* most parameters of a statement */
+#define PENDING_MAX 8	/* most savepoint commands held back */
+/* The advisory lock held while the schema is applied. */
+#define LOCK_SCHEMA "92"
 
 /* The highest seq ever given: the counter row. */
 #define SEQ_NOW	 "(SELECT value::bigint FROM meta WHERE key = 'seq')"
@@ -59,7 +59,8 @@ extern const char sc_schema_pg_sql[];
 	"($1::text IS NULL OR name = $1::text) AND ($2::int = 1 OR "           \
 	"version = 0 OR updated_ms < $3::bigint)"
 
-/* The same statements as store/sqlite.c's, on schema_pg.sql: the
+/* The same statements as store/sqlite.c's, on schema_pg.sql (a NULL
+ * text: nothing to run, another statement does it): the
  * snapshot is a column of the topic's row (snapshot, snapshot_version,
  * snapshot_seq; its size is octet_length(snapshot), read from the TOAST
  * pointer without fetching the text), tail_bytes is patch_bytes. */
@@ -76,8 +77,8 @@ static const char *const pg_sql[ST__COUNT] = {
 	"coalesce($4::bigint, " SEQ_NOW "), $2::bigint, $2::bigint, "
 	"coalesce($4::bigint, " SEQ_NOW "), '' WHERE $3::bigint >= 0 "
 	"ON CONFLICT (name) DO NOTHING RETURNING 1",
-    [ST_TOPIC_UPDATE] = "UPDATE topics SET version = $2, updated_ms = $3, "
-			"patch_bytes = patch_bytes + $4 WHERE name = $1",
+    /* Done by ST_LOG_INSERT (NULL: no statement, no round trip). */
+    [ST_TOPIC_UPDATE] = NULL,
     [ST_TOPIC_SNAP] = "UPDATE topics SET snapshot_version = $2, "
 		      "snapshot_seq = $3, patch_bytes = 0 "
 		      "WHERE name = $1 AND $4::bigint >= 0",
@@ -91,7 +92,10 @@ static const char *const pg_sql[ST__COUNT] = {
      * (schema_pg.sql). */
     [ST_LOG_INSERT] = "WITH c AS (UPDATE meta SET value = "
 		      "(value::bigint + 1)::text WHERE key = 'seq' "
-		      "RETURNING value::bigint AS seq) "
+		      "RETURNING value::bigint AS seq), "
+		      "t AS (UPDATE topics SET version = $2::bigint, "
+		      "updated_ms = $3::bigint, patch_bytes = patch_bytes + "
+		      "octet_length($5::text) WHERE name = $1::text) "
 		      "INSERT INTO log (seq, topic, version, time_ms, event, "
 		      "patch) SELECT seq, $1::text, $2::bigint, $3::bigint, "
 		      "$4::text, $5::text FROM c RETURNING seq",
@@ -152,7 +156,9 @@ typedef struct pg_q {
 	int len[NPARAMS];
 	int fmt[NPARAMS];
 	char num[NPARAMS][24];
-	int bad; /* a bind out of range */
+	int bad;   /* a bind out of range */
+	int noop;  /* no SQL text: the step does nothing */
+	int defer; /* SAVEPOINT, RELEASE, ROLLBACK TO: sent with the next */
 	PGresult *res;
 	int row, nrows;
 	int64_t changes;
@@ -169,6 +175,9 @@ struct pgc {
 	int64_t failed_ms; /* when a connection last failed (0: never) */
 	int nparams[ST__COUNT]; /* -1: not prepared on this connection */
 	pg_q q[ST__COUNT];
+	/* Savepoint commands not sent yet (pending_deferred). */
+	int pending[PENDING_MAX];
+	int npending;
 	/* The waiter's side. */
 	PGconn *listen;
 	uint64_t counter; /* wake-ups seen */
@@ -371,6 +380,131 @@ static void pg_reset(sc_sqlq *sq)
 	q->changes = 0;
 }
 
+/*
+ * The savepoint commands of the group commit (a SAVEPOINT and a RELEASE,
+ * or a ROLLBACK TO and a RELEASE, around each change) return nothing the
+ * store needs at once: they are held back and sent in one round trip
+ * with the next statement (a pipeline), or in front of the COMMIT, so a
+ * change costs its own statements' round trips only.  An error of one
+ * of them is the error of that next statement.  Whoever reaches the
+ * connection itself (sc_pg: the application's SQL) gets them sent first.
+ */
+static int deferred(int id)
+{
+	return id == ST_SAVEPOINT || id == ST_RELEASE || id == ST_ROLLBACK_TO;
+}
+
+/* The held-back commands as one simple-query text ("A; B; "), into buf
+ * (size n). */
+static void pending_text(const pgc *c, char *buf, size_t n)
+{
+	size_t o = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < c->npending && o < n; i++)
+		o += (size_t)snprintf(buf + o, n - o, "%s; ",
+				      pg_sql[c->pending[i]]);
+}
+
+static sc_err exec_simple(pgc *c, const char *sql, const char *what, char *tag,
+			  size_t tagn, sc_error *err);
+
+/* Sends the held-back commands now (one round trip). */
+static sc_err flush_pending(pgc *c, sc_error *err)
+{
+	char text[512];
+
+	if (c->npending == 0)
+		return SC_OK;
+	pending_text(c, text, sizeof(text));
+	c->npending = 0;
+	return exec_simple(c, text, "savepoint", NULL, 0, err);
+}
+
+/* A connection whose pipeline broke is dropped (a new one is made
+ * outside a transaction). */
+static void drop_conn(pgc *c)
+{
+	int i;
+
+	PQfinish(c->conn);
+	c->conn = NULL;
+	for (i = 0; i < ST__COUNT; i++)
+		c->nparams[i] = -1;
+}
+
+/*
+ * Runs the prepared statement of q with the held-back commands in front
+ * of it, in one pipeline: q->res is its result (NULL after a failure,
+ * then the error is returned and in err).
+ */
+static sc_err exec_pipeline(pgc *c, pg_q *q, const char *name, const char *what,
+			    sc_error *err)
+{
+	PGresult *r, *bad = NULL;
+	int i, np = c->npending, ok;
+
+	c->npending = 0;
+	ok = PQenterPipelineMode(c->conn);
+	for (i = 0; ok && i < np; i++)
+		ok = PQsendQueryParams(c->conn, pg_sql[c->pending[i]], 0, NULL,
+				       NULL, NULL, NULL, 0);
+	ok = ok && PQsendQueryPrepared(c->conn, name, c->nparams[q->id], q->val,
+				       q->len, q->fmt, 0);
+	ok = ok && PQpipelineSync(c->conn);
+	/* Each command's result, then NULL; then the sync. */
+	for (i = 0; ok && i <= np; i++) {
+		r = PQgetResult(c->conn);
+		if (r == NULL) {
+			ok = 0;
+			break;
+		}
+		if (i == np)
+			q->res = r;
+		else if (PQresultStatus(r) != PGRES_COMMAND_OK && bad == NULL)
+			bad = r;
+		else
+			PQclear(r);
+		while ((r = PQgetResult(c->conn)) != NULL) {
+			if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+				ok = 0; /* out of step */
+				PQclear(r);
+				break;
+			}
+			PQclear(r);
+		}
+	}
+	if (ok) {
+		r = PQgetResult(c->conn);
+		ok = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+		PQclear(r);
+	}
+	ok = ok && PQexitPipelineMode(c->conn);
+	if (bad != NULL) {
+		sc_err rc = pgerr(c, bad, "savepoint", err);
+
+		PQclear(bad);
+		PQclear(q->res);
+		q->res = NULL;
+		return rc;
+	}
+	if (!ok) {
+		sc_err rc = pgerr(c, q->res, what, err);
+
+		if (rc != SC_ERR_BUSY)
+			rc = sc_error_set(err, SC_ERR_BUSY,
+					  "%s: the connection to the database "
+					  "broke off",
+					  what);
+		PQclear(q->res);
+		q->res = NULL;
+		drop_conn(c);
+		return rc;
+	}
+	return SC_OK;
+}
+
 static sc_sqlq *pg_query(sc_sql *sql, int id, sc_error *err)
 {
 	pgc *c = (pgc *)sql;
@@ -389,6 +523,18 @@ static sc_sqlq *pg_query(sc_sql *sql, int id, sc_error *err)
 		if (ensure(c, err) != SC_OK)
 			return NULL;
 	}
+	q->base.ops = &pg_ops;
+	q->c = c;
+	q->id = id;
+	q->noop = pg_sql[id] == NULL;
+	q->defer = deferred(id);
+	if (q->noop || q->defer)
+		return &q->base;
+	/* A statement is prepared outside the pipeline, after what is
+	 * held back (a Parse fails in a transaction in error, which a held
+	 * back ROLLBACK TO would end). */
+	if (c->nparams[id] < 0 && flush_pending(c, err) != SC_OK)
+		return NULL;
 	if (c->nparams[id] < 0) {
 		snprintf(name, sizeof(name), "sc%d", id);
 		res = PQprepare(c->conn, name, pg_sql[id], 0, NULL);
@@ -413,9 +559,6 @@ static sc_sqlq *pg_query(sc_sql *sql, int id, sc_error *err)
 			return NULL;
 		}
 	}
-	q->base.ops = &pg_ops;
-	q->c = c;
-	q->id = id;
 	return &q->base;
 }
 
@@ -470,14 +613,35 @@ static int pg_step(sc_sqlq *sq, const char *what, sc_error *err)
 	char name[16];
 	const char *n;
 
+	if (q->noop)
+		return SC_OK;
+	if (q->defer) {
+		sc_err rc = SC_OK;
+
+		if (c->npending == PENDING_MAX)
+			rc = flush_pending(c, err);
+		if (rc == SC_OK)
+			c->pending[c->npending++] = q->id;
+		return (int)rc;
+	}
 	if (q->res == NULL) {
 		if (q->bad)
 			return sc_error_set(err, SC_ERR_STORE,
 					    "%s: a parameter out of range",
 					    what);
 		snprintf(name, sizeof(name), "sc%d", q->id);
-		q->res = PQexecPrepared(c->conn, name, c->nparams[q->id],
-					q->val, q->len, q->fmt, 0);
+		if (c->npending > 0) {
+			sc_err rc = exec_pipeline(c, q, name, what, err);
+
+			if (rc != SC_OK) {
+				q->bad = 1;
+				return (int)rc;
+			}
+		} else {
+			q->res =
+			    PQexecPrepared(c->conn, name, c->nparams[q->id],
+					   q->val, q->len, q->fmt, 0);
+		}
 		st = PQresultStatus(q->res);
 		if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
 			sc_err rc = pgerr(c, q->res, what, err);
@@ -562,6 +726,7 @@ static sc_err pg_begin(sc_sql *sql, int write, sc_error *err)
 	int tries;
 
 	c->txn = 0; /* one lost with its connection is gone */
+	c->npending = 0;
 	for (tries = 0; tries < 2; tries++) {
 		rc = ensure(c, err);
 		if (rc != SC_OK)
@@ -585,9 +750,17 @@ static sc_err pg_commit(sc_sql *sql, int wake, sc_error *err)
 	char tag[32] = "";
 	sc_err rc;
 
-	/* NOTIFY inside the transaction: sent only if it commits. */
-	rc = exec_simple(c, wake ? "NOTIFY statechannel; COMMIT" : "COMMIT",
-			 "commit", tag, sizeof(tag), err);
+	char text[600];
+	size_t n;
+
+	/* What is held back, then NOTIFY inside the transaction (sent only
+	 * if it commits), then COMMIT: one round trip. */
+	pending_text(c, text, sizeof(text));
+	c->npending = 0;
+	n = strlen(text);
+	snprintf(text + n, sizeof(text) - n, "%s",
+		 wake ? "NOTIFY statechannel; COMMIT" : "COMMIT");
+	rc = exec_simple(c, text, "commit", tag, sizeof(tag), err);
 	/* COMMIT of a failed transaction answers ROLLBACK. */
 	if (rc == SC_OK && strcmp(tag, "COMMIT") != 0)
 		rc = sc_error_set(err, SC_ERR_STORE,
@@ -600,6 +773,7 @@ static sc_err pg_commit(sc_sql *sql, int wake, sc_error *err)
 
 static void pg_rollback(sc_sql *sql)
 {
+	((pgc *)sql)->npending = 0;
 	if (pg_in_txn(sql))
 		exec_simple((pgc *)sql, "ROLLBACK", "rollback", NULL, 0, NULL);
 	((pgc *)sql)->txn = 0;
@@ -745,7 +919,14 @@ static int pg_wait(sc_sql *sql, uint64_t *token, int timeout_ms)
 
 static void *pg_handle(sc_sql *sql, enum sc_sql_kind kind)
 {
-	return kind == SC_SQL_PG ? ((pgc *)sql)->conn : NULL;
+	pgc *c = (pgc *)sql;
+
+	if (kind != SC_SQL_PG)
+		return NULL;
+	/* The application's SQL goes inside the change's SAVEPOINT. */
+	if (flush_pending(c, NULL) != SC_OK)
+		return NULL;
+	return c->conn;
 }
 
 static void pg_close(sc_sql *sql)

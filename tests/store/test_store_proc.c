@@ -329,9 +329,11 @@ static void test_wake_across_processes(void **state)
 			sc_store_state_free(&st);
 			continue;
 		}
-		last = st.version;
+		/* The wake-up came from the first commit not seen yet (a
+		 * later one may have committed before the read). */
 		delays[got++] = delay_to(
-		    in, (int64_t)t1.tv_sec * 1000000000 + t1.tv_nsec, last);
+		    in, (int64_t)t1.tv_sec * 1000000000 + t1.tv_nsec, last + 1);
+		last = st.version;
 		if (st.version == 30 || got == 40) {
 			sc_store_state_free(&st);
 			break;
