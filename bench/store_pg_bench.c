@@ -540,29 +540,24 @@ static void commits(void)
 		}
 	printf("events/s; in parentheses: / bare libpq from 1 process\n");
 	for (nproc = 1; nproc <= 2; nproc++) {
+		const char *es = nproc > 1 ? "es" : "  ";
 		double b1 = bare[1].n / bare[1].wall;
 		double rb = bare[nproc].n / bare[nproc].wall;
 		double r1 = one[nproc].n / one[nproc].wall;
 		double ro = once[nproc].n / once[nproc].wall;
 		double rg = group[nproc].n / group[nproc].wall;
-
-		printf("%d process%s: bare libpq %6.0f (%.2f)  store-shaped: "
-		       "2 round trips %6.0f (%.2f), 1 round trip %6.0f "
-		       "(%.2f), %d events a commit %6.0f (%.2f)\n",
-		       nproc, nproc > 1 ? "es" : "  ", rb, rb / b1, r1, r1 / b1,
-		       ro, ro / b1, GROUP, rg, rg / b1);
-	}
-	for (nproc = 1; nproc <= 2; nproc++) {
-		double b1 = bare[1].n / bare[1].wall;
-		double rb = bare[nproc].n / bare[nproc].wall;
 		double s1 = st1[nproc].n / st1[nproc].wall;
 		double s8 = st8[nproc].n / st8[nproc].wall;
 
-		printf("%d process%s: through the store (sc_store_change): "
+		printf("%d process%s: bare libpq %6.0f (%.2f)  store-shaped: "
+		       "2 round trips %6.0f (%.2f), 1 round trip %6.0f "
+		       "(%.2f), %d events a commit %6.0f (%.2f)\n"
+		       "%d process%s: through the store (sc_store_change): "
 		       "1 thread %6.0f (%.2f), 8 threads %6.0f (%.2f); "
 		       "8 threads / bare libpq from %d process%s: %.2f\n",
-		       nproc, nproc > 1 ? "es" : "  ", s1, s1 / b1, s8, s8 / b1,
-		       nproc, nproc > 1 ? "es" : "", s8 / rb);
+		       nproc, es, rb, rb / b1, r1, r1 / b1, ro, ro / b1, GROUP,
+		       rg, rg / b1, nproc, es, s1, s1 / b1, s8, s8 / b1, nproc,
+		       es, s8 / rb);
 	}
 	fflush(stdout);
 }
