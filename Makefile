@@ -236,9 +236,9 @@ check: all
 
 # The store's suite on PostgreSQL: the programs of tests/store again, each
 # with SC_TEST_DB holding the URI of a fresh database of the run's server
-# (the store's tests open that instead of a SQLite file).  In `make test`
-# once the store has its PostgreSQL backend: STORE_ON_PG=1.
-STORE_ON_PG ?= 0
+# (the store's tests open databases of that server instead of SQLite
+# files: tests/support.h).  In `make test` unless STORE_ON_PG=0.
+STORE_ON_PG ?= 1
 check-pg: all
 	@SC_TEST_DB=postgresql scripts/run-tests.sh $(B) store
 
@@ -265,16 +265,16 @@ client-pack:
 	tests/client-pack/run.sh
 
 # Everything: deps, gcc and clang clean at -Werror, the suite plain and
-# under ASan+UBSan (unit, process-level and integration; with
-# STORE_ON_PG=1 the store's suite on PostgreSQL too), the fuzz
+# under ASan+UBSan (unit, process-level and integration; the store's
+# suite on PostgreSQL too unless STORE_ON_PG=0), the fuzz
 # drivers on their seed corpus, the client and the browser tests.
 test: deps
 	$(MAKE) WERROR=1 all
 	$(MAKE) CC=clang WERROR=1 B=build-clang all
 	$(MAKE) check
 	$(MAKE) SANITIZER=address,undefined check
-	$(if $(filter 1,$(STORE_ON_PG)),$(MAKE) check-pg)
-	$(if $(filter 1,$(STORE_ON_PG)),$(MAKE) SANITIZER=address,undefined check-pg)
+	if [ "$(STORE_ON_PG)" = 1 ]; then $(MAKE) check-pg && \
+		$(MAKE) SANITIZER=address,undefined check-pg; fi
 	$(MAKE) fuzz-seeds
 	$(MAKE) integration
 	$(MAKE) SANITIZER=address,undefined integration

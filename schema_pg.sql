@@ -2,10 +2,11 @@
 -- source for it (schema.sql is the SQLite one: the same tables, the same
 -- meaning, each in its database's own terms).
 --
--- Applied by the store to a new database as one multi-statement query,
--- which PostgreSQL runs as one transaction.  Two processes may open a new
--- database at once: the store takes pg_advisory_xact_lock(0x5c) first and
--- looks for the meta table under it, so only one of them applies this.
+-- Applied by the store (store/pg.c) to a new database as one
+-- multi-statement query inside one transaction.  Two processes may open a
+-- new database at once: the store takes the session advisory lock 92
+-- before it begins that transaction and looks for the meta table under
+-- it, so only one of them applies this.
 --
 -- The version: PostgreSQL has no user_version, so the schema's version
 -- is the meta row 'schema_version', set on the last line of this file,
@@ -81,15 +82,15 @@
 -- nothing special: one REPEATABLE READ snapshot per read of the log.
 -- (tests/store proves it with concurrent writers from several processes.)
 --
--- Wake-up: a write transaction sends NOTIFY on the channel
--- 'statechannel' with its highest seq as the payload (decimal text),
--- inside the transaction: PostgreSQL delivers it only when the
+-- Wake-up: a write transaction that logged rows sends NOTIFY on the
+-- channel 'statechannel' (no payload: the log says what changed) inside
+-- the transaction, just before its COMMIT: PostgreSQL delivers it only when the
 -- transaction commits (never for one that rolls back), to every session
 -- of this database that LISTENs, on any host, in commit order.  Like the
 -- futex of the SQLite store it is only a hint to read the log: a
 -- listener that lost its connection reads the log from its cursor when
 -- it is back, and a slow poll of the log is the safety net.
--- (tests/store/test_pg_notify.c.)
+-- (tests/store/test_pg_notify.c; the store's waiter: store/pg.c.)
 CREATE TABLE topics (
 	name text PRIMARY KEY CHECK (octet_length(name) BETWEEN 1 AND 200),
 	version bigint NOT NULL DEFAULT 0,

@@ -60,6 +60,11 @@ sqlite3 *sc_db(sc_ctx *ctx)
 	return ctx->txn ? sc_store_txn_db(ctx->txn) : NULL;
 }
 
+PGconn *sc_pg(sc_ctx *ctx)
+{
+	return ctx->txn ? sc_store_txn_pg(ctx->txn) : NULL;
+}
+
 /* What a call of the API returns, remembered: the handler may pass it
  * on as it is (statechannel.h, on_event). */
 static sc_err api(sc_ctx *ctx, sc_err rc)

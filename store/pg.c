@@ -42,10 +42,12 @@
 
 extern const char sc_schema_pg_sql[];
 
-#define POLL_MS	    250	 /* the waiter's slow poll */
-#define RETRY_MS    100	 /* a failed connection is not tried again sooner */
-#define NPARAMS	    8	 /* most parameters of a statement */
-#define LOCK_SCHEMA "92" /* pg_advisory_xact_lock while applying the schema */
+#define POLL_MS	    250 /* the waiter's slow poll */
+#define RETRY_MS    100 /* a failed connection is not tried again sooner */
+#define NPARAMS	    8	/* most parameters of a statement */
+#define PENDING_MAX 8	/* most savepoint commands held back */
+/* The advisory lock held while the schema is applied. */
+#define LOCK_SCHEMA "92"
 
 /* The highest seq ever given: the counter row. */
 #define SEQ_NOW	 "(SELECT value::bigint FROM meta WHERE key = 'seq')"
@@ -57,7 +59,8 @@ extern const char sc_schema_pg_sql[];
 	"($1::text IS NULL OR name = $1::text) AND ($2::int = 1 OR "           \
 	"version = 0 OR updated_ms < $3::bigint)"
 
-/* The same statements as store/sqlite.c's, on schema_pg.sql: the
+/* The same statements as store/sqlite.c's, on schema_pg.sql (a NULL
+ * text: nothing to run, another statement does it): the
  * snapshot is a column of the topic's row (snapshot, snapshot_version,
  * snapshot_seq; its size is octet_length(snapshot), read from the TOAST
  * pointer without fetching the text), tail_bytes is patch_bytes. */
@@ -74,8 +77,8 @@ static const char *const pg_sql[ST__COUNT] = {
 	"coalesce($4::bigint, " SEQ_NOW "), $2::bigint, $2::bigint, "
 	"coalesce($4::bigint, " SEQ_NOW "), '' WHERE $3::bigint >= 0 "
 	"ON CONFLICT (name) DO NOTHING RETURNING 1",
-    [ST_TOPIC_UPDATE] = "UPDATE topics SET version = $2, updated_ms = $3, "
-			"patch_bytes = patch_bytes + $4 WHERE name = $1",
+    /* Done by ST_LOG_INSERT (NULL: no statement, no round trip). */
+    [ST_TOPIC_UPDATE] = NULL,
     [ST_TOPIC_SNAP] = "UPDATE topics SET snapshot_version = $2, "
 		      "snapshot_seq = $3, patch_bytes = 0 "
 		      "WHERE name = $1 AND $4::bigint >= 0",
@@ -89,7 +92,10 @@ static const char *const pg_sql[ST__COUNT] = {
      * (schema_pg.sql). */
     [ST_LOG_INSERT] = "WITH c AS (UPDATE meta SET value = "
 		      "(value::bigint + 1)::text WHERE key = 'seq' "
-		      "RETURNING value::bigint AS seq) "
+		      "RETURNING value::bigint AS seq), "
+		      "t AS (UPDATE topics SET version = $2::bigint, "
+		      "updated_ms = $3::bigint, patch_bytes = patch_bytes + "
+		      "octet_length($5::text) WHERE name = $1::text) "
 		      "INSERT INTO log (seq, topic, version, time_ms, event, "
 		      "patch) SELECT seq, $1::text, $2::bigint, $3::bigint, "
 		      "$4::text, $5::text FROM c RETURNING seq",
@@ -150,7 +156,9 @@ typedef struct pg_q {
 	int len[NPARAMS];
 	int fmt[NPARAMS];
 	char num[NPARAMS][24];
-	int bad; /* a bind out of range */
+	int bad;   /* a bind out of range */
+	int noop;  /* no SQL text: the step does nothing */
+	int defer; /* SAVEPOINT, RELEASE, ROLLBACK TO: sent with the next */
 	PGresult *res;
 	int row, nrows;
 	int64_t changes;
@@ -167,6 +175,9 @@ struct pgc {
 	int64_t failed_ms; /* when a connection last failed (0: never) */
 	int nparams[ST__COUNT]; /* -1: not prepared on this connection */
 	pg_q q[ST__COUNT];
+	/* Savepoint commands not sent yet (pending_deferred). */
+	int pending[PENDING_MAX];
+	int npending;
 	/* The waiter's side. */
 	PGconn *listen;
 	uint64_t counter; /* wake-ups seen */
@@ -186,10 +197,56 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* libpq's message without its trailing newline (and never with the
- * password: libpq does not print it). */
-static const char *trim(const char *msg, char *buf, size_t n)
+/* Replaces every occurrence of what in buf (size n) with with. */
+static void replace_all(char *buf, size_t n, const char *what, const char *with)
 {
+	size_t wl = strlen(what), tl = strlen(with);
+	char *p = buf;
+
+	if (wl == 0)
+		return;
+	while ((p = strstr(p, what)) != NULL) {
+		size_t rest = strlen(p + wl);
+
+		if ((size_t)(p - buf) + tl + rest + 1 > n)
+			rest = n - (size_t)(p - buf) - tl - 1;
+		memmove(p + tl, p + wl, rest);
+		p[tl + rest] = '\0';
+		memcpy(p, with, tl);
+		p += tl;
+	}
+}
+
+/* The password written in the URI (user:PASSWORD@ or password=), or
+ * "" (into pw, size n). */
+static void uri_password(const char *uri, char *pw, size_t n)
+{
+	const char *p = strstr(uri, "://"), *end, *at, *colon, *q;
+
+	pw[0] = '\0';
+	if (p == NULL || n == 0)
+		return;
+	p += 3;
+	end = p + strcspn(p, "/?");
+	at = memchr(p, '@', (size_t)(end - p));
+	colon = at != NULL ? memchr(p, ':', (size_t)(at - p)) : NULL;
+	if (colon != NULL) {
+		snprintf(pw, n, "%.*s", (int)(at - colon - 1), colon + 1);
+		return;
+	}
+	for (q = strchr(uri, '?'); q != NULL; q = strchr(q + 1, '&'))
+		if (strncmp(q + 1, "password=", 9) == 0) {
+			snprintf(pw, n, "%.*s", (int)strcspn(q + 10, "&"),
+				 q + 10);
+			return;
+		}
+}
+
+/* libpq's message on one line, without its trailing newline and
+ * without the password: libpq repeats a URI it cannot parse. */
+static const char *trim(const pgc *c, const char *msg, char *buf, size_t n)
+{
+	char pw[256];
 	size_t len;
 
 	snprintf(buf, n, "%s", msg != NULL && msg[0] ? msg : "unknown error");
@@ -199,6 +256,10 @@ static const char *trim(const char *msg, char *buf, size_t n)
 	for (len = 0; buf[len] != '\0'; len++)
 		if (buf[len] == '\n' || buf[len] == '\t')
 			buf[len] = ' ';
+	replace_all(buf, n, c->uri, c->shown);
+	uri_password(c->uri, pw, sizeof(pw));
+	if (strlen(pw) >= 1)
+		replace_all(buf, n, pw, "***");
 	return buf;
 }
 
@@ -217,7 +278,8 @@ static sc_err pgerr(pgc *c, const PGresult *res, const char *what,
 	char msg[SC_ERROR_MESSAGE_MAX];
 	sc_err code = SC_ERR_STORE;
 
-	trim(res != NULL && PQresultErrorMessage(res)[0]
+	trim(c,
+	     res != NULL && PQresultErrorMessage(res)[0]
 		 ? PQresultErrorMessage(res)
 		 : PQerrorMessage(c->conn),
 	     msg, sizeof(msg));
@@ -226,11 +288,10 @@ static sc_err pgerr(pgc *c, const PGresult *res, const char *what,
 				    "%s: %s: the connection to the database "
 				    "is lost (%s)",
 				    what, c->shown, msg);
-	if (state == NULL)
-		code = SC_ERR_STORE;
-	else if (strncmp(state, "08", 2) == 0 ||
-		 strncmp(state, "57P", 3) == 0 ||
-		 strncmp(state, "40", 2) == 0 || strcmp(state, "55P03") == 0)
+	/* No SQLSTATE: libpq's own (the connection failed). */
+	if (state == NULL || strncmp(state, "08", 2) == 0 ||
+	    strncmp(state, "57P", 3) == 0 || strncmp(state, "40", 2) == 0 ||
+	    strcmp(state, "55P03") == 0)
 		code = SC_ERR_BUSY;
 	else if (strcmp(state, "25006") == 0)
 		code = SC_ERR_READONLY;
@@ -272,7 +333,7 @@ static PGconn *connect_db(pgc *c, PGconn *old, int64_t *failed_ms,
 			*failed_ms = 1;
 		sc_error_set(err, SC_ERR_BUSY, "%s: cannot connect: %s",
 			     c->shown,
-			     trim(PQerrorMessage(conn), msg, sizeof(msg)));
+			     trim(c, PQerrorMessage(conn), msg, sizeof(msg)));
 		return conn;
 	}
 	*failed_ms = 0;
@@ -319,6 +380,131 @@ static void pg_reset(sc_sqlq *sq)
 	q->changes = 0;
 }
 
+/*
+ * The savepoint commands of the group commit (a SAVEPOINT and a RELEASE,
+ * or a ROLLBACK TO and a RELEASE, around each change) return nothing the
+ * store needs at once: they are held back and sent in one round trip
+ * with the next statement (a pipeline), or in front of the COMMIT, so a
+ * change costs its own statements' round trips only.  An error of one
+ * of them is the error of that next statement.  Whoever reaches the
+ * connection itself (sc_pg: the application's SQL) gets them sent first.
+ */
+static int deferred(int id)
+{
+	return id == ST_SAVEPOINT || id == ST_RELEASE || id == ST_ROLLBACK_TO;
+}
+
+/* The held-back commands as one simple-query text ("A; B; "), into buf
+ * (size n). */
+static void pending_text(const pgc *c, char *buf, size_t n)
+{
+	size_t o = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < c->npending && o < n; i++)
+		o += (size_t)snprintf(buf + o, n - o, "%s; ",
+				      pg_sql[c->pending[i]]);
+}
+
+static sc_err exec_simple(pgc *c, const char *sql, const char *what, char *tag,
+			  size_t tagn, sc_error *err);
+
+/* Sends the held-back commands now (one round trip). */
+static sc_err flush_pending(pgc *c, sc_error *err)
+{
+	char text[512];
+
+	if (c->npending == 0)
+		return SC_OK;
+	pending_text(c, text, sizeof(text));
+	c->npending = 0;
+	return exec_simple(c, text, "savepoint", NULL, 0, err);
+}
+
+/* A connection whose pipeline broke is dropped (a new one is made
+ * outside a transaction). */
+static void drop_conn(pgc *c)
+{
+	int i;
+
+	PQfinish(c->conn);
+	c->conn = NULL;
+	for (i = 0; i < ST__COUNT; i++)
+		c->nparams[i] = -1;
+}
+
+/*
+ * Runs the prepared statement of q with the held-back commands in front
+ * of it, in one pipeline: q->res is its result (NULL after a failure,
+ * then the error is returned and in err).
+ */
+static sc_err exec_pipeline(pgc *c, pg_q *q, const char *name, const char *what,
+			    sc_error *err)
+{
+	PGresult *r, *bad = NULL;
+	int i, np = c->npending, ok;
+
+	c->npending = 0;
+	ok = PQenterPipelineMode(c->conn);
+	for (i = 0; ok && i < np; i++)
+		ok = PQsendQueryParams(c->conn, pg_sql[c->pending[i]], 0, NULL,
+				       NULL, NULL, NULL, 0);
+	ok = ok && PQsendQueryPrepared(c->conn, name, c->nparams[q->id], q->val,
+				       q->len, q->fmt, 0);
+	ok = ok && PQpipelineSync(c->conn);
+	/* Each command's result, then NULL; then the sync. */
+	for (i = 0; ok && i <= np; i++) {
+		r = PQgetResult(c->conn);
+		if (r == NULL) {
+			ok = 0;
+			break;
+		}
+		if (i == np)
+			q->res = r;
+		else if (PQresultStatus(r) != PGRES_COMMAND_OK && bad == NULL)
+			bad = r;
+		else
+			PQclear(r);
+		while ((r = PQgetResult(c->conn)) != NULL) {
+			if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+				ok = 0; /* out of step */
+				PQclear(r);
+				break;
+			}
+			PQclear(r);
+		}
+	}
+	if (ok) {
+		r = PQgetResult(c->conn);
+		ok = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+		PQclear(r);
+	}
+	ok = ok && PQexitPipelineMode(c->conn);
+	if (bad != NULL) {
+		sc_err rc = pgerr(c, bad, "savepoint", err);
+
+		PQclear(bad);
+		PQclear(q->res);
+		q->res = NULL;
+		return rc;
+	}
+	if (!ok) {
+		sc_err rc = pgerr(c, q->res, what, err);
+
+		if (rc != SC_ERR_BUSY)
+			rc = sc_error_set(err, SC_ERR_BUSY,
+					  "%s: the connection to the database "
+					  "broke off",
+					  what);
+		PQclear(q->res);
+		q->res = NULL;
+		drop_conn(c);
+		return rc;
+	}
+	return SC_OK;
+}
+
 static sc_sqlq *pg_query(sc_sql *sql, int id, sc_error *err)
 {
 	pgc *c = (pgc *)sql;
@@ -337,6 +523,18 @@ static sc_sqlq *pg_query(sc_sql *sql, int id, sc_error *err)
 		if (ensure(c, err) != SC_OK)
 			return NULL;
 	}
+	q->base.ops = &pg_ops;
+	q->c = c;
+	q->id = id;
+	q->noop = pg_sql[id] == NULL;
+	q->defer = deferred(id);
+	if (q->noop || q->defer)
+		return &q->base;
+	/* A statement is prepared outside the pipeline, after what is
+	 * held back (a Parse fails in a transaction in error, which a held
+	 * back ROLLBACK TO would end). */
+	if (c->nparams[id] < 0 && flush_pending(c, err) != SC_OK)
+		return NULL;
 	if (c->nparams[id] < 0) {
 		snprintf(name, sizeof(name), "sc%d", id);
 		res = PQprepare(c->conn, name, pg_sql[id], 0, NULL);
@@ -361,9 +559,6 @@ static sc_sqlq *pg_query(sc_sql *sql, int id, sc_error *err)
 			return NULL;
 		}
 	}
-	q->base.ops = &pg_ops;
-	q->c = c;
-	q->id = id;
 	return &q->base;
 }
 
@@ -418,14 +613,35 @@ static int pg_step(sc_sqlq *sq, const char *what, sc_error *err)
 	char name[16];
 	const char *n;
 
+	if (q->noop)
+		return SC_OK;
+	if (q->defer) {
+		sc_err rc = SC_OK;
+
+		if (c->npending == PENDING_MAX)
+			rc = flush_pending(c, err);
+		if (rc == SC_OK)
+			c->pending[c->npending++] = q->id;
+		return (int)rc;
+	}
 	if (q->res == NULL) {
 		if (q->bad)
 			return sc_error_set(err, SC_ERR_STORE,
 					    "%s: a parameter out of range",
 					    what);
 		snprintf(name, sizeof(name), "sc%d", q->id);
-		q->res = PQexecPrepared(c->conn, name, c->nparams[q->id],
-					q->val, q->len, q->fmt, 0);
+		if (c->npending > 0) {
+			sc_err rc = exec_pipeline(c, q, name, what, err);
+
+			if (rc != SC_OK) {
+				q->bad = 1;
+				return (int)rc;
+			}
+		} else {
+			q->res =
+			    PQexecPrepared(c->conn, name, c->nparams[q->id],
+					   q->val, q->len, q->fmt, 0);
+		}
 		st = PQresultStatus(q->res);
 		if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
 			sc_err rc = pgerr(c, q->res, what, err);
@@ -499,21 +715,29 @@ static void pg_rollback(sc_sql *sql);
 
 static sc_err pg_begin(sc_sql *sql, int write, sc_error *err)
 {
-	pgc *c = (pgc *)sql;
-	sc_err rc;
-
-	c->txn = 0; /* one lost with its connection is gone */
-	rc = ensure(c, err);
-	if (rc != SC_OK)
-		return rc;
 	/* The write lock is the counter row's (schema_pg.sql); a read is
 	 * one snapshot. */
-	rc = exec_simple(c,
-			 write ? "BEGIN; SELECT 1 FROM meta WHERE key = "
-				 "'seq' FOR UPDATE"
-			       : "BEGIN ISOLATION LEVEL REPEATABLE READ "
-				 "READ ONLY",
-			 "begin", NULL, 0, err);
+	const char *sql_text = write ? "BEGIN; SELECT 1 FROM meta WHERE key = "
+				       "'seq' FOR UPDATE"
+				     : "BEGIN ISOLATION LEVEL REPEATABLE READ "
+				       "READ ONLY";
+	pgc *c = (pgc *)sql;
+	sc_err rc;
+	int tries;
+
+	c->txn = 0; /* one lost with its connection is gone */
+	c->npending = 0;
+	for (tries = 0; tries < 2; tries++) {
+		rc = ensure(c, err);
+		if (rc != SC_OK)
+			return rc;
+		rc = exec_simple(c, sql_text, "begin", NULL, 0, err);
+		/* A connection that died while idle (the server restarted)
+		 * shows it only now: one new connection at once. */
+		if (rc == SC_OK || PQstatus(c->conn) == CONNECTION_OK)
+			break;
+		c->failed_ms = 0;
+	}
 	c->txn = 1;
 	if (rc != SC_OK)
 		pg_rollback(sql);
@@ -526,9 +750,17 @@ static sc_err pg_commit(sc_sql *sql, int wake, sc_error *err)
 	char tag[32] = "";
 	sc_err rc;
 
-	/* NOTIFY inside the transaction: sent only if it commits. */
-	rc = exec_simple(c, wake ? "NOTIFY statechannel; COMMIT" : "COMMIT",
-			 "commit", tag, sizeof(tag), err);
+	char text[600];
+	size_t n;
+
+	/* What is held back, then NOTIFY inside the transaction (sent only
+	 * if it commits), then COMMIT: one round trip. */
+	pending_text(c, text, sizeof(text));
+	c->npending = 0;
+	n = strlen(text);
+	snprintf(text + n, sizeof(text) - n, "%s",
+		 wake ? "NOTIFY statechannel; COMMIT" : "COMMIT");
+	rc = exec_simple(c, text, "commit", tag, sizeof(tag), err);
 	/* COMMIT of a failed transaction answers ROLLBACK. */
 	if (rc == SC_OK && strcmp(tag, "COMMIT") != 0)
 		rc = sc_error_set(err, SC_ERR_STORE,
@@ -541,6 +773,7 @@ static sc_err pg_commit(sc_sql *sql, int wake, sc_error *err)
 
 static void pg_rollback(sc_sql *sql)
 {
+	((pgc *)sql)->npending = 0;
 	if (pg_in_txn(sql))
 		exec_simple((pgc *)sql, "ROLLBACK", "rollback", NULL, 0, NULL);
 	((pgc *)sql)->txn = 0;
@@ -686,7 +919,14 @@ static int pg_wait(sc_sql *sql, uint64_t *token, int timeout_ms)
 
 static void *pg_handle(sc_sql *sql, enum sc_sql_kind kind)
 {
-	return kind == SC_SQL_PG ? ((pgc *)sql)->conn : NULL;
+	pgc *c = (pgc *)sql;
+
+	if (kind != SC_SQL_PG)
+		return NULL;
+	/* The application's SQL goes inside the change's SAVEPOINT. */
+	if (flush_pending(c, NULL) != SC_OK)
+		return NULL;
+	return c->conn;
 }
 
 static void pg_close(sc_sql *sql)
@@ -764,7 +1004,10 @@ static sc_err query_value(pgc *c, const char *sql, int nparams,
 }
 
 /* The schema_version of the database (0: no StateChannel tables);
- * SC_ERR_SCHEMA when tables of ours are there without a version. */
+ * SC_ERR_SCHEMA when tables of ours are there without a version.  (It
+ * reads pg_tables in the statement's snapshot: to_regclass would use
+ * the session's catalog cache, which taking an advisory lock does not
+ * refresh, and miss the tables another process just made.) */
 static sc_err db_version(pgc *c, int64_t *v, sc_error *err)
 {
 	char buf[64];
@@ -772,8 +1015,10 @@ static sc_err db_version(pgc *c, int64_t *v, sc_error *err)
 	sc_err rc;
 
 	*v = 0;
-	rc = query_value(c, "SELECT to_regclass('meta')::text", 0, NULL, buf,
-			 sizeof(buf), &found, "open", err);
+	rc = query_value(c,
+			 "SELECT tablename FROM pg_tables WHERE schemaname = "
+			 "current_schema() AND tablename = 'meta'",
+			 0, NULL, buf, sizeof(buf), &found, "open", err);
 	if (rc == SC_OK && found)
 		rc =
 		    query_value(c,
@@ -787,10 +1032,9 @@ static sc_err db_version(pgc *c, int64_t *v, sc_error *err)
 	if (rc == SC_OK)
 		rc =
 		    query_value(c,
-				"SELECT 1 WHERE to_regclass('topics') IS NOT "
-				"NULL OR to_regclass('log') IS NOT NULL OR "
-				"to_regclass('meta') IS NOT NULL OR "
-				"to_regclass('idempotency') IS NOT NULL",
+				"SELECT 1 FROM pg_tables WHERE schemaname = "
+				"current_schema() AND tablename IN ('topics', "
+				"'log', 'meta', 'idempotency')",
 				0, NULL, buf, sizeof(buf), &found, "open", err);
 	if (rc == SC_OK && found)
 		rc = sc_error_set(err, SC_ERR_SCHEMA,
@@ -827,9 +1071,15 @@ static sc_err apply_schema(pgc *c, sc_error *err)
 				    ", expected %d: open it read-write once "
 				    "(statechannel init)",
 				    c->shown, v, cur);
-	rc = exec_simple(c,
-			 "BEGIN; SELECT pg_advisory_xact_lock(" LOCK_SCHEMA ")",
-			 "begin", NULL, 0, err);
+	/* A session lock taken before the transaction begins: a
+	 * transaction that began before another process committed the
+	 * schema may still see its tables as missing (the catalog caches
+	 * are refreshed when a transaction begins). */
+	rc = exec_simple(c, "SELECT pg_advisory_lock(" LOCK_SCHEMA ")",
+			 "lock the schema", NULL, 0, err);
+	if (rc != SC_OK)
+		return rc;
+	rc = exec_simple(c, "BEGIN", "begin", NULL, 0, err);
 	c->txn = 1;
 	if (rc == SC_OK)
 		rc = db_version(c, &v, err);
@@ -879,6 +1129,8 @@ static sc_err apply_schema(pgc *c, sc_error *err)
 		rc = pg_commit(&c->base, 0, err);
 	if (rc != SC_OK)
 		pg_rollback(&c->base);
+	exec_simple(c, "SELECT pg_advisory_unlock(" LOCK_SCHEMA ")", "unlock",
+		    NULL, 0, NULL);
 	return rc;
 }
 

@@ -41,6 +41,9 @@
 #include "log.h"
 #include "version.h"
 
+/* libpq's connection (libpq-fe.h), for sc_pg. */
+typedef struct pg_conn PGconn;
+
 /* One request's context; owned by the library, valid during a callback. */
 typedef struct sc_ctx sc_ctx;
 
@@ -176,8 +179,20 @@ sc_err sc_forbid(sc_ctx *ctx, const char *message);
 
 /*
  * Inside on_event: the SQLite connection of the event's write
- * transaction (do not BEGIN, COMMIT or close it).  NULL outside it.
+ * transaction (do not BEGIN, COMMIT or close it).  NULL outside it, and
+ * when the store is PostgreSQL (--db postgresql://...).  What the handler
+ * writes with it commits with the event, or not at all.
  */
 sqlite3 *sc_db(sc_ctx *ctx);
+
+/*
+ * Inside on_event, when the store is PostgreSQL: the libpq connection
+ * (include <libpq-fe.h>) of the event's write transaction, inside the
+ * event's own SAVEPOINT: the application's tables commit with the event
+ * or not at all.  Do not BEGIN, COMMIT, ROLLBACK or close it, and read
+ * every result (no query left running).  NULL outside on_event and on
+ * SQLite.
+ */
+PGconn *sc_pg(sc_ctx *ctx);
 
 #endif

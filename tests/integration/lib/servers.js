@@ -24,6 +24,15 @@ export const BODY_LIMIT = 65536;
 const APP_ARGS = `--body-limit ${BODY_LIMIT}`;
 
 const live = new Set();
+// Whatever has a killSync() (a server, lib/postgres.js's database) is
+// killed when the test process exits or is interrupted, unless it was
+// stopped and untracked before.
+export function track(s) {
+	live.add(s);
+}
+export function untrack(s) {
+	live.delete(s);
+}
 function killAllSync() {
 	for (const s of live) s.killSync();
 }
@@ -266,8 +275,9 @@ export const MAX_STREAMS = 2500;
 // Started as root, lighttpd runs itself and the app as www-data (the
 // template's server.username), which then owns the temp dir.
 // app(dir): the binary to spawn, made in the temp dir (default APP).
-export async function startLighttpd({ prefix = '/', procs = 2, streamLife = 0, auth, maxStreams = MAX_STREAMS, appArgs = '', app } = {}) {
+export async function startLighttpd({ prefix = '/', procs = 2, streamLife = 0, auth, maxStreams = MAX_STREAMS, appArgs = '', app, db } = {}) {
 	const s = new Server('lighttpd', tempDir('lighttpd'));
+	if (db) s.db = db;
 	const port = await freePort();
 	const user = apacheUser();
 	if (process.getuid() === 0) s.user = user;
@@ -362,15 +372,21 @@ export async function startNginx({ prefix = '/app/', streamLife = 0, extra = '' 
 	const sock = await startListeningApp(s, { streamLife, extra });
 	const docroot = path.join(s.dir, 'www');
 	fs.mkdirSync(docroot);
-	const conf = render('deploy/nginx/statechannel.conf.in', {
+	return runNginx(s, 'deploy/nginx/statechannel.conf.in', {
 		PORT: port, HOST: '127.0.0.1', RUNDIR: s.dir, SOCKET: sock, PREFIX: prefix,
 		TIMEOUT: 60, DOCROOT: docroot, ERRORS: errorsDir(s),
 	});
-	fs.writeFileSync(path.join(s.dir, 'nginx.conf'), conf);
-	const child = s.spawn('/usr/sbin/nginx', ['-p', s.dir, '-c', path.join(s.dir, 'nginx.conf')], 'nginx.log');
-	await waitHttp(port, path.join(s.dir, 'error.log'), child);
-	s.base = `http://127.0.0.1:${port}${prefix}`;
-	s.port = port;
+}
+
+// Renders the nginx template with vars into s.dir, starts nginx on it
+// and waits for vars.PORT; s.base is vars.PREFIX there.
+async function runNginx(s, template, vars) {
+	const conf = path.join(s.dir, 'nginx.conf');
+	fs.writeFileSync(conf, render(template, vars));
+	const child = s.spawn('/usr/sbin/nginx', ['-p', s.dir, '-c', conf], 'nginx.log');
+	await waitHttp(vars.PORT, path.join(s.dir, 'error.log'), child);
+	s.base = `http://127.0.0.1:${vars.PORT}${vars.PREFIX}`;
+	s.port = vars.PORT;
 	return s;
 }
 
@@ -393,6 +409,18 @@ export async function startApacheProxy({ prefix = '/app', streamLife = 0, extra 
 	s.base = `http://127.0.0.1:${port}${prefix}/`;
 	s.port = port;
 	return s;
+}
+
+// nginx as the load balancer of deploy/multihost/ in front of the web
+// servers of several hosts (servers started above: their ports), at
+// PREFIX as on the hosts.
+export async function startBalancer(hosts, { prefix = '/app/' } = {}) {
+	const s = new Server('balancer', tempDir('balancer'));
+	const port = await freePort();
+	return runNginx(s, 'deploy/multihost/balancer-nginx.conf.in', {
+		PORT: port, HOST: '127.0.0.1', RUNDIR: s.dir, PREFIX: prefix, TIMEOUT: 60,
+		HOST_A: `127.0.0.1:${hosts[0].port}`, HOST_B: `127.0.0.1:${hosts[1].port}`,
+	});
 }
 
 export const SERVERS = {
