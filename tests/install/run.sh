@@ -47,7 +47,10 @@ for f in bin/statechannel lib/libstatechannel.a "lib/libstatechannel.so.$version
 	[ -e "$P/$f" ] || fail "$f is not installed"
 done
 # The headers need nothing from the source tree.
-if grep -n '#include "' "$P"/include/statechannel/*.h | grep -v '"error.h"\|"version.h"'; then
+for h in $(grep -ho '#include "[^"]*"' "$P"/include/statechannel/*.h | sed 's/.*"\(.*\)"/\1/' | sort -u); do
+	[ -e "$P/include/statechannel/$h" ] || { echo "include \"$h\""; bad_include=1; }
+done
+if [ -n "${bad_include:-}" ]; then
 	fail "an installed header includes a file that is not installed"
 fi
 # The unit and the templates name the installed paths, not the default.
@@ -96,7 +99,8 @@ port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{
 	PORT="$port" HOST=127.0.0.1 RUNDIR="$tmp/run" APP="$tmp/hello/hello-static.fcgi" \
 	DB="$tmp/run/db/hello.db" PREFIX=/ PROCS=1 DOCROOT="$tmp/run/www" \
 	CLIENT_DIR="$P/share/statechannel/client" HEARTBEAT=15 STREAM_LIFE=0 \
-	BODY_LIMIT=65536 USER="$user" GROUP="$group" APP_ARGS="--health" >"$tmp/run/lighttpd.conf"
+	BODY_LIMIT=65536 USER="$user" GROUP="$group" APP_ARGS="--health" \
+	MAX_STREAMS=100 ERRORS="$P/share/statechannel/deploy/errors" >"$tmp/run/lighttpd.conf"
 echo '<!doctype html><title>hello</title>' >"$tmp/run/www/index.html"
 chmod 755 "$tmp" "$tmp/hello" "$tmp/hello/hello-static.fcgi"
 [ "$user" = "$(id -un)" ] || chown -R "$user:$group" "$tmp/run"
