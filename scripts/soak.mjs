@@ -98,8 +98,10 @@ class Follower {
 		const headers = this.cursor ? { 'Last-Event-ID': this.cursor } : {};
 		let buf = '';
 		let ev = { event: '', data: [], id: null };
-		this.req = http.get({ host: '127.0.0.1', port: site.port, path: `/stream/${this.topic}`, headers, agent: false }, (res) => {
-			res.on('close', () => this.again());
+		// Events of a stream dropped before are ignored (its close comes
+		// late, after a new one may have opened).
+		const req = http.get({ host: '127.0.0.1', port: site.port, path: `/stream/${this.topic}`, headers, agent: false }, (res) => {
+			res.on('close', () => { if (req === this.req) this.again(); });
 			if (res.statusCode !== 200) {
 				if (res.statusCode === 503) stats.refused++;
 				res.resume();
@@ -107,6 +109,7 @@ class Follower {
 			}
 			res.setEncoding('utf8');
 			res.on('data', (d) => {
+				if (req !== this.req) return;
 				buf += d;
 				let i;
 				while ((i = buf.indexOf('\n')) >= 0) {
@@ -122,7 +125,8 @@ class Follower {
 			});
 			res.on('error', () => {});
 		});
-		this.req.on('error', () => this.again());
+		this.req = req;
+		req.on('error', () => { if (req === this.req) this.again(); });
 	}
 
 	again() {
