@@ -799,6 +799,53 @@ static void test_schema_versions(void **state)
 	assert_non_null(strstr(err.message, "not a StateChannel database"));
 }
 
+/* A writer that cannot have the write lock within the busy timeout gets
+ * SC_ERR_BUSY (a 503), on either backend: never a hang. */
+static void test_busy(void **state)
+{
+	const char *p = fresh();
+	sc_store_options o;
+	sc_store *s;
+	sc_store_result res;
+	sc_error err;
+	sqlite3 *lite = NULL;
+	PGconn *pg = NULL;
+
+	(void)state;
+	s = open_db(p);
+	assert_int_equal(create_json(s, "t", "0", &err), SC_OK);
+	sc_store_close(s);
+	/* Another connection holds the write lock. */
+	if (test_on_pg()) {
+		PGresult *r;
+
+		pg = PQconnectdb(p);
+		r = PQexec(pg, "BEGIN; SELECT 1 FROM meta WHERE key = 'seq' "
+			       "FOR UPDATE");
+		assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+		PQclear(r);
+	} else {
+		assert_int_equal(sqlite3_open(p, &lite), SQLITE_OK);
+		assert_int_equal(
+		    sqlite3_exec(lite, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+		    SQLITE_OK);
+	}
+	memset(&o, 0, sizeof(o));
+	o.path = p;
+	o.busy_timeout_ms = 200;
+	assert_int_equal(sc_store_open(&o, &s, &err), SC_OK);
+	assert_int_equal(change(s, "t", NULL, (chg){.set = "1"}, &res, &err),
+			 SC_ERR_BUSY);
+	/* Released: the next change goes through. */
+	if (pg != NULL)
+		PQfinish(pg);
+	sqlite3_close(lite);
+	assert_int_equal(change(s, "t", NULL, (chg){.set = "1"}, &res, &err),
+			 SC_OK);
+	sc_store_result_free(&res);
+	sc_store_close(s);
+}
+
 /* How --db is printed: a PostgreSQL URI without its password. */
 static void test_display(void **state)
 {
@@ -1058,6 +1105,7 @@ int main(void)
 	    cmocka_unit_test(test_wake_local),
 	    cmocka_unit_test(test_schema_versions),
 	    cmocka_unit_test(test_display),
+	    cmocka_unit_test(test_busy),
 	};
 	int failed = cmocka_run_group_tests(tests, setup, scratch_teardown);
 
