@@ -170,6 +170,7 @@ struct pgc {
 	char *uri;   /* as given: may hold the password, never printed */
 	char *shown; /* sc_store_display's */
 	int readonly;
+	int lock_ms;	   /* lock_timeout of the store's sessions */
 	int txn;	   /* a transaction of ours is open (or was, when the
 			      connection was lost in it) */
 	int64_t failed_ms; /* when a connection last failed (0: never) */
@@ -340,11 +341,16 @@ static PGconn *connect_db(pgc *c, PGconn *old, int64_t *failed_ms,
 	return conn;
 }
 
+static sc_err exec_simple(pgc *c, const char *sql, const char *what, char *tag,
+			  size_t tagn, sc_error *err);
+
 /* The store's connection, up; else SC_ERR_BUSY.  A connection made
  * again has no prepared statements. */
 static sc_err ensure(pgc *c, sc_error *err)
 {
 	int i;
+
+	char sql[64];
 
 	if (c->conn != NULL && PQstatus(c->conn) == CONNECTION_OK)
 		return SC_OK;
@@ -353,7 +359,13 @@ static sc_err ensure(pgc *c, sc_error *err)
 		c->nparams[i] = -1;
 	if (c->conn == NULL)
 		return SC_ERR_NOMEM;
-	return PQstatus(c->conn) == CONNECTION_OK ? SC_OK : SC_ERR_BUSY;
+	if (PQstatus(c->conn) != CONNECTION_OK)
+		return SC_ERR_BUSY;
+	/* A writer waits for the write lock at most this long (then
+	 * SC_ERR_BUSY, 503), as SQLite's busy timeout: never a hang behind
+	 * a stuck transaction. */
+	snprintf(sql, sizeof(sql), "SET lock_timeout = %d", c->lock_ms);
+	return exec_simple(c, sql, "connect", NULL, 0, err);
 }
 
 static int pg_in_txn(sc_sql *sql)
@@ -406,9 +418,6 @@ static void pending_text(const pgc *c, char *buf, size_t n)
 		o += (size_t)snprintf(buf + o, n - o, "%s; ",
 				      pg_sql[c->pending[i]]);
 }
-
-static sc_err exec_simple(pgc *c, const char *sql, const char *what, char *tag,
-			  size_t tagn, sc_error *err);
 
 /* Sends the held-back commands now (one round trip). */
 static sc_err flush_pending(pgc *c, sc_error *err)
@@ -1157,7 +1166,8 @@ sc_err sc_pg_open(const sc_store_options *opt, char epoch[33], sc_sql **out,
 		pg_close(&c->base);
 		return sc_error_set(err, SC_ERR_NOMEM, "out of memory");
 	}
-	c->conn = connect_db(c, NULL, &c->failed_ms, err);
+	c->lock_ms = opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 5000;
+	ensure(c, err);
 	if (c->conn == NULL || PQstatus(c->conn) != CONNECTION_OK) {
 		/* At start a database that cannot be reached is an error of
 		 * the configuration, not a busy one. */

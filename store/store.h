@@ -79,7 +79,8 @@ typedef struct sc_store_stats {
 void sc_store_shared_stats(sc_store_shared *sh, sc_store_stats *out);
 
 typedef struct sc_store_options {
-	const char *path;    /* the database file; required */
+	const char *path;    /* the database: an SQLite file, or a libpq URI
+				postgresql://... (sc_store_is_pg); required */
 	int sync_full;	     /* 1: PRAGMA synchronous=FULL, 0: NORMAL.
 				Both are WAL.  NORMAL: a commit survives
 				a crash of the process at once, but an
@@ -87,7 +88,8 @@ typedef struct sc_store_options {
 				commits (never corrupt the file).  FULL:
 				every commit is on disk when it returns
 				(one fsync each: much slower). */
-	int busy_timeout_ms; /* 0: the default (5000) */
+	int busy_timeout_ms; /* 0: the default (5000); on PostgreSQL the
+				session's lock_timeout (the write lock) */
 	long keep_versions;  /* retention: keep at least this many log rows
 				per topic; 0: the default (1000) */
 	long keep_seconds;   /* ...and every row younger than this; 0: the
@@ -392,18 +394,21 @@ sc_err sc_store_resumable(sc_store *s, const char *topic, int64_t after_seq,
 sc_err sc_store_max_seq(sc_store *s, int64_t *seq, sc_error *err);
 
 /*
- * Cross-process wake.  Every commit by any process bumps a counter
- * shared through a small file beside the database.  sc_store_wake_token
- * reads it; sc_store_wait blocks until it differs from *token or
- * timeout_ms passes (-1: no timeout), then stores the current value in
- * *token.  Returns 1 when the counter moved, 0 on timeout or when a
- * signal interrupted the wait.  It is only a hint: read the log to learn
- * what changed (take the token before reading, so a commit after the
- * read ends the next wait at once).  A slow poll of the log (every
- * 250 ms, on a read-only connection of the waiter's own) also returns 1
- * when the log moved without a wake-up (a writer killed between its
- * commit and its wake-up).  sc_store_wait may be called from one thread
- * of its own while another thread uses s for SQL.
+ * Cross-process wake.  On SQLite every commit by any process bumps a
+ * counter shared through a small file beside the database; on
+ * PostgreSQL every commit sends NOTIFY, and the token counts the
+ * notifications this store's listening connection got (made by the
+ * first sc_store_wake_token; a connection made again after a loss counts
+ * as one).  sc_store_wake_token reads the counter; sc_store_wait blocks
+ * until it differs from *token or timeout_ms passes (-1: no timeout),
+ * then stores the current value in *token.  Returns 1 when the counter
+ * moved, 0 on timeout or when a signal interrupted the wait.  It is only
+ * a hint: read the log to learn what changed (take the token before
+ * reading, so a commit after the read ends the next wait at once).  A
+ * slow poll of the log (every 250 ms, on a connection of the waiter's
+ * own) also returns 1 when the log moved without a wake-up (a writer
+ * killed between its commit and its wake-up).  sc_store_wait may be
+ * called from one thread of its own while another thread uses s for SQL.
  */
 uint64_t sc_store_wake_token(sc_store *s);
 int sc_store_wait(sc_store *s, uint64_t *token, int timeout_ms);

@@ -160,7 +160,7 @@ describe('PostgreSQL faults', () => {
 		}
 	});
 
-	test('PostgreSQL restarted (immediate) under load: 503 with Retry-After, no hang, back by itself, streams lose and double nothing', async () => {
+	test('PostgreSQL stopped and restarted (immediate) under load: 503 with Retry-After, no hang, back by itself, streams lose and double nothing', async () => {
 		const topic = `list:restart-${process.pid}`;
 		const sa = await openStream(`${a.base}stream/${topic}`);
 		const sb = await openStream(`${b.base}stream/${topic}`);
@@ -196,11 +196,21 @@ describe('PostgreSQL faults', () => {
 			downAt = Date.now();
 			const end = Date.now() + 20000;
 			while (back === null && Date.now() < end) await sleep(50);
+			assert.notEqual(back, null, 'POSTs succeed again once PostgreSQL is back');
+			const firstBack = back;
+			// And pg_ctl restart -m immediate, with no pause of ours.
+			await sleep(300);
+			back = null;
+			downAt = 0;
+			await pg.restart('immediate');
+			downAt = Date.now();
+			const end2 = Date.now() + 20000;
+			while (back === null && Date.now() < end2) await sleep(50);
+			assert.notEqual(back, null, 'POSTs succeed again after pg_ctl restart -m immediate');
 			await sleep(500);
 			stop = true;
 			await load;
 			assert.ok(refused.length > 0, 'some POSTs were refused while PostgreSQL was down');
-			assert.notEqual(back, null, 'POSTs succeed again once PostgreSQL is back');
 			assert.ok(slowest < 10000, `a POST took ${slowest} ms`);
 			const top = Math.max(...acked);
 			for (const s of [sa, sb]) {
@@ -208,7 +218,7 @@ describe('PostgreSQL faults', () => {
 				// Every version once, in order: nothing lost, nothing doubled.
 				assert.deepEqual(versions(s), range(1, top));
 			}
-			console.log(`restart: ${acked.length} events answered, ${refused.length} refused (503), first success ${back} ms after PostgreSQL was up`);
+			console.log(`restart: ${acked.length} events answered, ${refused.length} refused (503), first success ${firstBack} ms after PostgreSQL was up (stop + start), ${back} ms (restart -m immediate)`);
 		} finally {
 			stop = true;
 			sa.close();

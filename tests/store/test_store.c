@@ -775,6 +775,106 @@ static void write_file(const char *path, const void *buf, size_t n, off_t at)
 	close(fd);
 }
 
+/* A newer schema is refused, and tables like ours without a version
+ * (on either backend). */
+static void test_schema_versions(void **state)
+{
+	char path[4200];
+	sc_error err;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s", fresh());
+	sc_store_close(open_db(path));
+	assert_int_equal(db_exec(path, test_on_pg()
+					   ? "UPDATE meta SET value = '99' "
+					     "WHERE key = 'schema_version'"
+					   : "PRAGMA user_version = 99"),
+			 0);
+	assert_int_equal(try_open(path, 0, &err), SC_ERR_SCHEMA);
+	assert_non_null(strstr(err.message, "newer"));
+	assert_int_equal(try_open(path, 1, &err), SC_ERR_SCHEMA);
+	snprintf(path, sizeof(path), "%s", fresh());
+	assert_int_equal(db_exec(path, "CREATE TABLE log (x int)"), 0);
+	assert_int_equal(try_open(path, 0, &err), SC_ERR_SCHEMA);
+	assert_non_null(strstr(err.message, "not a StateChannel database"));
+}
+
+/* A writer that cannot have the write lock within the busy timeout gets
+ * SC_ERR_BUSY (a 503), on either backend: never a hang. */
+static void test_busy(void **state)
+{
+	const char *p = fresh();
+	sc_store_options o;
+	sc_store *s;
+	sc_store_result res;
+	sc_error err;
+	sqlite3 *lite = NULL;
+	PGconn *pg = NULL;
+
+	(void)state;
+	s = open_db(p);
+	assert_int_equal(create_json(s, "t", "0", &err), SC_OK);
+	sc_store_close(s);
+	/* Another connection holds the write lock. */
+	if (test_on_pg()) {
+		PGresult *r;
+
+		pg = PQconnectdb(p);
+		r = PQexec(pg, "BEGIN; SELECT 1 FROM meta WHERE key = 'seq' "
+			       "FOR UPDATE");
+		assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+		PQclear(r);
+	} else {
+		assert_int_equal(sqlite3_open(p, &lite), SQLITE_OK);
+		assert_int_equal(
+		    sqlite3_exec(lite, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+		    SQLITE_OK);
+	}
+	memset(&o, 0, sizeof(o));
+	o.path = p;
+	o.busy_timeout_ms = 200;
+	assert_int_equal(sc_store_open(&o, &s, &err), SC_OK);
+	assert_int_equal(change(s, "t", NULL, (chg){.set = "1"}, &res, &err),
+			 SC_ERR_BUSY);
+	/* Released: the next change goes through. */
+	if (pg != NULL)
+		PQfinish(pg);
+	sqlite3_close(lite);
+	assert_int_equal(change(s, "t", NULL, (chg){.set = "1"}, &res, &err),
+			 SC_OK);
+	sc_store_result_free(&res);
+	sc_store_close(s);
+}
+
+/* How --db is printed: a PostgreSQL URI without its password. */
+static void test_display(void **state)
+{
+	static const char *const cases[][2] = {
+	    {"/var/lib/sc/statechannel.db", "/var/lib/sc/statechannel.db"},
+	    {"postgresql://u:pw@h/db", "postgresql://u@h/db"},
+	    {"postgres://u:pw@h:5432/db?sslmode=require",
+	     "postgres://u@h:5432/db?sslmode=require"},
+	    {"postgresql://u@h/db?password=pw&sslmode=disable",
+	     "postgresql://u@h/db?sslmode=disable"},
+	    {"postgresql:///db?host=/tmp&password=pw",
+	     "postgresql:///db?host=/tmp"},
+	    {"postgresql://h/db?a=1&password=pw&b=2",
+	     "postgresql://h/db?a=1&b=2"},
+	    {"postgresql://u:p:w@h/db", "postgresql://u@h/db"},
+	};
+	char buf[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_string_equal(
+		    sc_store_display(cases[i][0], buf, sizeof(buf)),
+		    cases[i][1]);
+	assert_true(sc_store_is_pg("postgres://x"));
+	assert_true(sc_store_is_pg("postgresql://x"));
+	assert_false(sc_store_is_pg("postgresql.db"));
+}
+
 static void test_bad_files(void **state)
 {
 	char garbage[8192], path[160];
@@ -1003,6 +1103,9 @@ int main(void)
 	    cmocka_unit_test(test_seq_not_reused),
 	    cmocka_unit_test(test_set_in_place),
 	    cmocka_unit_test(test_wake_local),
+	    cmocka_unit_test(test_schema_versions),
+	    cmocka_unit_test(test_display),
+	    cmocka_unit_test(test_busy),
 	};
 	int failed = cmocka_run_group_tests(tests, setup, scratch_teardown);
 
