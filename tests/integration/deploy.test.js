@@ -5,6 +5,7 @@
 // binary").
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { EventSource } from 'eventsource';
@@ -12,7 +13,7 @@ import { EventSource } from 'eventsource';
 import { createStateChannel } from '../../client/src/index.js';
 
 import { get, post } from './lib/http.js';
-import { APP, startApacheFcgid, startApacheProxy, startLighttpd } from './lib/servers.js';
+import { APP, startApacheFcgid, startApacheProxy, startLighttpd, startNginx } from './lib/servers.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -61,6 +62,32 @@ describe('deployments', () => {
 			assert.match(m.text, /^statechannel_open_streams 0$/m);
 		});
 	});
+
+	// From another address of this host (127.0.0.2: any 127/8 address is
+	// local), a client that is not 127.0.0.1 for the web server.
+	const getFrom = (url, localAddress) => new Promise((resolve, reject) => {
+		http.get(url, { localAddress, agent: false }, (res) => {
+			res.resume();
+			res.on('end', () => resolve(res.statusCode));
+		}).on('error', reject);
+	});
+
+	for (const [name, start] of [
+		['lighttpd', () => startLighttpd({ procs: 1, appArgs: '--health --metrics' })],
+		['nginx', () => startNginx({ extra: '--health --metrics' })],
+		['apache mod_proxy_fcgi', () => startApacheProxy({ extra: '--health --metrics' })],
+		['apache mod_fcgid', () => startApacheFcgid({ procs: 4 })],
+	]) {
+		test(`${name}: /health and /metrics answer 127.0.0.1 only; the routes answer anyone`, async () => {
+			await withServer(start, async (s) => {
+				for (const route of ['health', 'metrics']) {
+					assert.equal(await getFrom(`${s.base}${route}`, '127.0.0.2'), 403, `${route} from 127.0.0.2`);
+					if (!name.includes('fcgid')) assert.equal(await getFrom(`${s.base}${route}`, '127.0.0.1'), 200, `${route} from 127.0.0.1`);
+				}
+				assert.equal(await getFrom(`${s.base}state/list:public`, '127.0.0.2'), 200);
+			});
+		});
+	}
 
 	test('mod_fcgid serves the page at / and the client at /client/', async () => {
 		await withServer(() => startApacheFcgid({ procs: 4 }), async (s) => {
