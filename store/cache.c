@@ -221,8 +221,10 @@ static sc_err apply_text(sc_centry *e, const char *patch, size_t len,
 	json_object *ops = NULL;
 	sc_err rc = sc_json_parse(patch, len, &ops, err);
 
+	/* Parsed only to be applied: its values go into the state as they
+	 * are, without a copy. */
 	if (rc == SC_OK)
-		rc = sc_patch_apply(&e->state, ops, err);
+		rc = sc_patch_apply_take(&e->state, ops, err);
 	json_object_put(ops);
 	if (rc != SC_OK && rc != SC_ERR_NOMEM)
 		rc = sc_error_set(err, SC_ERR_STORE,
