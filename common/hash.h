@@ -19,7 +19,16 @@ uint64_t sc_hash_fnv(uint64_t h, const void *p, size_t n);
 /* FNV-1a of a NUL-terminated string. */
 uint64_t sc_hash_str(const char *s);
 
-/* splitmix64's finalizer: a cheap, well-distributed mix of x. */
-uint64_t sc_hash_mix(uint64_t x);
+/* splitmix64's finalizer: a cheap, well-distributed mix of x (inline:
+ * it sits in the diff's hottest loop). */
+static inline uint64_t sc_hash_mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
 
 #endif

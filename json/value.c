@@ -2,6 +2,7 @@
  * json/value.c — bounded parsing, deep equality, copy, structural
  * hashing and compact serialization of json-c values.
  */
+#include "common/hash.h"
 #include "json/value.h"
 
 #include <limits.h>
@@ -152,17 +153,6 @@ sc_err sc_json_copy(json_object *src, json_object **out)
 	return SC_OK;
 }
 
-/* splitmix64's finalizer: a cheap, well-distributed 64-bit mix. */
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
-
 #define HASH_K 0x9e3779b97f4a7c15ULL
 
 static uint64_t hash_bytes(const char *s, size_t n, uint64_t seed)
@@ -179,7 +169,7 @@ static uint64_t hash_bytes(const char *s, size_t n, uint64_t seed)
 	w = 0;
 	memcpy(&w, s, n);
 	h = (h ^ w) * HASH_K;
-	return mix(h);
+	return sc_hash_mix(h);
 }
 
 /* Type tags, so that e.g. "" and [] and {} hash apart. */
@@ -203,12 +193,12 @@ static uint64_t hash_number(json_object *o)
 	num_of(o, &n);
 	switch (n.kind) {
 	case NUM_NEG:
-		return mix((uint64_t)n.neg ^ TAG_NEG * HASH_K);
+		return sc_hash_mix((uint64_t)n.neg ^ TAG_NEG * HASH_K);
 	case NUM_POS:
-		return mix(n.pos ^ TAG_POS * HASH_K);
+		return sc_hash_mix(n.pos ^ TAG_POS * HASH_K);
 	default:
 		memcpy(&bits, &n.real, sizeof(bits));
-		return mix(bits ^ TAG_REAL * HASH_K);
+		return sc_hash_mix(bits ^ TAG_REAL * HASH_K);
 	}
 }
 
@@ -219,9 +209,9 @@ uint64_t sc_json_hash(json_object *o)
 
 	switch (json_object_get_type(o)) {
 	case json_type_null:
-		return mix(TAG_NULL);
+		return sc_hash_mix(TAG_NULL);
 	case json_type_boolean:
-		return mix(json_object_get_boolean(o) ? TAG_TRUE : TAG_FALSE);
+		return sc_hash_mix(json_object_get_boolean(o) ? TAG_TRUE : TAG_FALSE);
 	case json_type_int:
 	case json_type_double:
 		return hash_number(o);
@@ -231,10 +221,10 @@ uint64_t sc_json_hash(json_object *o)
 				  TAG_STRING);
 	case json_type_array:
 		n = json_object_array_length(o);
-		h = mix(TAG_ARRAY ^ n * HASH_K);
+		h = sc_hash_mix(TAG_ARRAY ^ n * HASH_K);
 		for (i = 0; i < n; i++) {
 			h ^= sc_json_hash(json_object_array_get_idx(o, i));
-			h = mix(h * HASH_K);
+			h = sc_hash_mix(h * HASH_K);
 		}
 		return h;
 	case json_type_object:
@@ -244,10 +234,10 @@ uint64_t sc_json_hash(json_object *o)
 		{
 			uint64_t hk = hash_bytes(key, strlen(key), TAG_OBJECT);
 
-			acc += mix(hk ^ (sc_json_hash(val) * HASH_K));
+			acc += sc_hash_mix(hk ^ (sc_json_hash(val) * HASH_K));
 		}
 		n = (size_t)json_object_object_length(o);
-		return mix(acc ^ mix(TAG_OBJECT ^ n * HASH_K));
+		return sc_hash_mix(acc ^ sc_hash_mix(TAG_OBJECT ^ n * HASH_K));
 	}
 	return 0;
 }
