@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/hash.h"
 #include "common/alloc.h"
 #include "fcgi/fcgiwire.h"
 #include "fcgi/outq.h"
@@ -126,11 +127,7 @@ static long long now_ms(void)
 
 static size_t hash(const char *s)
 {
-	uint64_t h = 1469598103934665603ull;
-
-	while (*s != '\0')
-		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-	return (size_t)(h % NBUCKETS);
+	return (size_t)(sc_hash_str(s) % NBUCKETS);
 }
 
 static topic *topic_find(sc_hub *h, const char *name)

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "common/hash.h"
 #include "common/alloc.h"
 #include "store/store.h"
 
@@ -53,11 +54,7 @@ void sc_textcache_free(sc_textcache *c)
 
 static size_t slot_of(const char *topic)
 {
-	uint64_t h = 1469598103934665603ull;
-
-	while (*topic != '\0')
-		h = (h ^ (unsigned char)*topic++) * 1099511628211ull;
-	return (size_t)(h % SLOTS);
+	return (size_t)(sc_hash_str(topic) % SLOTS);
 }
 
 sc_sse_frame *sc_textcache_get(sc_textcache *c, const char *topic,

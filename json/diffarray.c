@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "common/hash.h"
 #include "common/alloc.h"
 #include "json/value.h"
 
@@ -32,27 +33,18 @@
 
 #define HASH_K 0x9e3779b97f4a7c15ULL
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
 /* A hash of n bytes, eight at a time. */
 static uint64_t bytes_hash(const char *s, size_t n)
 {
-	uint64_t h = mix(n ^ 0x57a1e5ULL), w;
+	uint64_t h = sc_hash_mix(n ^ 0x57a1e5ULL), w;
 
 	for (; n >= 8; n -= 8, s += 8) {
 		memcpy(&w, s, 8);
-		h = mix(h ^ w) * HASH_K;
+		h = sc_hash_mix(h ^ w) * HASH_K;
 	}
 	w = 0;
 	memcpy(&w, s, n);
-	return mix(h ^ w);
+	return sc_hash_mix(h ^ w);
 }
 
 /*
@@ -73,16 +65,16 @@ static uint64_t scalar_hash(json_object *o, json_type t)
 		i = json_object_get_int64(o);
 		/* INT64_MAX may stand for a larger uint64 */
 		u = i < INT64_MAX ? (uint64_t)i : json_object_get_uint64(o);
-		return mix(u ^ 0x1ee7ULL);
+		return sc_hash_mix(u ^ 0x1ee7ULL);
 	case json_type_double:
 		d = json_object_get_double(o);
 		if (d == trunc(d) && d >= -9223372036854775808.0 &&
 		    d < 18446744073709551616.0) {
 			u = d < 0 ? (uint64_t)(int64_t)d : (uint64_t)d;
-			return mix(u ^ 0x1ee7ULL);
+			return sc_hash_mix(u ^ 0x1ee7ULL);
 		}
 		memcpy(&u, &d, sizeof(u));
-		return mix(u ^ 0xd0b1eULL);
+		return sc_hash_mix(u ^ 0xd0b1eULL);
 	case json_type_string:
 		return bytes_hash(json_object_get_string(o),
 				  (size_t)json_object_get_string_len(o));
@@ -103,9 +95,9 @@ static uint64_t hash_value(json_object *o, int levels)
 	switch (json_object_get_type(o)) {
 	case json_type_array:
 		n = json_object_array_length(o);
-		h = mix(n ^ 0xa11a7ULL);
+		h = sc_hash_mix(n ^ 0xa11a7ULL);
 		for (i = 0; i < n && levels > 0; i++)
-			h = mix((h ^ hash_value(json_object_array_get_idx(o, i),
+			h = sc_hash_mix((h ^ hash_value(json_object_array_get_idx(o, i),
 						levels - 1)) *
 				HASH_K);
 		return h;
@@ -113,16 +105,12 @@ static uint64_t hash_value(json_object *o, int levels)
 		n = (size_t)json_object_object_length(o);
 		json_object_object_foreach(o, key, val)
 		{
-			const unsigned char *k = (const unsigned char *)key;
-
 			if (levels <= 0)
 				break;
-			h = 0xcbf29ce484222325ULL; /* FNV-1a */
-			while (*k != '\0')
-				h = (h ^ *k++) * 0x100000001b3ULL;
-			acc += mix(h ^ hash_value(val, levels - 1) * HASH_K);
+			h = sc_hash_str(key);
+			acc += sc_hash_mix(h ^ hash_value(val, levels - 1) * HASH_K);
 		}
-		return mix(acc ^ mix(n ^ 0x0b1ec7ULL));
+		return sc_hash_mix(acc ^ sc_hash_mix(n ^ 0x0b1ec7ULL));
 	default:
 		return scalar_hash(o, json_object_get_type(o));
 	}
