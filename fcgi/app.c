@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/log.h"
 #include "fcgi/server.h"
 #include "fcgi/statechannel.h"
 
@@ -74,6 +75,9 @@ static void usage(FILE *f, const char *prog)
 	    "  --queue-limit BYTES   output a stream may have queued before "
 	    "it is cut off\n"
 	    "                        (default 1048576)\n"
+	    "  --log-level LEVEL     error, warn, info (default) or debug: "
+	    "records on stderr,\n"
+	    "                        the web server's error log\n"
 	    "  --cache-mb MB         memory for the current states of hot "
 	    "topics, counted\n"
 	    "                        as their JSON text (default 256)\n"
@@ -203,6 +207,14 @@ int sc_app_main(const sc_app *app, int argc, char **argv)
 		}
 		if (strcmp(name, "--listen") == 0) {
 			opt.listen = v;
+			continue;
+		}
+		if (strcmp(name, "--log-level") == 0) {
+			sc_log_level l;
+
+			if (sc_log_level_parse(v, &l) != 0)
+				goto bad;
+			sc_log_set_level(l);
 			continue;
 		}
 		if (strcmp(name, "--allow-origin") == 0) {

@@ -31,6 +31,8 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/log.h"
+#include "include/statechannel/version.h"
 #include "fcgi/request.h"
 
 #define QUEUE_CAP 16384
@@ -543,6 +545,17 @@ int sc_server_run(const sc_server_options *opt)
 		srv.workers[i]->started = 1;
 	}
 	status = 0;
+	{
+		char db[512], q[600];
+
+		sc_log(SC_LOG_INFO,
+		       "event=start version=%s db=%s listen=%s workers=%d pid=%d",
+		       SC_VERSION,
+		       sc_log_q(q, sizeof(q),
+				sc_store_display(opt->db_path, db, sizeof(db))),
+		       opt->listen ? opt->listen : "fd0", opt->workers,
+		       (int)getpid());
+	}
 	for (;;) {
 		struct timespec tick = {0, 250000000};
 
@@ -559,16 +572,22 @@ int sc_server_run(const sc_server_options *opt)
 		if (errno != EAGAIN)
 			break;
 		if (srv.parent != 0 && web_server_gone(&srv)) {
-			fprintf(stderr, "statechannel: the web server is gone: "
-					"finishing and exiting\n");
+			sc_log(SC_LOG_INFO, "event=web_server_gone "
+					    "action=finish_and_exit");
 			break;
 		}
 	}
 	if (srv.parent != 0)
 		stop_listening(&srv);
 out:
-	if (status != 0 && err.message[0] != '\0')
-		fprintf(stderr, "statechannel: %s\n", err.message);
+	if (status != 0 && err.message[0] != '\0') {
+		char q[SC_ERROR_MESSAGE_MAX + 8];
+
+		sc_log(SC_LOG_ERROR, "event=cannot_start message=%s",
+		       sc_log_q(q, sizeof(q), err.message));
+	}
+	if (status == 0)
+		sc_log(SC_LOG_INFO, "event=stop pid=%d", (int)getpid());
 	srv.stop = 1;
 	for (i = 0; srv.workers != NULL && i < opt->workers; i++)
 		if (srv.workers[i] != NULL && srv.workers[i]->started)
