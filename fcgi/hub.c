@@ -27,6 +27,7 @@
 
 #include "common/hash.h"
 #include "common/alloc.h"
+#include "common/log.h"
 #include "fcgi/fcgiwire.h"
 #include "fcgi/outq.h"
 #include "fcgi/sse.h"
@@ -499,9 +500,16 @@ static void enqueue(sc_hub *h, sub *s, sc_sse_frame *f)
 		return;
 	rc = sc_outq_push(&s->out, f, h->opt.queue_limit);
 	if (rc != SC_OK) {
-		if (rc == SC_ERR_TOO_BIG)
+		if (rc == SC_ERR_TOO_BIG) {
 			sc_metrics_add(h->opt.metrics, SC_METRIC_SLOW_CUTOFF,
 				       1);
+			sc_log(SC_LOG_WARN,
+			       "event=slow_subscriber_cut_off queue_limit=%zu",
+			       h->opt.queue_limit);
+		} else {
+			sc_log(SC_LOG_ERROR, "event=stream_dropped code=%s",
+			       sc_strerror(rc));
+		}
 		kill_sub(h, s);
 		return;
 	}
