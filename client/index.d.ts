@@ -255,12 +255,14 @@ export declare function parseCursor(cursor: string): { epoch: string; seq: numbe
 /** A shared link for baseUrl (the default one of a channel is made for
  *  you).  deps: mode 'worker' | 'leader' and the browser APIs to use (for
  *  tests), workerUrl (where ./src/shared-worker.js is served, when a
- *  bundler moved it). */
+ *  bundler moved it), workerTimeout (ms to wait for the worker's first
+ *  answer before falling back to a leader tab; default 5000, 0: wait). */
 export declare function createSharedLink(
   baseUrl: string,
   deps?: {
     mode?: 'worker' | 'leader';
     workerUrl?: string | URL;
+    workerTimeout?: number;
     withCredentials?: boolean;
     SharedWorker?: unknown;
     BroadcastChannel?: unknown;

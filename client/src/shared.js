@@ -21,6 +21,7 @@
 // comes twice is ignored by version and one that is missing is a gap.
 //
 // Messages, tab → hub:  {t: 'join', id, topics, snapshots}, {t: 'leave', id}
+// worker mode only:          {t: 'ping'} → {t: 'pong'} (the worker is up), {t: 'tab'}
 //                hub → tabs: {t: 'frame', to: [id...], type, topic, data, lastEventId},
 //                            {t: 'status', to: [id...], status}
 // leader mode only:          {t: 'hello'} (a new leader: join again)
@@ -252,23 +253,52 @@ export function createSharedLink(baseUrl, deps = {}) {
   let link;
   let closeTransport = () => {};
 
+  function newWorker() {
+    const opts = { type: 'module', name: 'statechannel' };
+    if (deps.SharedWorker || deps.workerUrl) return new SW(deps.workerUrl || 'statechannel-shared-worker', opts);
+    // Written out whole so that bundlers (webpack, Vite) recognise it and
+    // ship the worker with its imports as a chunk of its own.
+    return new SharedWorker(new URL('./shared-worker.js', import.meta.url), { type: 'module', name: 'statechannel' });
+  }
+
   function startWorker() {
-    const url = deps.workerUrl || new URL('./shared-worker.js', import.meta.url);
-    const worker = new SW(url, { type: 'module', name: 'statechannel' });
+    const worker = newWorker();
     const tab = newId();
-    worker.port.onmessage = (e) => route(e.data);
-    worker.port.start();
-    closeTransport = () => worker.port.close();
-    post = (msg) => worker.port.postMessage({ ...msg, key, baseUrl: abs, withCredentials: !!deps.withCredentials, tab });
-    // A worker script that cannot load (a bundler that did not ship it):
-    // the leader fallback instead.
-    worker.onerror = () => {
-      if (mode !== 'worker' || !canLead) return;
+    let alive = false;
+    let watchdog = null;
+    // A worker that cannot load (a bundler that did not ship it, a script
+    // that fails) or never answers: the leader fallback instead.
+    const fallBack = () => {
+      if (watchdog !== null) clearTimeout(watchdog);
+      watchdog = null;
+      if (mode !== 'worker' || !canLead || link.closed) return;
+      worker.port.close();
       mode = 'leader';
       link.mode = mode;
       startLeader();
       for (const s of sources.values()) post(s.joinMessage());
     };
+    worker.port.onmessage = (e) => {
+      if (!alive) {
+        alive = true;
+        if (watchdog !== null) clearTimeout(watchdog);
+        watchdog = null;
+      }
+      route(e.data);
+    };
+    worker.port.start();
+    closeTransport = () => {
+      if (watchdog !== null) clearTimeout(watchdog);
+      watchdog = null;
+      worker.port.close();
+    };
+    post = (msg) => worker.port.postMessage({ ...msg, key, baseUrl: abs, withCredentials: !!deps.withCredentials, tab });
+    worker.onerror = fallBack;
+    // The worker answers a ping at once; without an answer in
+    // workerTimeout ms (default 5 s), the tab stops waiting for it.
+    const wait = deps.workerTimeout ?? 5000;
+    if (canLead && wait > 0) watchdog = setTimeout(fallBack, wait);
+    post({ t: 'ping' });
     // The worker learns that this tab is gone when the lock it holds is
     // released (the tab closed or crashed).
     if (locks) {
@@ -392,6 +422,10 @@ export function serveSharedWorker(scope) {
     return h;
   }
   function handle(port, msg) {
+    if (msg.t === 'ping') {
+      port.postMessage({ t: 'pong' });
+      return;
+    }
     const h = entry(msg);
     h.ports.set(msg.tab, port);
     if (!h.members.has(msg.tab)) h.members.set(msg.tab, new Set());

@@ -259,3 +259,33 @@ test('worker mode: tabs share the worker stream; a tab that dies is removed by i
   await until(() => live().length === 0);
   for (const t of tabs) t.link.close();
 });
+
+test('worker mode: a worker that answers nothing (no pong) → the link falls back to a leader after workerTimeout', async () => {
+  const BroadcastChannel = fakeBroadcast();
+  const locks = fakeLocks();
+  const fetch = fakeFetch(() => json(200, { topic: 't', version: 1, cursor: 'E:1', state: { n: 1 } }));
+  class SilentWorker {
+    constructor() {
+      this.port = { start() {}, close() {}, postMessage() {}, onmessage: null };
+    }
+  }
+  const mk = () => createSharedLink('http://h', { mode: 'worker', SharedWorker: SilentWorker, BroadcastChannel, locks, EventSource: ES, fetch, workerTimeout: 40, debounce: 5 });
+  const l1 = mk();
+  const l2 = mk();
+  const a = createStateChannel({ baseUrl: 'http://h', topic: 't', share: l1, fetch });
+  const b = createStateChannel({ baseUrl: 'http://h', topic: 't', share: l2, fetch });
+  await tick(10);
+  assert.equal(l1.mode, 'worker', 'still waiting for the worker');
+  assert.equal(live().length, 0);
+  await until(() => l1.mode === 'leader' && l2.mode === 'leader');
+  await until(() => live().length === 1);
+  live()[0].open();
+  live()[0].frame('state', { topic: 't', version: 3, state: { n: 3 } }, 'E:3');
+  live()[0].frame(...patch('t', 4, 4, 4));
+  await until(() => a.getVersion() === 4 && b.getVersion() === 4);
+  assert.equal(live().length, 1, 'one stream for both tabs');
+  a.close();
+  b.close();
+  l1.close();
+  l2.close();
+});

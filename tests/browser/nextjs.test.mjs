@@ -23,7 +23,15 @@ before(async () => {
   // Next.js reaches the app through a proxy that adds 300 ms to every
   // round trip: the page's optimistic updates must not wait for it.
   proxy = await startDelayProxy(server.port, 150);
-  if (!fs.existsSync(path.join(dir, 'node_modules/.bin/next'))) {
+  // The example installs the client as a copy (install-links, as users
+  // get it): install again when that copy is not the client of this tree.
+  const copy = path.join(dir, 'node_modules/statechannel-client/src');
+  const src = path.join(ROOT, 'client/src');
+  const stale = !fs.existsSync(copy) || fs.readdirSync(src).some((f) => {
+    const there = path.join(copy, f);
+    return !fs.existsSync(there) || !fs.readFileSync(there).equals(fs.readFileSync(path.join(src, f)));
+  });
+  if (stale || !fs.existsSync(path.join(dir, 'node_modules/.bin/next'))) {
     execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: 'inherit' });
   }
   const env = { ...process.env, STATECHANNEL_URL: proxy.url, NEXT_TELEMETRY_DISABLED: '1' };

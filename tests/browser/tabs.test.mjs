@@ -126,3 +126,49 @@ for (const mode of ['worker', 'leader']) {
     }
   });
 }
+
+// A worker that cannot be had: its script is missing (404: the error
+// event), or it loads and never answers (the tab's watchdog).  Either way
+// the tabs fall back to a leader tab, and still hold one stream.
+for (const [why, workerUrl] of [
+  ['its script is missing', '/client/src/no-such-worker.js'],
+  ['it never answers', '/client/src/patch.js'],
+]) {
+  test(`the worker cannot be had (${why}): the tabs fall back to a leader and share one stream`, async () => {
+    const list = `nowork-${workerUrl.length}-${process.pid}-${Date.now()}`;
+    const topic = `list:${list}`;
+    await postEvent(server.url, topic, 'add', { name: 'First', quantity: 1 });
+    for (let i = 0; i < 100 && (await settledSockets()) !== idle; i++) await sleep(100);
+    const base = await settledSockets();
+    const context = await browser.newContext();
+    try {
+      const tabs = [];
+      for (let i = 0; i < 3; i++) {
+        const page = await context.newPage();
+        page.on('pageerror', (e) => console.error('pageerror:', e.message));
+        // a document of the app's origin that opens no stream of its own
+        await page.goto(`${server.url}/client/src/patch.js`);
+        await page.evaluate(
+          async ([tp, url]) => {
+            const { createStateChannel } = await import('/client/src/index.js');
+            const { createSharedLink } = await import('/client/src/shared.js');
+            window.link = createSharedLink('', { workerUrl: url, workerTimeout: 1000 });
+            window.ch = createStateChannel({ baseUrl: '', topic: tp, share: window.link });
+          },
+          [topic, workerUrl],
+        );
+        tabs.push(page);
+      }
+      for (const t of tabs) {
+        await t.waitForFunction(() => window.ch.status === 'open' && window.ch.getState()?.items?.length === 1, null, { timeout: 15000 });
+        assert.equal(await t.evaluate(() => window.link.mode), 'leader');
+      }
+      await postEvent(server.url, topic, 'add', { name: 'Second', quantity: 2 });
+      for (const t of tabs) await t.waitForFunction(() => window.ch.getState().items.length === 2, null, { timeout: 10000 });
+      const held = (await settledSockets()) - base;
+      assert.equal(held, 1, `one stream for the 3 tabs (${held})`);
+    } finally {
+      await context.close();
+    }
+  });
+}
