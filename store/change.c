@@ -22,8 +22,12 @@
 /* Largest patch text one change may log. */
 #define PATCH_MAX (64u * 1024 * 1024)
 
+
+struct held;
+
 struct sc_store_txn {
 	sc_store *s;
+	struct held *h; /* the batch's held entries */
 	const char *topic;
 	int64_t version;
 	sc_centry *e; /* the topic's entry (locked): e->state is the state */
@@ -50,13 +54,17 @@ int64_t sc_store_txn_version(sc_store_txn *txn)
 	return txn->version;
 }
 
+static void foreign_sql(sc_store_txn *txn);
+
 sqlite3 *sc_store_txn_db(sc_store_txn *txn)
 {
+	foreign_sql(txn);
 	return sc_sql_handle(txn->s->sql, SC_SQL_SQLITE);
 }
 
 PGconn *sc_store_txn_pg(sc_store_txn *txn)
 {
+	foreign_sql(txn);
 	return sc_sql_handle(txn->s->sql, SC_SQL_PG);
 }
 
@@ -298,10 +306,12 @@ static sc_err bind_change(sc_store *s, enum st_id id, const sc_store_txn *txn,
 /*
  * Writes the change's log row (out->seq) and the topic's new version;
  * rewrites the snapshot when the patches after it (m->tail_bytes and
- * this one) pass its size, or when the topic is new (force).
+ * this one) pass its size or SC_STORE_SNAP_FLOOR, whichever is larger, or when
+ * snap is set (a new topic; a small one at a version where retention
+ * runs, so that it may prune every row but the newest as before).
  */
 static sc_err write_change(sc_store *s, sc_store_txn *txn, const char *event,
-			   const sc_topic_meta *m, int force, int64_t now,
+			   sc_topic_meta *m, int create, int snap, int64_t now,
 			   sc_store_result *out, sc_error *err)
 {
 	sc_sqlq *q;
@@ -334,8 +344,16 @@ static sc_err write_change(sc_store *s, sc_store_txn *txn, const char *event,
 		return rc;
 	sc_sql_int64(q, 4, (int64_t)txn->len);
 	rc = step_done(q, "write the version", err);
-	if (rc != SC_OK ||
-	    (!force && m->tail_bytes + (int64_t)txn->len <= m->snap_bytes))
+	if (rc != SC_OK)
+		return rc;
+	/* *m follows the row (the batch may reuse it: struct held). */
+	m->version = txn->version + 1;
+	m->tail_bytes += (int64_t)txn->len;
+	if (create)
+		m->created_ms = now;
+	if (!create && !snap &&
+	    m->tail_bytes <= (m->snap_bytes > SC_STORE_SNAP_FLOOR ? m->snap_bytes
+							  : SC_STORE_SNAP_FLOOR))
 		return rc;
 	/* The snapshot: serialized once, and kept for reads of this
 	 * version. */
@@ -351,25 +369,51 @@ static sc_err write_change(sc_store *s, sc_store_txn *txn, const char *event,
 	/* ?3 is the snapshot's seq here, ?4 its size. */
 	sc_sql_int64(q, 3, out->seq);
 	sc_sql_int64(q, 4, (int64_t)len);
-	return step_done(q, "write the snapshot", err);
+	rc = step_done(q, "write the snapshot", err);
+	m->snap_version = m->version;
+	m->snap_seq = out->seq;
+	m->snap_bytes = (int64_t)len;
+	m->tail_bytes = 0;
+	return rc;
 }
 
-/* The entries a batch holds locked until its COMMIT. */
+/*
+ * The entries a batch holds locked until its COMMIT, and the topic rows
+ * its own changes wrote: the batch holds the write lock, so a topic row
+ * it wrote stays as it wrote it (m[i] is exact, known[i]) until the
+ * commit, and a later change of the same topic in the batch needs no
+ * read at all.  A handler that takes the SQL connection (sc_db, sc_pg)
+ * may change topic rows itself: from then on the batch reads them.
+ */
 typedef struct held {
 	sc_centry *e[SC_STORE_BATCH_MAX];
+	sc_topic_meta m[SC_STORE_BATCH_MAX];
+	unsigned char known[SC_STORE_BATCH_MAX];
 	size_t n;
+	int foreign; /* a handler took the SQL connection */
 } held;
 
-static sc_centry *hold(sc_store *s, held *h, const char *topic)
+static void foreign_sql(sc_store_txn *txn)
+{
+	if (txn->h != NULL)
+		txn->h->foreign = 1;
+}
+
+/* The index in h of topic's entry, acquired (locked) when new; -1 when
+ * out of memory. */
+static int hold(sc_store *s, held *h, const char *topic)
 {
 	size_t i;
 
 	for (i = 0; i < h->n; i++)
 		if (strcmp(h->e[i]->topic, topic) == 0)
-			return h->e[i];
+			return (int)i;
 	assert(h->n < SC_STORE_BATCH_MAX);
 	h->e[h->n] = sc_cache_acquire(s->sh, topic);
-	return h->e[h->n] != NULL ? h->e[h->n++] : NULL;
+	if (h->e[h->n] == NULL)
+		return -1;
+	h->known[h->n] = 0;
+	return (int)h->n++;
 }
 
 /*
@@ -381,9 +425,10 @@ static sc_err load(sc_store *s, const sc_store_req *req, sc_store_txn *txn,
 		   sc_topic_meta *m, int *create, sc_error *err)
 {
 	json_object *init;
-	sc_err rc = sc_store_meta(s, req->topic, m, err);
+	sc_err rc;
 
 	*create = 0;
+	rc = sc_store_meta(s, req->topic, m, err);
 	if (rc == SC_OK) {
 		txn->version = m->version;
 		return sc_cache_current(s, txn->e, m, err);
@@ -427,7 +472,7 @@ static sc_err run_one(sc_store *s, held *h, sc_store_gc_item *it, int64_t now,
 	sc_error *err = &it->err;
 	sc_store_txn txn;
 	sc_topic_meta m;
-	int found = 0, create = 0, fresh = 0;
+	int found = 0, create = 0, fresh = 0, hi = -1;
 	sc_err rc;
 
 	memset(&txn, 0, sizeof(txn));
@@ -441,18 +486,31 @@ static sc_err run_one(sc_store *s, held *h, sc_store_gc_item *it, int64_t now,
 					  &found, err);
 	if (rc != SC_OK || found)
 		goto out;
-	txn.e = hold(s, h, req->topic);
-	if (txn.e == NULL) {
+	hi = hold(s, h, req->topic);
+	if (hi < 0) {
 		rc = sc_error_set(err, SC_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	rc = load(s, req, &txn, &m, &create, err);
+	txn.e = h->e[hi];
+	txn.h = h;
+	if (h->known[hi] && !h->foreign && txn.e->valid) {
+		/* Written by this batch: its row and state are current. */
+		m = h->m[hi];
+		txn.version = m.version;
+		SC_STAT_ADD(s->sh, hits, 1);
+		SC_STAT_ADD(s->sh, unread, 1);
+	} else {
+		h->known[hi] = 0;
+		rc = load(s, req, &txn, &m, &create, err);
+	}
 	if (rc == SC_OK)
 		rc = req->fn(&txn, req->arg, err);
 	if (rc != SC_OK)
 		goto out;
 	out->version = txn.version;
 	if (txn.changes > 0) {
+		int prune = (txn.version + 1) % SC_STORE_PRUNE_EVERY == 0;
+
 		rc = append(&txn, "]", 1, err);
 		if (rc == SC_OK && create)
 			rc = sc_store_insert_topic(s, req->topic, NULL, 0, -1,
@@ -466,11 +524,12 @@ static sc_err run_one(sc_store *s, held *h, sc_store_gc_item *it, int64_t now,
 					  "retry",
 					  req->topic);
 		if (rc == SC_OK)
-			rc = write_change(s, &txn, req->event, &m, create, now,
-					  out, err);
+			rc = write_change(s, &txn, req->event, &m, create,
+					  prune && m.snap_bytes <=
+						       SC_STORE_SNAP_FLOOR,
+					  now, out, err);
 		/* Retention as it goes, every so many versions. */
-		if (rc == SC_OK &&
-		    (txn.version + 1) % SC_STORE_PRUNE_EVERY == 0)
+		if (rc == SC_OK && prune)
 			rc = sc_store_prune_topic(s, req->topic,
 						  txn.version + 1, now, err);
 		if (rc == SC_OK) {
@@ -493,6 +552,11 @@ out:
 	} else if (sc_sql_in_txn(s->sql)) {
 		sc_store_exec(s, ST_ROLLBACK_TO, "rollback", NULL);
 		sc_store_exec(s, ST_RELEASE, "release", NULL);
+	}
+	if (rc == SC_OK && hi >= 0 && !(create && txn.changes == 0)) {
+		/* The row as this change left it (read, or written). */
+		h->m[hi] = m;
+		h->known[hi] = 1;
 	}
 	if (txn.e != NULL) {
 		if (rc != SC_OK && (txn.touched || create || !kept(rc)))

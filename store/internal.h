@@ -254,6 +254,11 @@ void sc_store_rollback(sc_store *s);
  * log and the expired idempotency keys, in its own transaction. */
 #define SC_STORE_PRUNE_EVERY 256
 
+/* The patches after a snapshot may pass its size up to this many bytes
+ * before it is rewritten (store/change.c): a small state is not
+ * rewritten, a row and its pages in the commit, every change or two. */
+#define SC_STORE_SNAP_FLOOR 4096
+
 /*
  * Retention for one topic, inside the caller's write transaction: moves
  * the topic's floor up to its newest row beyond keep_versions (counted

@@ -247,6 +247,29 @@ static sc_err next_topic(sc_store *s, char name[SC_TOPIC_MAX + 1],
 	return rc;
 }
 
+static sc_err snapshot_one(sc_store *s, const char *topic, sc_error *err);
+
+/*
+ * Retention of one topic by sc_store_prune: the snapshot first, when
+ * rows that retention would let go are after it and the state is small
+ * (its snapshot lags its log by up to SC_STORE_SNAP_FLOOR bytes).
+ */
+static sc_err prune_topic_now(sc_store *s, const char *topic,
+			      int64_t version, int64_t now, int64_t *removed,
+			      sc_error *err)
+{
+	int64_t keep = s->keep_versions > 0 ? s->keep_versions : 1;
+	sc_topic_meta m;
+	sc_err rc = sc_store_meta(s, topic, &m, err);
+
+	if (rc == SC_OK && m.snap_version <= version - keep &&
+	    m.snap_bytes <= SC_STORE_SNAP_FLOOR)
+		rc = snapshot_one(s, topic, err);
+	if (rc == SC_OK)
+		rc = prune_one(s, topic, version, now, removed, err);
+	return rc;
+}
+
 sc_err sc_store_prune(sc_store *s, int64_t *removed, sc_error *err)
 {
 	int64_t now = sc_store_now_ms(), n = 0, version = 0;
@@ -264,7 +287,7 @@ sc_err sc_store_prune(sc_store *s, int64_t *removed, sc_error *err)
 		rc = next_topic(s, name, &version, &found, err);
 		if (rc != SC_OK || !found)
 			break;
-		rc = prune_one(s, name, version, now, &n, err);
+		rc = prune_topic_now(s, name, version, now, &n, err);
 	}
 	if (rc == SC_OK)
 		rc = run(s, ST_PRUNE_IDEM, NULL,

@@ -71,6 +71,8 @@ typedef struct sc_store_stats {
 	uint64_t evictions; /* states dropped for the budget */
 	uint64_t batches;   /* transactions of the group commit */
 	uint64_t changes;   /* changes submitted through them */
+	uint64_t unread;    /* changes that read nothing: their topic's
+			       row was written earlier in their batch */
 	uint64_t cached_bytes; /* now, counted against the budget */
 	uint64_t queued;       /* now, changes waiting for a batch */
 } sc_store_stats;

@@ -80,7 +80,9 @@ static void expect_equal_json(const char *got, const char *want)
 
 /* --- group commit --------------------------------------------------- */
 
-enum kind { ACCEPT, REJECT, FAIL, SLOW };
+/* PLAIN: a patch only, no SQL of its own; MOVE: no patch, the topic's
+ * version set to 100 by the handler's own SQL. */
+enum kind { ACCEPT, REJECT, FAIL, SLOW, PLAIN, MOVE };
 
 typedef struct ev {
 	sc_store *s;
@@ -105,13 +107,40 @@ static int count_commit(void *arg)
 	return 0;
 }
 
+/* Adds the member key (true) to the state: a patch, no SQL. */
+static sc_err plain_add(sc_store_txn *txn, const char *key, sc_error *err)
+{
+	char text[256];
+	json_object *ops;
+	sc_err rc;
+
+	snprintf(text, sizeof(text),
+		 "[{\"op\":\"add\",\"path\":\"/%s\",\"value\":true}]", key);
+	ops = J(text);
+	rc = sc_store_txn_patch(txn, ops, err);
+	json_object_put(ops);
+	return rc;
+}
+
 static sc_err handler(sc_store_txn *txn, void *arg, sc_error *err)
 {
 	ev *e = arg;
 	char text[256], sql[256];
 	json_object *ops;
-	sqlite3 *db = sc_store_txn_db(txn);
+	sqlite3 *db;
 	sc_err rc;
+
+	if (e->kind == PLAIN)
+		return plain_add(txn, e->key, err);
+	if (e->kind == MOVE) {
+		snprintf(sql, sizeof(sql),
+			 "UPDATE topics SET version = 100 WHERE name = '%s'",
+			 e->topic);
+		return app_exec(txn, sql) == 0
+			   ? SC_OK
+			   : sc_error_set(err, SC_ERR_STORE, "move");
+	}
+	db = sc_store_txn_db(txn);
 
 	if (db != NULL)
 		sqlite3_commit_hook(db, count_commit, NULL);
@@ -275,6 +304,123 @@ static void test_group_commit(void **state)
 		sc_store_close(cs[i]);
 	}
 	sc_store_close(reader);
+	sc_store_shared_free(sh);
+}
+
+/*
+ * A batch of changes of one topic reads its row once: a later change
+ * uses the row as the batch wrote it (versions, snapshot rewrites on the
+ * way), until a handler takes the SQL connection and may have changed
+ * it (here: moves the version), after which the batch reads again.  A
+ * new connection (snapshot + log) sees the same state and version.
+ */
+static void test_batch_reuses_rows(void **state)
+{
+	enum { N = 12 };
+	const char *path = fresh();
+	static const char *keys[N] = {"w0", "k1", "k2", "k3", "k4", "k5",
+				      "k6", "mv", "k7", "k8", "k9", "u1"};
+	sc_store_shared *sh, *sh2;
+	sc_store *cs[N], *reader;
+	ev evs[N];
+	sc_store_stats stats;
+	sc_error err;
+	char pad[400], init[512], want[1024];
+	char *t;
+	int64_t v;
+	size_t i;
+
+	(void)state;
+	memset(evs, 0, sizeof(evs));
+	assert_int_equal(sc_store_shared_new(0, &sh, &err), SC_OK);
+	memset(pad, 'x', 300);
+	pad[300] = '\0';
+	snprintf(init, sizeof(init), "{\"pad\":\"%s\"}", pad);
+	assert_int_equal(db_exec(path, "CREATE TABLE app (k TEXT)"), 0);
+	for (i = 0; i < N; i++) {
+		cs[i] = open_sh(path, sh);
+		evs[i].s = cs[i];
+		evs[i].key = keys[i];
+		evs[i].topic = i == 0 ? "w" : i == N - 1 ? "u" : "t";
+		evs[i].kind = i == 0 ? SLOW : i == 7 ? MOVE : PLAIN;
+	}
+	{
+		json_object *o = J(init);
+
+		assert_int_equal(sc_store_create(cs[0], "w", o, &err), SC_OK);
+		assert_int_equal(sc_store_create(cs[0], "t", o, &err), SC_OK);
+		assert_int_equal(sc_store_create(cs[0], "u", o, &err), SC_OK);
+		json_object_put(o);
+	}
+	slow_entered = slow_release = 0;
+	pthread_create(&evs[0].thread, NULL, submit_main, &evs[0]);
+	pthread_mutex_lock(&gate_lock);
+	while (!slow_entered)
+		pthread_cond_wait(&gate_cond, &gate_lock);
+	pthread_mutex_unlock(&gate_lock);
+	for (i = 1; i < N; i++) {
+		int k;
+
+		pthread_create(&evs[i].thread, NULL, submit_main, &evs[i]);
+		for (k = 0; k < 2000; k++) {
+			sc_store_shared_stats(sh, &stats);
+			if (stats.queued == i)
+				break;
+			usleep(5000);
+		}
+		assert_int_equal(stats.queued, i);
+	}
+	pthread_mutex_lock(&gate_lock);
+	slow_release = 1;
+	pthread_cond_broadcast(&gate_cond);
+	pthread_mutex_unlock(&gate_lock);
+	for (i = 0; i < N; i++) {
+		pthread_join(evs[i].thread, NULL);
+		assert_int_equal(evs[i].rc, SC_OK);
+	}
+	for (i = 1; i <= 6; i++)
+		assert_int_equal(evs[i].res.version, (int64_t)i);
+	assert_int_equal(evs[7].res.version, 6); /* no patch */
+	assert_int_equal(evs[8].res.version, 101);
+	assert_int_equal(evs[9].res.version, 102);
+	assert_int_equal(evs[10].res.version, 103);
+	assert_int_equal(evs[11].res.version, 1);
+	sc_store_shared_stats(sh, &stats);
+	assert_int_equal(stats.batches, 2);
+	/* k2..k6 and mv used the row k1 left; after mv took the SQL
+	 * connection, k7..k9 read it again (and u1 is another topic). */
+	assert_int_equal(stats.unread, 6);
+	snprintf(want, sizeof(want),
+		 "{\"pad\":\"%s\",\"k1\":true,\"k2\":true,\"k3\":true,"
+		 "\"k4\":true,\"k5\":true,\"k6\":true,\"k7\":true,"
+		 "\"k8\":true,\"k9\":true}",
+		 pad);
+	t = state_of(cs[1], "t", &v);
+	expect_equal_json(t, want);
+	assert_int_equal(v, 103);
+	free(t);
+	/* a new process's view: snapshot + log */
+	assert_int_equal(sc_store_shared_new(0, &sh2, &err), SC_OK);
+	reader = open_sh(path, sh2);
+	t = state_of(reader, "t", &v);
+	expect_equal_json(t, want);
+	assert_int_equal(v, 103);
+	free(t);
+	/* and the next change there goes on from the row */
+	evs[0].s = reader;
+	evs[0].topic = "t";
+	evs[0].key = "k10";
+	evs[0].kind = PLAIN;
+	sc_store_result_free(&evs[0].res);
+	submit_main(&evs[0]);
+	assert_int_equal(evs[0].rc, SC_OK);
+	assert_int_equal(evs[0].res.version, 104);
+	for (i = 0; i < N; i++) {
+		sc_store_result_free(&evs[i].res);
+		sc_store_close(cs[i]);
+	}
+	sc_store_close(reader);
+	sc_store_shared_free(sh2);
 	sc_store_shared_free(sh);
 }
 
@@ -757,6 +903,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_group_commit),
+	    cmocka_unit_test(test_batch_reuses_rows),
 	    cmocka_unit_test(test_create_on_commit),
 	    cmocka_unit_test(test_read_inside_change),
 	    cmocka_unit_test(test_cache),
