@@ -45,7 +45,7 @@ extern const char sc_schema_pg_sql[];
 #define POLL_MS	    250 /* the waiter's slow poll */
 #define RETRY_MS    100 /* a failed connection is not tried again sooner */
 #define NPARAMS	    8	/* most parameters of a statement */
-#define PENDING_MAX 8	/* most savepoint commands held back */
+#define OUT_MAX	    256 /* most statements sent before a sync */
 /* The advisory lock held while the schema is applied. */
 #define LOCK_SCHEMA "92"
 
@@ -158,7 +158,9 @@ typedef struct pg_q {
 	char num[NPARAMS][24];
 	int bad;   /* a bind out of range */
 	int noop;  /* no SQL text: the step does nothing */
-	int defer; /* SAVEPOINT, RELEASE, ROLLBACK TO: sent with the next */
+	int defer; /* SAVEPOINT, RELEASE, ROLLBACK TO: unprepared texts */
+	int ran;   /* the step has run the statement */
+	int64_t fake; /* a log row sent, not read yet: its seq (row 0) */
 	PGresult *res;
 	int row, nrows;
 	int64_t changes;
@@ -176,9 +178,16 @@ struct pgc {
 	int64_t failed_ms; /* when a connection last failed (0: never) */
 	int nparams[ST__COUNT]; /* -1: not prepared on this connection */
 	pg_q q[ST__COUNT];
-	/* Savepoint commands not sent yet (pending_deferred). */
-	int pending[PENDING_MAX];
-	int npending;
+	/* The write transaction's pipeline (see pipe_sync). */
+	int wtxn;	       /* a write transaction is open */
+	int piping;	       /* the connection is in pipeline mode */
+	int nout;	       /* statements sent, their results not read */
+	int64_t out_seq[OUT_MAX]; /* each one's log row seq (-1: none) */
+	int64_t next_seq;	       /* the seq the next log row gets */
+	int64_t sp_seq;	       /* next_seq at the last SAVEPOINT */
+	int doomed; /* a statement only sent failed: no COMMIT */
+	int foreign; /* the application had the connection (sc_pg): the
+			next log row's seq is read, not foreseen */
 	/* The waiter's side. */
 	PGconn *listen;
 	uint64_t counter; /* wake-ups seen */
@@ -388,47 +397,37 @@ static void pg_reset(sc_sqlq *sq)
 	q->res = NULL;
 	memset(q->val, 0, sizeof(q->val));
 	q->bad = 0;
+	q->ran = 0;
+	q->fake = -1;
 	q->row = q->nrows = 0;
 	q->changes = 0;
 }
 
 /*
- * The savepoint commands of the group commit (a SAVEPOINT and a RELEASE,
- * or a ROLLBACK TO and a RELEASE, around each change) return nothing the
- * store needs at once: they are held back and sent in one round trip
- * with the next statement (a pipeline), or in front of the COMMIT, so a
- * change costs its own statements' round trips only.  An error of one
- * of them is the error of that next statement.  Whoever reaches the
- * connection itself (sc_pg: the application's SQL) gets them sent first.
+ * The pipeline of a write transaction.  The counter row, locked by the
+ * BEGIN, says which seq each log row of the transaction will get, so
+ * the statements whose results the store does not read at once (the
+ * savepoint commands, the log row, whose seq is known, the snapshot and
+ * the idempotency key) are only sent; a statement whose rows the store
+ * reads (or the COMMIT) sends a sync and reads every result in order:
+ * a batch of changes that read nothing (store/change.c) costs the BEGIN
+ * and the COMMIT round trips.  An error of a statement only sent is the
+ * error of the next one read (the transaction is then in error and its
+ * batch fails as a whole); a log row with another seq than the one
+ * foreseen is such an error.  Whoever reaches the connection itself
+ * (sc_pg: the application's SQL, or a PQprepare) ends the pipeline
+ * first (pipe_end).
  */
 static int deferred(int id)
 {
 	return id == ST_SAVEPOINT || id == ST_RELEASE || id == ST_ROLLBACK_TO;
 }
 
-/* The held-back commands as one simple-query text ("A; B; "), into buf
- * (size n). */
-static void pending_text(const pgc *c, char *buf, size_t n)
+/* Statements whose results the store does not read at once. */
+static int sent_only(int id)
 {
-	size_t o = 0;
-	int i;
-
-	buf[0] = '\0';
-	for (i = 0; i < c->npending && o < n; i++)
-		o += (size_t)snprintf(buf + o, n - o, "%s; ",
-				      pg_sql[c->pending[i]]);
-}
-
-/* Sends the held-back commands now (one round trip). */
-static sc_err flush_pending(pgc *c, sc_error *err)
-{
-	char text[512];
-
-	if (c->npending == 0)
-		return SC_OK;
-	pending_text(c, text, sizeof(text));
-	c->npending = 0;
-	return exec_simple(c, text, "savepoint", NULL, 0, err);
+	return id == ST_LOG_INSERT || id == ST_SNAP_PUT ||
+	       id == ST_TOPIC_SNAP || id == ST_IDEM_PUT;
 }
 
 /* A connection whose pipeline broke is dropped (a new one is made
@@ -439,78 +438,152 @@ static void drop_conn(pgc *c)
 
 	PQfinish(c->conn);
 	c->conn = NULL;
+	c->piping = 0;
+	c->nout = 0;
 	for (i = 0; i < ST__COUNT; i++)
 		c->nparams[i] = -1;
 }
 
+static sc_err broke(pgc *c, const char *what, sc_error *err)
+{
+	sc_err rc = pgerr(c, NULL, what, err);
+
+	if (rc != SC_ERR_BUSY)
+		rc = sc_error_set(err, SC_ERR_BUSY,
+				  "%s: the connection to the database broke "
+				  "off",
+				  what);
+	drop_conn(c);
+	return rc;
+}
+
+/* Whether r, the result of a statement only sent, is as foreseen. */
+static int as_foreseen(PGresult *r, int64_t seq)
+{
+	return seq < 0 ||
+	       (PQntuples(r) == 1 &&
+		strtoll(PQgetvalue(r, 0, 0), NULL, 10) == seq);
+}
+
 /*
- * Runs the prepared statement of q with the held-back commands in front
- * of it, in one pipeline: q->res is its result (NULL after a failure,
- * then the error is returned and in err).
+ * Sends a sync and reads the results of the statements sent, then (own
+ * not NULL) the one of the statement sent last into *own.  The first
+ * error is returned (and *own is then NULL).
  */
-static sc_err exec_pipeline(pgc *c, pg_q *q, const char *name, const char *what,
-			    sc_error *err)
+static sc_err pipe_sync(pgc *c, PGresult **own, const char *what,
+			sc_error *err)
 {
 	PGresult *r, *bad = NULL;
-	int i, np = c->npending, ok;
+	int i, n = c->nout, ok = PQpipelineSync(c->conn), odd = 0;
+	sc_err rc = SC_OK;
 
-	c->npending = 0;
-	ok = PQenterPipelineMode(c->conn);
-	for (i = 0; ok && i < np; i++)
-		ok = PQsendQueryParams(c->conn, pg_sql[c->pending[i]], 0, NULL,
-				       NULL, NULL, NULL, 0);
-	ok = ok && PQsendQueryPrepared(c->conn, name, c->nparams[q->id], q->val,
-				       q->len, q->fmt, 0);
-	ok = ok && PQpipelineSync(c->conn);
-	/* Each command's result, then NULL; then the sync. */
-	for (i = 0; ok && i <= np; i++) {
+	if (own != NULL)
+		*own = NULL;
+	for (i = 0; ok && i < n; i++) {
+		ExecStatusType st;
+
 		r = PQgetResult(c->conn);
 		if (r == NULL) {
 			ok = 0;
 			break;
 		}
-		if (i == np)
-			q->res = r;
-		else if (PQresultStatus(r) != PGRES_COMMAND_OK && bad == NULL)
-			bad = r;
-		else
-			PQclear(r);
-		while ((r = PQgetResult(c->conn)) != NULL) {
-			if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
-				ok = 0; /* out of step */
+		st = PQresultStatus(r);
+		if (own != NULL && i == n - 1) {
+			*own = r;
+		} else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+			if (bad == NULL)
+				bad = r;
+			else
 				PQclear(r);
-				break;
-			}
+		} else {
+			if (!as_foreseen(r, c->out_seq[i]))
+				odd = 1;
 			PQclear(r);
 		}
+		/* Each command's result, then NULL. */
+		while ((r = PQgetResult(c->conn)) != NULL) {
+			ok = PQresultStatus(r) != PGRES_PIPELINE_SYNC;
+			PQclear(r);
+			if (!ok)
+				break;
+		}
 	}
+	c->nout = 0;
+	/* A statement only sent failed, whichever change it was: a later
+	 * ROLLBACK TO could undo it under a change that was answered, so
+	 * the transaction may not commit. */
+	if (bad != NULL || odd || !ok)
+		c->doomed = 1;
 	if (ok) {
 		r = PQgetResult(c->conn);
 		ok = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
 		PQclear(r);
 	}
-	ok = ok && PQexitPipelineMode(c->conn);
-	if (bad != NULL) {
-		sc_err rc = pgerr(c, bad, "savepoint", err);
-
-		PQclear(bad);
-		PQclear(q->res);
-		q->res = NULL;
-		return rc;
-	}
 	if (!ok) {
-		sc_err rc = pgerr(c, q->res, what, err);
-
-		if (rc != SC_ERR_BUSY)
-			rc = sc_error_set(err, SC_ERR_BUSY,
-					  "%s: the connection to the database "
-					  "broke off",
-					  what);
-		PQclear(q->res);
-		q->res = NULL;
-		drop_conn(c);
-		return rc;
+		if (own != NULL) {
+			PQclear(*own);
+			*own = NULL;
+		}
+		PQclear(bad);
+		return broke(c, what, err);
 	}
+	if (bad != NULL)
+		rc = pgerr(c, bad, what, err);
+	else if (odd)
+		rc = sc_error_set(err, SC_ERR_STORE,
+				  "%s: a log row did not get the seq "
+				  "foreseen",
+				  what);
+	PQclear(bad);
+	if (rc != SC_OK && own != NULL) {
+		PQclear(*own);
+		*own = NULL;
+	}
+	return rc;
+}
+
+/* Ends the pipeline: what was sent is read, the connection is back in
+ * its normal mode. */
+static sc_err pipe_end(pgc *c, const char *what, sc_error *err)
+{
+	sc_err rc = SC_OK;
+
+	if (!c->piping)
+		return SC_OK;
+	if (c->nout > 0)
+		rc = pipe_sync(c, NULL, what, err);
+	if (c->piping && !PQexitPipelineMode(c->conn))
+		return broke(c, what, err);
+	c->piping = 0;
+	return rc;
+}
+
+/* Sends the statement of q (text: an unprepared one) in the write
+ * transaction's pipeline; its result is read at the next sync. */
+static sc_err pipe_send(pgc *c, pg_q *q, const char *name, const char *what,
+			sc_error *err)
+{
+	int ok;
+
+	if (!c->piping) {
+		if (!PQenterPipelineMode(c->conn))
+			return broke(c, what, err);
+		c->piping = 1;
+	}
+	if (c->nout == OUT_MAX) {
+		sc_err rc = pipe_sync(c, NULL, what, err);
+
+		if (rc != SC_OK)
+			return rc;
+	}
+	ok = name == NULL ? PQsendQueryParams(c->conn, pg_sql[q->id], 0, NULL,
+					      NULL, NULL, NULL, 0)
+			  : PQsendQueryPrepared(c->conn, name,
+						c->nparams[q->id], q->val,
+						q->len, q->fmt, 0);
+	if (!ok)
+		return broke(c, what, err);
+	c->out_seq[c->nout++] = q->id == ST_LOG_INSERT ? c->next_seq : -1;
 	return SC_OK;
 }
 
@@ -539,10 +612,10 @@ static sc_sqlq *pg_query(sc_sql *sql, int id, sc_error *err)
 	q->defer = deferred(id);
 	if (q->noop || q->defer)
 		return &q->base;
-	/* A statement is prepared outside the pipeline, after what is
-	 * held back (a Parse fails in a transaction in error, which a held
-	 * back ROLLBACK TO would end). */
-	if (c->nparams[id] < 0 && flush_pending(c, err) != SC_OK)
+	/* A statement is prepared outside the pipeline, after what was
+	 * sent (a Parse fails in a transaction in error, which a ROLLBACK TO
+	 * sent would end). */
+	if (c->nparams[id] < 0 && pipe_end(c, "prepare", err) != SC_OK)
 		return NULL;
 	if (c->nparams[id] < 0) {
 		snprintf(name, sizeof(name), "sc%d", id);
@@ -624,46 +697,81 @@ static int pg_step(sc_sqlq *sq, const char *what, sc_error *err)
 
 	if (q->noop)
 		return SC_OK;
-	if (q->defer) {
+	if (!q->ran) {
 		sc_err rc = SC_OK;
 
-		if (c->npending == PENDING_MAX)
-			rc = flush_pending(c, err);
-		if (rc == SC_OK)
-			c->pending[c->npending++] = q->id;
-		return (int)rc;
-	}
-	if (q->res == NULL) {
 		if (q->bad)
 			return sc_error_set(err, SC_ERR_STORE,
 					    "%s: a parameter out of range",
 					    what);
+		q->ran = 1;
 		snprintf(name, sizeof(name), "sc%d", q->id);
-		if (c->npending > 0) {
-			sc_err rc = exec_pipeline(c, q, name, what, err);
-
+		if (q->defer && !c->wtxn)
+			return sc_error_set(err, SC_ERR_STORE,
+					    "%s: a savepoint outside a write "
+					    "transaction",
+					    what);
+		if (q->defer) {
+			/* A ROLLBACK TO undoes the log rows after the
+			 * SAVEPOINT, and their seqs. */
+			if (q->id == ST_SAVEPOINT)
+				c->sp_seq = c->next_seq;
+			else if (q->id == ST_ROLLBACK_TO)
+				c->next_seq = c->sp_seq;
+			return (int)pipe_send(c, q, NULL, what, err);
+		}
+		if (c->wtxn && sent_only(q->id) &&
+		    !(q->id == ST_LOG_INSERT && c->foreign)) {
+			rc = pipe_send(c, q, name, what, err);
 			if (rc != SC_OK) {
 				q->bad = 1;
 				return (int)rc;
 			}
+			if (q->id == ST_LOG_INSERT) {
+				q->fake = c->next_seq++;
+				q->nrows = 1;
+			}
+			q->row = -1;
+			q->changes = q->nrows;
 		} else {
-			q->res =
-			    PQexecPrepared(c->conn, name, c->nparams[q->id],
-					   q->val, q->len, q->fmt, 0);
+			if (c->piping) {
+				rc = pipe_send(c, q, name, what, err);
+				if (rc == SC_OK)
+					rc = pipe_sync(c, &q->res, what, err);
+			} else {
+				q->res = PQexecPrepared(c->conn, name,
+							c->nparams[q->id],
+							q->val, q->len, q->fmt,
+							0);
+			}
+			if (rc != SC_OK) {
+				q->bad = 1;
+				return (int)rc;
+			}
+			st = PQresultStatus(q->res);
+			if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+				rc = pgerr(c, q->res, what, err);
+				PQclear(q->res);
+				q->res = NULL;
+				q->bad = 1; /* a further step reports it too */
+				return (int)rc;
+			}
+			q->nrows = st == PGRES_TUPLES_OK ? PQntuples(q->res)
+							 : 0;
+			if (q->id == ST_LOG_INSERT && q->nrows == 1) {
+				/* read: the seqs go on from it */
+				c->next_seq = strtoll(PQgetvalue(q->res, 0, 0),
+						      NULL, 10) + 1;
+				c->foreign = 0;
+			}
+			q->row = -1;
+			n = PQcmdTuples(q->res);
+			q->changes = n != NULL && n[0] ? strtoll(n, NULL, 10)
+						       : 0;
 		}
-		st = PQresultStatus(q->res);
-		if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-			sc_err rc = pgerr(c, q->res, what, err);
-
-			PQclear(q->res);
-			q->res = NULL;
-			q->bad = 1; /* a further step reports an error too */
-			return (int)rc;
-		}
-		q->nrows = st == PGRES_TUPLES_OK ? PQntuples(q->res) : 0;
-		q->row = -1;
-		n = PQcmdTuples(q->res);
-		q->changes = n != NULL && n[0] ? strtoll(n, NULL, 10) : 0;
+	} else if (q->bad) {
+		return sc_error_set(err, SC_ERR_STORE, "%s: failed before",
+				    what);
 	}
 	if (q->row + 1 < q->nrows) {
 		q->row++;
@@ -677,6 +785,8 @@ static int64_t pg_col_int64(sc_sqlq *sq, int col)
 {
 	pg_q *q = (pg_q *)sq;
 
+	if (q->fake >= 0)
+		return col == 0 && q->row == 0 ? q->fake : 0;
 	if (q->res == NULL || q->row < 0 || q->row >= q->nrows ||
 	    PQgetisnull(q->res, q->row, col))
 		return 0;
@@ -724,68 +834,124 @@ static void pg_rollback(sc_sql *sql);
 
 static sc_err pg_begin(sc_sql *sql, int write, sc_error *err)
 {
-	/* The write lock is the counter row's (schema_pg.sql); a read is
-	 * one snapshot. */
-	const char *sql_text = write ? "BEGIN; SELECT 1 FROM meta WHERE key = "
-				       "'seq' FOR UPDATE"
+	/* The write lock is the counter row's (schema_pg.sql), whose value
+	 * says the seqs of the transaction's log rows; a read is one
+	 * snapshot. */
+	const char *sql_text = write ? "BEGIN; SELECT value FROM meta WHERE "
+				       "key = 'seq' FOR UPDATE"
 				     : "BEGIN ISOLATION LEVEL REPEATABLE READ "
 				       "READ ONLY";
 	pgc *c = (pgc *)sql;
+	PGresult *res = NULL;
 	sc_err rc;
 	int tries;
 
 	c->txn = 0; /* one lost with its connection is gone */
-	c->npending = 0;
+	c->wtxn = 0;
+	c->nout = 0;
+	c->doomed = 0;
+	c->foreign = 0;
 	for (tries = 0; tries < 2; tries++) {
 		rc = ensure(c, err);
 		if (rc != SC_OK)
 			return rc;
-		rc = exec_simple(c, sql_text, "begin", NULL, 0, err);
+		if (c->piping && PQexitPipelineMode(c->conn))
+			c->piping = 0;
+		res = PQexec(c->conn, sql_text);
+		if (PQresultStatus(res) == PGRES_COMMAND_OK ||
+		    PQresultStatus(res) == PGRES_TUPLES_OK)
+			break;
+		rc = pgerr(c, res, "begin", err);
+		PQclear(res);
+		res = NULL;
 		/* A connection that died while idle (the server restarted)
 		 * shows it only now: one new connection at once. */
-		if (rc == SC_OK || PQstatus(c->conn) == CONNECTION_OK)
+		if (PQstatus(c->conn) == CONNECTION_OK)
 			break;
 		c->failed_ms = 0;
 	}
 	c->txn = 1;
-	if (rc != SC_OK)
+	if (res == NULL) {
 		pg_rollback(sql);
-	return rc;
+		return rc;
+	}
+	if (write) {
+		if (PQntuples(res) != 1) {
+			PQclear(res);
+			pg_rollback(sql);
+			return sc_error_set(err, SC_ERR_STORE,
+					    "begin: the database has no seq "
+					    "counter");
+		}
+		c->next_seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10) + 1;
+		c->sp_seq = c->next_seq;
+		c->wtxn = 1;
+	}
+	PQclear(res);
+	return SC_OK;
 }
 
 static sc_err pg_commit(sc_sql *sql, int wake, sc_error *err)
 {
 	pgc *c = (pgc *)sql;
 	char tag[32] = "";
-	sc_err rc;
+	sc_err rc = SC_OK;
 
-	char text[600];
-	size_t n;
+	if (c->doomed) {
+		pg_rollback(sql);
+		return sc_error_set(err, SC_ERR_STORE,
+				    "commit: a statement of the transaction "
+				    "failed");
+	}
+	if (c->piping) {
+		/* What was sent, then NOTIFY inside the transaction (sent
+		 * only if it commits), then COMMIT: one round trip. */
+		PGresult *res = NULL;
+		int ok;
 
-	/* What is held back, then NOTIFY inside the transaction (sent only
-	 * if it commits), then COMMIT: one round trip. */
-	pending_text(c, text, sizeof(text));
-	c->npending = 0;
-	n = strlen(text);
-	snprintf(text + n, sizeof(text) - n, "%s",
-		 wake ? "NOTIFY statechannel; COMMIT" : "COMMIT");
-	rc = exec_simple(c, text, "commit", tag, sizeof(tag), err);
+		ok = !wake || PQsendQueryParams(c->conn, "NOTIFY statechannel",
+						0, NULL, NULL, NULL, NULL, 0);
+		if (ok && wake)
+			c->out_seq[c->nout++] = -1;
+		ok = ok && PQsendQueryParams(c->conn, "COMMIT", 0, NULL, NULL,
+					     NULL, NULL, 0);
+		if (!ok) {
+			rc = broke(c, "commit", err);
+		} else {
+			c->out_seq[c->nout++] = -1;
+			rc = pipe_sync(c, &res, "commit", err);
+		}
+		if (rc == SC_OK)
+			snprintf(tag, sizeof(tag), "%s", PQcmdStatus(res));
+		PQclear(res);
+		if (c->piping && PQexitPipelineMode(c->conn))
+			c->piping = 0;
+	} else {
+		rc = exec_simple(c, wake ? "NOTIFY statechannel; COMMIT"
+					 : "COMMIT",
+				 "commit", tag, sizeof(tag), err);
+	}
 	/* COMMIT of a failed transaction answers ROLLBACK. */
 	if (rc == SC_OK && strcmp(tag, "COMMIT") != 0)
 		rc = sc_error_set(err, SC_ERR_STORE,
 				  "commit: the transaction was rolled back");
 	if (rc != SC_OK && pg_in_txn(sql))
-		exec_simple(c, "ROLLBACK", "rollback", NULL, 0, NULL);
+		pg_rollback(sql);
 	c->txn = 0;
+	c->wtxn = 0;
 	return rc;
 }
 
 static void pg_rollback(sc_sql *sql)
 {
-	((pgc *)sql)->npending = 0;
+	pgc *c = (pgc *)sql;
+
+	if (c->piping && c->conn != NULL)
+		pipe_end(c, "rollback", NULL);
 	if (pg_in_txn(sql))
-		exec_simple((pgc *)sql, "ROLLBACK", "rollback", NULL, 0, NULL);
-	((pgc *)sql)->txn = 0;
+		exec_simple(c, "ROLLBACK", "rollback", NULL, 0, NULL);
+	c->txn = 0;
+	c->wtxn = 0;
 }
 
 static sc_err pg_maintain(sc_sql *sql, int vacuum, sc_error *err)
@@ -932,9 +1098,11 @@ static void *pg_handle(sc_sql *sql, enum sc_sql_kind kind)
 
 	if (kind != SC_SQL_PG)
 		return NULL;
-	/* The application's SQL goes inside the change's SAVEPOINT. */
-	if (flush_pending(c, NULL) != SC_OK)
+	/* The application's SQL goes inside the change's SAVEPOINT, after
+	 * what was sent. */
+	if (pipe_end(c, "sc_pg", NULL) != SC_OK)
 		return NULL;
+	c->foreign = 1;
 	return c->conn;
 }
 

@@ -81,8 +81,9 @@ static void expect_equal_json(const char *got, const char *want)
 /* --- group commit --------------------------------------------------- */
 
 /* PLAIN: a patch only, no SQL of its own; MOVE: no patch, the topic's
- * version set to 100 by the handler's own SQL. */
-enum kind { ACCEPT, REJECT, FAIL, SLOW, PLAIN, MOVE };
+ * version set to 100 by the handler's own SQL; TRAP (PostgreSQL): no
+ * patch, a trigger made that fails every log row of the topic "x". */
+enum kind { ACCEPT, REJECT, FAIL, SLOW, PLAIN, MOVE, TRAP };
 
 typedef struct ev {
 	sc_store *s;
@@ -132,6 +133,20 @@ static sc_err handler(sc_store_txn *txn, void *arg, sc_error *err)
 
 	if (e->kind == PLAIN)
 		return plain_add(txn, e->key, err);
+	if (e->kind == TRAP)
+		return app_exec(txn,
+				test_on_pg()
+				    ? "CREATE FUNCTION trap() RETURNS trigger "
+				      "LANGUAGE plpgsql AS $$ BEGIN IF "
+				      "NEW.topic = 'x' THEN RAISE EXCEPTION "
+				      "'trapped'; END IF; RETURN NEW; END $$; "
+				      "CREATE TRIGGER trap BEFORE INSERT ON log "
+				      "FOR EACH ROW EXECUTE FUNCTION trap()"
+				    : "CREATE TRIGGER trap BEFORE INSERT ON log "
+				      "WHEN NEW.topic = 'x' BEGIN SELECT "
+				      "RAISE(ABORT, 'trapped'); END") == 0
+			   ? SC_OK
+			   : sc_error_set(err, SC_ERR_STORE, "trap");
 	if (e->kind == MOVE) {
 		snprintf(sql, sizeof(sql),
 			 "UPDATE topics SET version = 100 WHERE name = '%s'",
@@ -421,6 +436,114 @@ static void test_batch_reuses_rows(void **state)
 	}
 	sc_store_close(reader);
 	sc_store_shared_free(sh2);
+	sc_store_shared_free(sh);
+}
+
+/*
+ * PostgreSQL sends a change's log row without waiting for it (store/pg.c,
+ * "The pipeline").  When such a row fails, the error shows at a later
+ * statement, maybe another change's, after which a ROLLBACK TO could undo
+ * the failed row under a change already counted as done: the batch must
+ * then fail as a whole, nothing of it committed.  A trigger (committed
+ * first) fails the log rows of "x"; then one batch: a patch of x (its
+ * row fails, unseen on PostgreSQL) and a patch of y (its read of y's row
+ * shows the failure).  SQLite runs each statement as it comes: there
+ * only the change of x fails.
+ */
+static void test_pipeline_failure(void **state)
+{
+	enum { N = 3 };
+	const char *path = fresh();
+	static const char *topics[N] = {"w", "x", "y"};
+	sc_store_shared *sh;
+	sc_store *cs[N], *reader;
+	ev evs[N], trap = {.topic = "w", .key = "t", .kind = TRAP};
+	sc_store_stats stats;
+	sc_error err;
+	char *t;
+	int64_t v;
+	size_t i;
+
+	(void)state;
+	memset(evs, 0, sizeof(evs));
+	assert_int_equal(sc_store_shared_new(0, &sh, &err), SC_OK);
+	for (i = 0; i < N; i++) {
+		cs[i] = open_sh(path, sh);
+		evs[i].s = cs[i];
+		evs[i].topic = topics[i];
+		evs[i].key = "k";
+		evs[i].kind = i == 0 ? SLOW : PLAIN;
+	}
+	assert_int_equal(db_exec(path, "CREATE TABLE app (k TEXT)"), 0);
+	{
+		json_object *o = J("{}");
+
+		assert_int_equal(sc_store_create(cs[0], "w", o, &err), SC_OK);
+		assert_int_equal(sc_store_create(cs[0], "x", o, &err), SC_OK);
+		assert_int_equal(sc_store_create(cs[0], "y", o, &err), SC_OK);
+		json_object_put(o);
+	}
+	trap.s = cs[0];
+	submit_main(&trap);
+	assert_int_equal(trap.rc, SC_OK);
+	sc_store_result_free(&trap.res);
+	slow_entered = slow_release = 0;
+	pthread_create(&evs[0].thread, NULL, submit_main, &evs[0]);
+	pthread_mutex_lock(&gate_lock);
+	while (!slow_entered)
+		pthread_cond_wait(&gate_cond, &gate_lock);
+	pthread_mutex_unlock(&gate_lock);
+	for (i = 1; i < N; i++) {
+		int k;
+
+		pthread_create(&evs[i].thread, NULL, submit_main, &evs[i]);
+		for (k = 0; k < 2000; k++) {
+			sc_store_shared_stats(sh, &stats);
+			if (stats.queued == i)
+				break;
+			usleep(5000);
+		}
+		assert_int_equal(stats.queued, i);
+	}
+	pthread_mutex_lock(&gate_lock);
+	slow_release = 1;
+	pthread_cond_broadcast(&gate_cond);
+	pthread_mutex_unlock(&gate_lock);
+	for (i = 0; i < N; i++)
+		pthread_join(evs[i].thread, NULL);
+	assert_int_equal(evs[0].rc, SC_OK);
+	assert_int_not_equal(evs[1].rc, SC_OK);
+	reader = open_sh(path, NULL);
+	t = state_of(reader, "x", &v);
+	expect_equal_json(t, "{}");
+	assert_int_equal(v, 0);
+	free(t);
+	t = state_of(reader, "y", &v);
+	if (test_on_pg()) {
+		/* the whole batch failed: y's change too */
+		assert_int_not_equal(evs[2].rc, SC_OK);
+		expect_equal_json(t, "{}");
+		assert_int_equal(v, 0);
+	} else {
+		assert_int_equal(evs[2].rc, SC_OK);
+		expect_equal_json(t, "{\"k\":true}");
+		assert_int_equal(v, 1);
+	}
+	free(t);
+	/* and the store goes on: without the trigger, x changes */
+	assert_int_equal(db_exec(path, test_on_pg() ? "DROP TRIGGER trap ON log"
+						    : "DROP TRIGGER trap"),
+			 0);
+	evs[1].s = reader;
+	sc_store_result_free(&evs[1].res);
+	submit_main(&evs[1]);
+	assert_int_equal(evs[1].rc, SC_OK);
+	assert_int_equal(evs[1].res.version, 1);
+	for (i = 0; i < N; i++) {
+		sc_store_result_free(&evs[i].res);
+		sc_store_close(cs[i]);
+	}
+	sc_store_close(reader);
 	sc_store_shared_free(sh);
 }
 
@@ -904,6 +1027,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_group_commit),
 	    cmocka_unit_test(test_batch_reuses_rows),
+	    cmocka_unit_test(test_pipeline_failure),
 	    cmocka_unit_test(test_create_on_commit),
 	    cmocka_unit_test(test_read_inside_change),
 	    cmocka_unit_test(test_cache),
