@@ -465,7 +465,7 @@ static int kept(sc_err rc)
  * cleared when its state was touched.
  */
 static sc_err run_one(sc_store *s, held *h, sc_store_gc_item *it, int64_t now,
-		      int *logged)
+		      int solo, int *logged)
 {
 	const sc_store_req *req = it->req;
 	sc_store_result *out = it->out;
@@ -478,8 +478,10 @@ static sc_err run_one(sc_store *s, held *h, sc_store_gc_item *it, int64_t now,
 	memset(&txn, 0, sizeof(txn));
 	txn.s = s;
 	txn.topic = req->topic;
-	rc = sc_store_exec(s, ST_SAVEPOINT, "savepoint", err);
-	if (rc != SC_OK)
+	/* Alone in its batch, a change needs no SAVEPOINT: the batch's
+	 * transaction is its own, rolled back whole when it fails. */
+	if (!solo && (rc = sc_store_exec(s, ST_SAVEPOINT, "savepoint",
+					 err)) != SC_OK)
 		return rc;
 	if (req->idem_key != NULL)
 		rc = idem_lookup(s, req->topic, req->idem_key, out,
@@ -547,9 +549,11 @@ static sc_err run_one(sc_store *s, held *h, sc_store_gc_item *it, int64_t now,
 		rc = idem_store(s, req->topic, req->idem_key, out, now,
 					 err);
 out:
-	if (rc == SC_OK) {
+	if (rc == SC_OK && !solo) {
 		rc = sc_store_exec(s, ST_RELEASE, "release", err);
-	} else if (sc_sql_in_txn(s->sql)) {
+	} else if (rc != SC_OK && solo) {
+		sc_store_rollback(s);
+	} else if (rc != SC_OK && sc_sql_in_txn(s->sql)) {
 		sc_store_exec(s, ST_ROLLBACK_TO, "rollback", NULL);
 		sc_store_exec(s, ST_RELEASE, "release", NULL);
 	}
@@ -617,31 +621,43 @@ void sc_store_run_batch(sc_store *s, sc_store_gc_item *batch)
 	sc_error_clear(&err);
 	SC_STAT_ADD(s->sh, batches, 1);
 	rc = sc_store_begin_write(s, &err);
-	for (it = batch; it != NULL; it = it->next) {
+	if (rc == SC_OK && batch->next == NULL) {
+		/* One change: when it fails, run_one has rolled the
+		 * transaction back and left its entry as it should be. */
 		SC_STAT_ADD(s->sh, changes, 1);
-		if (rc != SC_OK) {
-			it->rc = rc;
-			it->err = err;
-			continue;
+		batch->rc = run_one(s, &h, batch, now, 1, &logged);
+		if (batch->rc == SC_OK)
+			rc = sc_sql_commit(s->sql, logged, &err);
+		if (batch->rc != SC_OK || rc == SC_OK)
+			goto release;
+	} else {
+		for (it = batch; it != NULL; it = it->next) {
+			SC_STAT_ADD(s->sh, changes, 1);
+			if (rc != SC_OK) {
+				it->rc = rc;
+				it->err = err;
+				continue;
+			}
+			it->rc = run_one(s, &h, it, now, 0, &logged);
+			if (it->rc != SC_OK && !sc_sql_in_txn(s->sql)) {
+				/* The database rolled the whole transaction
+				 * back (I/O error, full disk, a lost
+				 * connection): nothing of the batch stays. */
+				rc = it->rc;
+				err = it->err;
+				fail_all(batch, rc, &err);
+			}
 		}
-		it->rc = run_one(s, &h, it, now, &logged);
-		if (it->rc != SC_OK && !sc_sql_in_txn(s->sql)) {
-			/* The database rolled the whole transaction back
-			 * (I/O error, full disk, a lost connection): nothing
-			 * of the batch stays. */
-			rc = it->rc;
-			err = it->err;
-			fail_all(batch, rc, &err);
-		}
+		if (rc == SC_OK)
+			rc = sc_sql_commit(s->sql, logged, &err);
 	}
-	if (rc == SC_OK)
-		rc = sc_sql_commit(s->sql, logged, &err);
 	if (rc != SC_OK) {
 		fail_all(batch, rc, &err);
 		sc_store_rollback(s);
 		for (i = 0; i < h.n; i++)
 			sc_cache_clear(h.e[i]);
 	}
+release:
 	for (i = 0; i < h.n; i++)
 		sc_cache_release(s->sh, h.e[i]);
 }
