@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { ROOT, BUILD, launchBrowser, postEvent, sleep, freePort } from './lib.mjs';
-import { render, waitHttp } from '../integration/lib/servers.js';
+import { render, waitHttp, appPids, pidsMentioning } from '../integration/lib/servers.js';
 
 const APP = path.join(BUILD, 'shopping.fcgi');
 const DOCROOT = path.join(ROOT, 'examples/shopping/www');
@@ -81,21 +81,10 @@ function newServer(kind) {
       return fs.readdirSync(dir).filter((f) => f.endsWith('.log'))
         .map((f) => `--- ${f}\n${fs.readFileSync(path.join(dir, f), 'utf8').slice(-3000)}`).join('\n');
     },
-    /** The pids of the app processes (their command line names this dir). */
-    appPids() {
-      const exe = fs.realpathSync(APP);
-      return fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((p) => {
-        try {
-          return fs.readlinkSync(`/proc/${p}/exe`) === exe && fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dir);
-        } catch {
-          return false; // gone, or not ours to read
-        }
-      });
-    },
     /** The sockets the app processes hold (listening ones included). */
     appSockets() {
       let n = 0;
-      for (const pid of s.appPids()) {
+      for (const pid of appPids(dir, APP)) {
         let fds = [];
         try {
           fds = fs.readdirSync(`/proc/${pid}/fd`);
@@ -120,7 +109,7 @@ function newServer(kind) {
           /* gone */
         }
       }
-      for (const pid of s.appPids()) {
+      for (const pid of pidsMentioning(dir)) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {
