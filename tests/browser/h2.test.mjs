@@ -353,10 +353,12 @@ function request(session, pathName) {
   });
 }
 
-/** Opens n streams of topic on one HTTP/2 session; each collects its text.
- *  Resolves once each has its first event (the snapshot). */
+/** Opens n streams of topic on one HTTP/2 session, one after the other
+ *  as tabs do (mod_fcgid spawns a process for each); each collects its
+ *  text.  Resolves once each has its first event (the snapshot). */
 async function openStreams(session, pathName, n) {
   const streams = [];
+  const live = () => streams.filter((st) => st.text.includes('data:')).length;
   for (let i = 0; i < n; i++) {
     const req = session.request({ ':path': pathName, accept: 'text/event-stream' });
     const st = { req, text: '', status: 0 };
@@ -369,9 +371,9 @@ async function openStreams(session, pathName, n) {
     });
     req.on('error', () => {});
     streams.push(st);
+    await until(() => live() === streams.length, 15000, () =>
+      `streams with data: ${live()} of ${streams.length} (statuses ${streams.map((x) => x.status)}): ${st.text.slice(0, 200)}`);
   }
-  await until(() => streams.every((st) => st.text.includes('data:')), 15000, () =>
-    `streams with data: ${streams.filter((st) => st.text.includes('data:')).length} of ${n}`);
   return streams;
 }
 
