@@ -9,7 +9,7 @@ PKGS=(
 	build-essential pkg-config clang libclang-rt-14-dev
 	libfcgi-dev libjson-c-dev libsqlite3-dev sqlite3 libcmocka-dev
 	libpq-dev postgresql
-	lighttpd nginx-light libnginx-mod-nchan apache2 libapache2-mod-fcgid
+	lighttpd lighttpd-mod-openssl nginx-light libnginx-mod-nchan apache2 libapache2-mod-fcgid openssl
 	nodejs npm curl procps psmisc wrk groff-base
 )
 
