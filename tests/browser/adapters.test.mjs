@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import { postEvent } from './lib.mjs';
+import { postEvent, getJSON, sleep } from './lib.mjs';
 import { uniq, openList as open, shown, converges as convergesOn, add, serverAndBrowser } from './pages.mjs';
 
 const env = serverAndBrowser();
@@ -130,6 +130,12 @@ test('lighttpd restarted: on the same database the pages resume; on a new one (a
       assert.deepEqual(await converges(p, list), []);
     }
     await add(e, 'After resync', 1);
+    // the page's POST in first (add() returns once it is sent): the order is known
+    for (let i = 0; i < 100; i++) {
+      const st = await getJSON(`${env.server.url}/state/${topic}`).catch(() => null);
+      if (st && st.state.items.some((x) => x.name === 'After resync')) break;
+      await sleep(100);
+    }
     await postEvent(env.server.url, topic, 'add', { name: 'From elsewhere', quantity: 2 });
     for (const p of pages) {
       const items = await converges(p, list);
