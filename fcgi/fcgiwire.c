@@ -147,6 +147,14 @@ size_t sc_fcgi_end_record(unsigned char out[16], uint16_t id,
 	return 16;
 }
 
+size_t sc_fcgi_end_response(unsigned char out[SC_FCGI_END_LEN], uint16_t id)
+{
+	sc_fcgi_header(out, SC_FCGI_STDOUT, id, 0, 0);
+	sc_fcgi_end_record(out + SC_FCGI_HEADER_LEN, id,
+			   SC_FCGI_REQUEST_COMPLETE);
+	return SC_FCGI_END_LEN;
+}
+
 static sc_err send_end(int fd, uint16_t id, int status)
 {
 	unsigned char rec[16];
@@ -161,7 +169,7 @@ sc_err sc_fcgi_write(int fd, uint16_t id, const char *head, size_t head_len,
 	/* Records of at most 32 KB; a response is written in rounds of up
 	 * to 8 records with one writev each. */
 	enum { CHUNK = 32768, ROUND = 8 };
-	unsigned char hdr[ROUND][SC_FCGI_HEADER_LEN], tail[24];
+	unsigned char hdr[ROUND][SC_FCGI_HEADER_LEN], tail[SC_FCGI_END_LEN];
 	struct iovec iov[ROUND * 3 + 1];
 	const char *part[2] = {head, body};
 	size_t plen[2] = {head_len, body_len}, pi = 0, off = 0;
@@ -201,11 +209,8 @@ sc_err sc_fcgi_write(int fd, uint16_t id, const char *head, size_t head_len,
 			iov[first].iov_len = SC_FCGI_HEADER_LEN;
 		}
 		if (pi >= 2 && end) {
-			sc_fcgi_header(tail, SC_FCGI_STDOUT, id, 0, 0);
-			sc_fcgi_end_record(tail + 8, id,
-					   SC_FCGI_REQUEST_COMPLETE);
 			iov[n].iov_base = tail;
-			iov[n].iov_len = sizeof(tail);
+			iov[n].iov_len = sc_fcgi_end_response(tail, id);
 			n++;
 		}
 		if (n == 0)

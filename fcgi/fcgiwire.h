@@ -118,4 +118,16 @@ sc_err sc_fcgi_write(int fd, uint16_t id, const char *head, size_t head_len,
 size_t sc_fcgi_end_record(unsigned char out[16], uint16_t id,
 			  int protocol_status);
 
+/* Bytes of the end of a response: the empty FCGI_STDOUT record and
+ * FCGI_END_REQUEST. */
+#define SC_FCGI_END_LEN 24
+
+/*
+ * Writes the end of a response for id (the empty FCGI_STDOUT record,
+ * then FCGI_END_REQUEST with REQUEST_COMPLETE) into out.  Returns
+ * SC_FCGI_END_LEN.  The one builder of these bytes: every writer of a
+ * response's end uses it.
+ */
+size_t sc_fcgi_end_response(unsigned char out[SC_FCGI_END_LEN], uint16_t id);
+
 #endif

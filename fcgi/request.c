@@ -839,7 +839,7 @@ static int get_stream(sc_request_env *env, sc_fcgi_conn *c,
 					   "at most 256 topic parameters");
 			goto out;
 		}
-		if (found < 0 || sc_store_topic_check(t, &err) != SC_OK) {
+		if (found < 0 || sc_topic_check(t, &err) != SC_OK) {
 			rc = respond_error(env, c, r, 400, NULL, "bad_topic",
 					   found < 0 ? "a topic is malformed"
 						     : err.message);
