@@ -109,8 +109,8 @@ sc_hub_stream *sc_hub_stream_new(int fd, uint16_t id, int keep_conn,
 	return s;
 }
 
-sc_err sc_hub_stream_topic(sc_hub_stream *s, const char *name,
-			   const char *init, size_t init_len)
+sc_err sc_hub_stream_topic(sc_hub_stream *s, const char *name, const char *init,
+			   size_t init_len)
 {
 	sc_hub_subtopic *nt;
 	size_t i;

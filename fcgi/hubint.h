@@ -27,8 +27,14 @@
 #define SC_HUB_NBUCKETS 4096
 
 /* What an epoll event's data.ptr points at: each starts with its kind. */
-enum { SC_HUB_SUB = 1, SC_HUB_IDLE, SC_HUB_REPLY, SC_HUB_WAKE, SC_HUB_INBOX,
-       SC_HUB_TIMER };
+enum {
+	SC_HUB_SUB = 1,
+	SC_HUB_IDLE,
+	SC_HUB_REPLY,
+	SC_HUB_WAKE,
+	SC_HUB_INBOX,
+	SC_HUB_TIMER
+};
 
 typedef struct sc_hub_topic sc_hub_topic;
 typedef struct sc_hub_stream sc_hub_sub;
