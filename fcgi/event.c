@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/alloc.h"
 #include "fcgi/reqint.h"
 #include "fcgi/route.h"
@@ -65,7 +66,7 @@ static int post_answer(sc_request_env *env, sc_fcgi_conn *c,
 			 e == SC_OK	 ? 0
 			 : ctx->rejected ? 1
 					 : -1,
-			 sc_metrics_clock() - t0);
+			 sc_clock_mono_ns() - t0);
 	if (e != SC_OK) {
 		err->code = e;
 		return sc_answer_err(
@@ -214,7 +215,7 @@ int sc_event_post(sc_request_env *env, sc_fcgi_conn *c, sc_fcgi_request *r,
 	ec.payload = payload;
 	ec.state_limit = env->state_limit;
 	ctx->topic = topic;
-	t0 = sc_metrics_clock();
+	t0 = sc_clock_mono_ns();
 	/* The body's strings (event, id, payload) move with it. */
 	if (env->async && c->start == c->end) {
 		if (post_async(env, c, r, ctx, topic, &body, &ec, idem, t0,

@@ -141,6 +141,7 @@ sc_err sc_hub_stream_topic(sc_hub_stream *s, const char *name, const char *init,
 
 int sc_hub_stream_feed(sc_hub_stream *s, const unsigned char *data, size_t n)
 {
+	sc_fcgi_hdr hd;
 	int abort = 0;
 
 	while (n > 0) {
@@ -157,9 +158,10 @@ int sc_hub_stream_feed(sc_hub_stream *s, const unsigned char *data, size_t n)
 		if (s->hn < SC_FCGI_HEADER_LEN)
 			continue;
 		s->hn = 0;
-		if (s->hb[1] == SC_FCGI_ABORT_REQUEST)
+		sc_fcgi_header_parse(s->hb, &hd);
+		if (hd.type == SC_FCGI_ABORT_REQUEST)
 			abort = 1;
-		s->skip = (((uint32_t)s->hb[4] << 8) | s->hb[5]) + s->hb[6];
+		s->skip = (uint32_t)(hd.content_len + hd.padding);
 	}
 	return abort;
 }

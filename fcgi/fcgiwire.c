@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/clock.h"
 
 /* How long the rest of a request may take once its first byte came. */
 #define REQUEST_MS 30000
@@ -23,14 +24,6 @@ typedef struct reader {
 	const atomic_int *stop;
 	int started;
 } reader;
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void sc_fcgi_conn_setup(int fd)
 {
@@ -54,14 +47,14 @@ static sc_err fill(reader *rd)
 			return SC_ERR_IO;
 		/* Also when bytes keep trickling in: the receive timeout
 		 * alone lets a peer sending a byte a second hold a worker. */
-		if (rd->started && now_ms() >= rd->deadline)
+		if (rd->started && sc_clock_mono_ms() >= rd->deadline)
 			return SC_ERR_IO;
 		n = recv(c->fd, c->buf, sizeof(c->buf), 0);
 		if (n > 0) {
 			c->end = (size_t)n;
 			if (!rd->started) {
 				rd->started = 1;
-				rd->deadline = now_ms() + REQUEST_MS;
+				rd->deadline = sc_clock_mono_ms() + REQUEST_MS;
 			}
 			return SC_OK;
 		}
@@ -71,7 +64,7 @@ static sc_err fill(reader *rd)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return SC_ERR_IO;
-		if (now_ms() >= rd->deadline)
+		if (sc_clock_mono_ms() >= rd->deadline)
 			return SC_ERR_IO;
 	}
 }
@@ -123,6 +116,16 @@ static sc_err write_all(int fd, struct iovec *iov, int iovcnt)
 		}
 	}
 	return SC_OK;
+}
+
+void sc_fcgi_header_parse(const unsigned char h[SC_FCGI_HEADER_LEN],
+			  sc_fcgi_hdr *out)
+{
+	out->version = h[0];
+	out->type = h[1];
+	out->id = (uint16_t)((h[2] << 8) | h[3]);
+	out->content_len = ((size_t)h[4] << 8) | h[5];
+	out->padding = h[6];
 }
 
 void sc_fcgi_header(unsigned char h[SC_FCGI_HEADER_LEN], int type, uint16_t id,
@@ -392,8 +395,9 @@ sc_err sc_fcgi_read_request(sc_fcgi_conn *c, sc_fcgi_request *r,
 			    size_t body_limit, int idle_ms,
 			    const atomic_int *stop)
 {
-	reader rd = {c, now_ms() + idle_ms, stop, 0};
+	reader rd = {c, sc_clock_mono_ms() + idle_ms, stop, 0};
 	unsigned char h[SC_FCGI_HEADER_LEN], begin[8];
+	sc_fcgi_hdr hd;
 	int active = 0, params_done = 0;
 	size_t len, pad;
 	uint16_t id;
@@ -409,17 +413,18 @@ sc_err sc_fcgi_read_request(sc_fcgi_conn *c, sc_fcgi_request *r,
 		rc = get_bytes(&rd, h, sizeof(h));
 		if (rc != SC_OK)
 			return rc;
-		if (h[0] != 1)
+		sc_fcgi_header_parse(h, &hd);
+		if (hd.version != 1)
 			return SC_ERR_INVALID;
-		id = (uint16_t)((h[2] << 8) | h[3]);
-		len = ((size_t)h[4] << 8) | h[5];
-		pad = h[6];
+		id = hd.id;
+		len = hd.content_len;
+		pad = hd.padding;
 		if (id == 0) {
-			if (h[1] == SC_FCGI_GET_VALUES)
+			if (hd.type == SC_FCGI_GET_VALUES)
 				rc = get_values(&rd, len);
 			else
 				rc = get_bytes(&rd, NULL, len) == SC_OK
-					 ? unknown_type(&rd, h[1])
+					 ? unknown_type(&rd, hd.type)
 					 : SC_ERR_IO;
 			if (rc == SC_OK)
 				rc = get_bytes(&rd, NULL, pad);
@@ -427,7 +432,7 @@ sc_err sc_fcgi_read_request(sc_fcgi_conn *c, sc_fcgi_request *r,
 				return rc;
 			continue;
 		}
-		if (h[1] == SC_FCGI_BEGIN_REQUEST) {
+		if (hd.type == SC_FCGI_BEGIN_REQUEST) {
 			if (len != 8 || get_bytes(&rd, begin, 8) != SC_OK ||
 			    get_bytes(&rd, NULL, pad) != SC_OK)
 				return SC_ERR_IO;
@@ -458,7 +463,7 @@ sc_err sc_fcgi_read_request(sc_fcgi_conn *c, sc_fcgi_request *r,
 				return SC_ERR_IO;
 			continue;
 		}
-		switch (h[1]) {
+		switch (hd.type) {
 		case SC_FCGI_ABORT_REQUEST:
 			if (get_bytes(&rd, NULL, len + pad) != SC_OK)
 				return SC_ERR_IO;

@@ -98,6 +98,20 @@ const char *sc_fcgi_param_get(const sc_fcgi_request *r, const char *name);
  * blocking writes give up after 30 s. */
 void sc_fcgi_conn_setup(int fd);
 
+/* A record header as read. */
+typedef struct sc_fcgi_hdr {
+	int version;
+	int type;
+	uint16_t id;
+	size_t content_len;
+	size_t padding;
+} sc_fcgi_hdr;
+
+/* Reads the 8-byte record header h into *out (the one parser of record
+ * headers: the request reader and the hub's stream feed use it). */
+void sc_fcgi_header_parse(const unsigned char h[SC_FCGI_HEADER_LEN],
+			  sc_fcgi_hdr *out);
+
 /* Writes the 8-byte header of a record into h. */
 void sc_fcgi_header(unsigned char h[SC_FCGI_HEADER_LEN], int type, uint16_t id,
 		    size_t content_len, size_t padding);

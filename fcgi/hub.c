@@ -43,14 +43,10 @@ void sc_hub_add(sc_hub *h, sc_hub_stream *s)
 
 void sc_hub_add_idle(sc_hub *h, int fd)
 {
-	sc_hub_idle *c = sc_calloc(1, sizeof(*c));
+	sc_hub_idle *c = sc_park_idle_new(fd);
 
-	if (c == NULL) {
-		close(fd);
+	if (c == NULL)
 		return;
-	}
-	c->kind = SC_HUB_IDLE;
-	c->fd = fd;
 	pthread_mutex_lock(&h->lock);
 	c->next = h->idle_inbox;
 	h->idle_inbox = c;

@@ -169,6 +169,10 @@ void sc_catchup_register(sc_hub *h, sc_hub_sub *s);
 
 /* --- park.c --------------------------------------------------------- */
 
+/* A new idle record for the keep-alive connection fd (not watched yet);
+ * NULL, with fd closed, when out of memory.  Any thread. */
+sc_hub_idle *sc_park_idle_new(int fd);
+
 /* Watches the idle keep-alive connection fd (ownership taken: closed
  * when it cannot be watched). */
 void sc_park_idle(sc_hub *h, int fd);

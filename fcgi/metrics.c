@@ -103,14 +103,6 @@ void sc_metrics_event(sc_metrics *m, int outcome, int64_t ns)
 	sc_metrics_commit_time(m, ns);
 }
 
-int64_t sc_metrics_clock(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Appends one printf-formatted line to b. */
 static sc_err line(sc_sse_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -30,17 +30,25 @@ void sc_park_idle_watch(sc_hub *h, sc_hub_idle *c)
 	h->idles = c;
 }
 
-void sc_park_idle(sc_hub *h, int fd)
+sc_hub_idle *sc_park_idle_new(int fd)
 {
 	sc_hub_idle *c = sc_calloc(1, sizeof(*c));
 
 	if (c == NULL) {
 		close(fd);
-		return;
+		return NULL;
 	}
 	c->kind = SC_HUB_IDLE;
 	c->fd = fd;
-	sc_park_idle_watch(h, c);
+	return c;
+}
+
+void sc_park_idle(sc_hub *h, int fd)
+{
+	sc_hub_idle *c = sc_park_idle_new(fd);
+
+	if (c != NULL)
+		sc_park_idle_watch(h, c);
 }
 
 void sc_park_on_idle(sc_hub *h, sc_hub_idle *c)
