@@ -10,6 +10,7 @@
 
 #include "common/log.h"
 #include "fcgi/reqint.h"
+#include "json/op.h"
 
 /* --- the handler API ------------------------------------------------ */
 
@@ -88,7 +89,8 @@ static sc_err patch_state(sc_ctx *ctx, const char *path, json_object *value)
 		json_object_put(value);
 		goto out;
 	}
-	json_object_object_add(op, "op", json_object_new_string("replace"));
+	json_object_object_add(
+	    op, "op", json_object_new_string(sc_op_name(SC_OP_REPLACE)));
 	json_object_object_add(op, "path", json_object_new_string(path));
 	if (json_object_object_add(op, "value", value) != 0) {
 		json_object_put(value);
@@ -97,7 +99,8 @@ static sc_err patch_state(sc_ctx *ctx, const char *path, json_object *value)
 	rc = sc_store_txn_patch(ctx->txn, ops, &ctx->err);
 	if (rc == SC_ERR_PATCH) {
 		/* No such member yet: add it (or append with "/-"). */
-		json_object_object_add(op, "op", json_object_new_string("add"));
+		json_object_object_add(
+		    op, "op", json_object_new_string(sc_op_name(SC_OP_ADD)));
 		rc = sc_store_txn_patch(ctx->txn, ops, &ctx->err);
 	}
 out:
