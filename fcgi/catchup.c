@@ -23,7 +23,7 @@ typedef struct first {
 	sc_hub *h;
 	sc_hub_sub *s;
 	int64_t *from; /* per topic: rows after this seq are missing */
-	sc_sse_buf *buf;
+	sc_buf *buf;
 	int with_ids; /* each patch carries its id (no state frame sent) */
 	int nframes;
 	sc_err rc;
@@ -36,7 +36,7 @@ static sc_err first_frame(first *fi, const char *event, const char *id,
 	sc_err rc = SC_OK;
 
 	if (fi->nframes > 0)
-		rc = sc_sse_buf_add(fi->buf, "\n", 1);
+		rc = sc_buf_add(fi->buf, "\n", 1);
 	if (rc == SC_OK)
 		rc = sc_sse_format(fi->buf, event, id, data, len, 0);
 	if (rc == SC_OK)
@@ -68,7 +68,7 @@ static int first_entry(const sc_store_entry *e, void *arg)
 
 /* Builds s's first frames into buf; full: state frames for all topics.
  * Sets s->cursor and the topics' versions. */
-static sc_err first_frames(sc_hub *h, sc_hub_sub *s, int full, sc_sse_buf *buf,
+static sc_err first_frames(sc_hub *h, sc_hub_sub *s, int full, sc_buf *buf,
 			   int64_t *from)
 {
 	first fi = {h, s, from, buf, 1, 0, SC_OK};
@@ -138,21 +138,21 @@ static sc_err first_frames(sc_hub *h, sc_hub_sub *s, int full, sc_sse_buf *buf,
 		return SC_OK;
 	if (!fi.with_ids) {
 		sc_store_cursor_format(h->store, s->cursor, cur);
-		rc = sc_sse_buf_add(buf, "id: ", 4);
+		rc = sc_buf_add(buf, "id: ", 4);
 		if (rc == SC_OK)
-			rc = sc_sse_buf_add(buf, cur, strlen(cur));
+			rc = sc_buf_add(buf, cur, strlen(cur));
 		if (rc == SC_OK)
-			rc = sc_sse_buf_add(buf, "\n", 1);
+			rc = sc_buf_add(buf, "\n", 1);
 	}
 	if (rc == SC_OK)
-		rc = sc_sse_buf_add(buf, "\n", 1);
+		rc = sc_buf_add(buf, "\n", 1);
 	return rc;
 }
 
 void sc_catchup_register(sc_hub *h, sc_hub_sub *s)
 {
 	struct epoll_event ev;
-	sc_sse_buf buf = {0};
+	sc_buf buf = {0};
 	int64_t from[SC_HUB_TOPICS_MAX];
 	sc_sse_frame *f = NULL;
 	size_t i;
@@ -201,7 +201,7 @@ void sc_catchup_register(sc_hub *h, sc_hub_sub *s)
 	buf.max = h->opt.queue_limit / 2;
 	rc = first_frames(h, s, 0, &buf, from);
 	if (rc == SC_ERR_TOO_BIG) {
-		sc_sse_buf_free(&buf); /* and no cap: a state of any size */
+		sc_buf_free(&buf); /* the widest cap: a state of any size */
 		rc = first_frames(h, s, 1, &buf, from);
 	}
 	if (rc != SC_OK)
@@ -224,9 +224,9 @@ void sc_catchup_register(sc_hub *h, sc_hub_sub *s)
 		sc_fanout_enqueue(h, s, f);
 		sc_sse_frame_unref(f);
 	}
-	sc_sse_buf_free(&buf);
+	sc_buf_free(&buf);
 	return;
 fail:
-	sc_sse_buf_free(&buf);
+	sc_buf_free(&buf);
 	sc_fanout_kill(h, s);
 }

@@ -342,7 +342,7 @@ static int dispatch_entry(const sc_store_entry *e, void *arg)
 {
 	sc_hub *h = arg;
 	sc_hub_topic *t = topic_find(h, e->topic);
-	sc_sse_buf buf = {0};
+	sc_buf buf = {0};
 	char cur[SC_CURSOR_MAX], *json = NULL;
 	size_t len = 0;
 	sc_sse_frame *f = NULL;
@@ -380,7 +380,7 @@ static int dispatch_entry(const sc_store_entry *e, void *arg)
 out:
 	sc_sse_frame_unref(f);
 	sc_free(json);
-	sc_sse_buf_free(&buf);
+	sc_buf_free(&buf);
 	return 0;
 }
 

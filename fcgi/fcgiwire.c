@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/buf.h"
 #include "common/clock.h"
 
 /* How long the rest of a request may take once its first byte came. */
@@ -313,24 +314,10 @@ static sc_err parse_params(sc_fcgi_request *r)
 static sc_err append(char **buf, size_t *len, size_t *cap, size_t limit,
 		     reader *rd, size_t n)
 {
-	size_t want = *len + n + 1;
-	char *nb;
+	sc_err rc = sc_buf_grow(buf, cap, *len, n, limit);
 
-	if (want > limit + 1)
-		return SC_ERR_TOO_BIG;
-	if (want > *cap) {
-		size_t nc = *cap ? *cap : 1024;
-
-		while (nc < want)
-			nc *= 2;
-		if (nc > limit + 1)
-			nc = limit + 1;
-		nb = sc_realloc(*buf, nc);
-		if (nb == NULL)
-			return SC_ERR_NOMEM;
-		*buf = nb;
-		*cap = nc;
-	}
+	if (rc != SC_OK)
+		return rc;
 	if (get_bytes(rd, *buf + *len, n) != SC_OK)
 		return SC_ERR_IO;
 	*len += n;
