@@ -319,6 +319,29 @@ static int cross_origin(sc_request_env *env, sc_fcgi_conn *c,
 
 /* --- dispatch ------------------------------------------------------- */
 
+enum { M_GET = 1, M_HEAD = 2, M_POST = 4 };
+
+/* The methods each route takes, its Allow header and the advice of its
+ * 405. */
+static const struct {
+	int allowed;
+	const char *allow, *use;
+} methods[] = {
+    [SC_ROUTE_STATE] = {M_GET | M_HEAD, "Allow: GET, HEAD\r\n",
+			"use GET on /state/TOPIC"},
+    [SC_ROUTE_EVENTS] = {M_POST, "Allow: POST\r\n",
+			 "use POST on /events/TOPIC"},
+    [SC_ROUTE_STREAM] = {M_GET, "Allow: GET\r\n", "use GET on /stream"},
+};
+
+static int method_bit(const char *method)
+{
+	return strcmp(method, "GET") == 0    ? M_GET
+	       : strcmp(method, "HEAD") == 0 ? M_HEAD
+	       : strcmp(method, "POST") == 0 ? M_POST
+					     : 0;
+}
+
 static int dispatch(sc_request_env *env, sc_fcgi_conn *c,
 		    sc_fcgi_request *r, char cors[SC_CORS_HEAD_MAX])
 {
@@ -358,29 +381,18 @@ static int dispatch(sc_request_env *env, sc_fcgi_conn *c,
 	rc = cross_origin(env, c, r, method, cors);
 	if (rc != 1)
 		return rc;
-	switch (route.kind) {
-	case SC_ROUTE_STATE:
-		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-			return sc_answer_error(env, c, r, 405, "Allow: GET, HEAD\r\n",
-					     "method_not_allowed",
-					     "use GET on /state/TOPIC");
-		return get_state(env, c, r, &ctx, route.topic);
-	case SC_ROUTE_EVENTS:
-		if (strcmp(method, "POST") != 0)
-			return sc_answer_error(env, c, r, 405, "Allow: POST\r\n",
-					     "method_not_allowed",
-					     "use POST on /events/TOPIC");
-		return sc_event_post(env, c, r, &ctx, route.topic);
-	case SC_ROUTE_STREAM:
-		if (strcmp(method, "GET") != 0)
-			return sc_answer_error(env, c, r, 405, "Allow: GET\r\n",
-					     "method_not_allowed",
-					     "use GET on /stream");
-		return get_stream(env, c, r, &ctx, &route);
-	default:
+	if (route.kind < SC_ROUTE_STATE || route.kind > SC_ROUTE_STREAM)
 		return sc_answer_error(env, c, r, 404, NULL, "not_found",
-				     "no such route");
-	}
+				       "no such route");
+	if (!(methods[route.kind].allowed & method_bit(method)))
+		return sc_answer_error(env, c, r, 405, methods[route.kind].allow,
+				       "method_not_allowed",
+				       methods[route.kind].use);
+	if (route.kind == SC_ROUTE_STATE)
+		return get_state(env, c, r, &ctx, route.topic);
+	if (route.kind == SC_ROUTE_EVENTS)
+		return sc_event_post(env, c, r, &ctx, route.topic);
+	return get_stream(env, c, r, &ctx, &route);
 }
 
 int sc_request_handle(sc_request_env *env, sc_fcgi_conn *c,
