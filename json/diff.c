@@ -1,4 +1,4 @@
-/* Over 700 lines: one recursion whose object, array and gap cases call each other and share its private state. */
+/* Long (over 700 lines): one recursion whose cases share its state. */
 /*
  * json/diff.c — a small RFC 6902 patch from one json-c document to
  * another.

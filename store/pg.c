@@ -1,4 +1,4 @@
-/* Over 700 lines: one backend of store/sql.h (statements, pipelining, LISTEN/NOTIFY, schema), as sqlite.c is the other. */
+/* Long (over 700 lines): one SQL backend, as sqlite.c is the other. */
 /*
  * store/pg.c — the PostgreSQL backend of the SQL layer (store/sql.h),
  * with libpq: --db is a libpq URI (postgresql://, postgres://; the
