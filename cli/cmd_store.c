@@ -389,7 +389,7 @@ static int cmd_change(const subcmd *c, const sc_cli_globals *g, args *a)
 	memset(&ca, 0, sizeof(ca));
 	memset(&res, 0, sizeof(res));
 	ca.set = strcmp(c->name, "set") == 0;
-	if (sc_store_topic_check(a->pos[0], &err) != SC_OK)
+	if (sc_topic_check(a->pos[0], &err) != SC_OK)
 		return fail(c, &err, SC_CLI_USAGE);
 	code = sc_cli_load_json(c->name, a->pos[1], &ca.doc);
 	if (code == SC_CLI_OK)
@@ -517,7 +517,7 @@ static int cmd_watch(const subcmd *c, const sc_cli_globals *g, args *a)
 	int i, code;
 
 	for (i = 0; i < a->npos; i++)
-		if (sc_store_topic_check(a->pos[i], &err) != SC_OK)
+		if (sc_topic_check(a->pos[i], &err) != SC_OK)
 			return fail(c, &err, SC_CLI_USAGE);
 	code = open_store(c, g, 1, &s);
 	if (code != SC_CLI_OK)

@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "common/alloc.h"
+#include "common/buf.h"
 #include "common/error.h"
 #include "json/value.h"
 
@@ -18,29 +19,21 @@
 static sc_err read_all(FILE *f, char **buf, size_t *len, sc_error *err)
 {
 	size_t cap = 0, n = 0, got;
-	char *b = NULL, *nb;
+	char *b = NULL;
 	sc_err rc = SC_OK;
 
 	for (;;) {
-		if (n == cap) {
-			if (cap >= INPUT_MAX) {
-				rc = sc_error_set(err, SC_ERR_TOO_BIG,
-						  "larger than %u bytes",
+		if (n + 1 >= cap) {
+			rc = sc_buf_grow(&b, &cap, n, 1, INPUT_MAX);
+			if (rc == SC_ERR_TOO_BIG)
+				rc = sc_error_set(err, rc, "larger than %u bytes",
 						  INPUT_MAX);
+			else if (rc != SC_OK)
+				rc = sc_error_set(err, rc, "out of memory");
+			if (rc != SC_OK)
 				goto out;
-			}
-			cap = cap == 0 ? 65536 : cap * 2;
-			if (cap > INPUT_MAX)
-				cap = INPUT_MAX;
-			nb = sc_realloc(b, cap);
-			if (nb == NULL) {
-				rc = sc_error_set(err, SC_ERR_NOMEM,
-						  "out of memory");
-				goto out;
-			}
-			b = nb;
 		}
-		got = fread(b + n, 1, cap - n, f);
+		got = fread(b + n, 1, cap - n - 1, f);
 		n += got;
 		if (got == 0) {
 			if (ferror(f))

@@ -5,12 +5,17 @@
 
 #include <time.h>
 
-static int64_t read_us(clockid_t id)
+static int64_t read_ns(clockid_t id)
 {
 	struct timespec ts;
 
 	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t read_us(clockid_t id)
+{
+	return read_ns(id) / 1000;
 }
 
 int64_t sc_clock_mono_ms(void)
@@ -21,6 +26,11 @@ int64_t sc_clock_mono_ms(void)
 int64_t sc_clock_mono_us(void)
 {
 	return read_us(CLOCK_MONOTONIC);
+}
+
+int64_t sc_clock_mono_ns(void)
+{
+	return read_ns(CLOCK_MONOTONIC);
 }
 
 int64_t sc_clock_wall_ms(void)

@@ -10,6 +10,7 @@
 /* Monotonic time (CLOCK_MONOTONIC), for intervals and deadlines. */
 int64_t sc_clock_mono_ms(void);
 int64_t sc_clock_mono_us(void);
+int64_t sc_clock_mono_ns(void);
 
 /* Wall-clock time in ms since the Unix epoch (CLOCK_REALTIME), for
  * what is stored or shown. */

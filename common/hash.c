@@ -3,6 +3,8 @@
  */
 #include "common/hash.h"
 
+#include <string.h>
+
 uint64_t sc_hash_fnv(uint64_t h, const void *p, size_t n)
 {
 	const unsigned char *b = p;
@@ -15,9 +17,5 @@ uint64_t sc_hash_fnv(uint64_t h, const void *p, size_t n)
 
 uint64_t sc_hash_str(const char *s)
 {
-	uint64_t h = SC_HASH_FNV_INIT;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return h;
+	return sc_hash_fnv(SC_HASH_FNV_INIT, s, strlen(s));
 }

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/buf.h"
+#include "common/clock.h"
 
 /* How long the rest of a request may take once its first byte came. */
 #define REQUEST_MS 30000
@@ -23,14 +25,6 @@ typedef struct reader {
 	const atomic_int *stop;
 	int started;
 } reader;
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void sc_fcgi_conn_setup(int fd)
 {
@@ -54,14 +48,14 @@ static sc_err fill(reader *rd)
 			return SC_ERR_IO;
 		/* Also when bytes keep trickling in: the receive timeout
 		 * alone lets a peer sending a byte a second hold a worker. */
-		if (rd->started && now_ms() >= rd->deadline)
+		if (rd->started && sc_clock_mono_ms() >= rd->deadline)
 			return SC_ERR_IO;
 		n = recv(c->fd, c->buf, sizeof(c->buf), 0);
 		if (n > 0) {
 			c->end = (size_t)n;
 			if (!rd->started) {
 				rd->started = 1;
-				rd->deadline = now_ms() + REQUEST_MS;
+				rd->deadline = sc_clock_mono_ms() + REQUEST_MS;
 			}
 			return SC_OK;
 		}
@@ -71,7 +65,7 @@ static sc_err fill(reader *rd)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return SC_ERR_IO;
-		if (now_ms() >= rd->deadline)
+		if (sc_clock_mono_ms() >= rd->deadline)
 			return SC_ERR_IO;
 	}
 }
@@ -125,6 +119,16 @@ static sc_err write_all(int fd, struct iovec *iov, int iovcnt)
 	return SC_OK;
 }
 
+void sc_fcgi_header_parse(const unsigned char h[SC_FCGI_HEADER_LEN],
+			  sc_fcgi_hdr *out)
+{
+	out->version = h[0];
+	out->type = h[1];
+	out->id = (uint16_t)((h[2] << 8) | h[3]);
+	out->content_len = ((size_t)h[4] << 8) | h[5];
+	out->padding = h[6];
+}
+
 void sc_fcgi_header(unsigned char h[SC_FCGI_HEADER_LEN], int type, uint16_t id,
 		    size_t content_len, size_t padding)
 {
@@ -147,6 +151,14 @@ size_t sc_fcgi_end_record(unsigned char out[16], uint16_t id,
 	return 16;
 }
 
+size_t sc_fcgi_end_response(unsigned char out[SC_FCGI_END_LEN], uint16_t id)
+{
+	sc_fcgi_header(out, SC_FCGI_STDOUT, id, 0, 0);
+	sc_fcgi_end_record(out + SC_FCGI_HEADER_LEN, id,
+			   SC_FCGI_REQUEST_COMPLETE);
+	return SC_FCGI_END_LEN;
+}
+
 static sc_err send_end(int fd, uint16_t id, int status)
 {
 	unsigned char rec[16];
@@ -161,7 +173,7 @@ sc_err sc_fcgi_write(int fd, uint16_t id, const char *head, size_t head_len,
 	/* Records of at most 32 KB; a response is written in rounds of up
 	 * to 8 records with one writev each. */
 	enum { CHUNK = 32768, ROUND = 8 };
-	unsigned char hdr[ROUND][SC_FCGI_HEADER_LEN], tail[24];
+	unsigned char hdr[ROUND][SC_FCGI_HEADER_LEN], tail[SC_FCGI_END_LEN];
 	struct iovec iov[ROUND * 3 + 1];
 	const char *part[2] = {head, body};
 	size_t plen[2] = {head_len, body_len}, pi = 0, off = 0;
@@ -201,11 +213,8 @@ sc_err sc_fcgi_write(int fd, uint16_t id, const char *head, size_t head_len,
 			iov[first].iov_len = SC_FCGI_HEADER_LEN;
 		}
 		if (pi >= 2 && end) {
-			sc_fcgi_header(tail, SC_FCGI_STDOUT, id, 0, 0);
-			sc_fcgi_end_record(tail + 8, id,
-					   SC_FCGI_REQUEST_COMPLETE);
 			iov[n].iov_base = tail;
-			iov[n].iov_len = sizeof(tail);
+			iov[n].iov_len = sc_fcgi_end_response(tail, id);
 			n++;
 		}
 		if (n == 0)
@@ -305,24 +314,10 @@ static sc_err parse_params(sc_fcgi_request *r)
 static sc_err append(char **buf, size_t *len, size_t *cap, size_t limit,
 		     reader *rd, size_t n)
 {
-	size_t want = *len + n + 1;
-	char *nb;
+	sc_err rc = sc_buf_grow(buf, cap, *len, n, limit);
 
-	if (want > limit + 1)
-		return SC_ERR_TOO_BIG;
-	if (want > *cap) {
-		size_t nc = *cap ? *cap : 1024;
-
-		while (nc < want)
-			nc *= 2;
-		if (nc > limit + 1)
-			nc = limit + 1;
-		nb = sc_realloc(*buf, nc);
-		if (nb == NULL)
-			return SC_ERR_NOMEM;
-		*buf = nb;
-		*cap = nc;
-	}
+	if (rc != SC_OK)
+		return rc;
 	if (get_bytes(rd, *buf + *len, n) != SC_OK)
 		return SC_ERR_IO;
 	*len += n;
@@ -387,8 +382,9 @@ sc_err sc_fcgi_read_request(sc_fcgi_conn *c, sc_fcgi_request *r,
 			    size_t body_limit, int idle_ms,
 			    const atomic_int *stop)
 {
-	reader rd = {c, now_ms() + idle_ms, stop, 0};
+	reader rd = {c, sc_clock_mono_ms() + idle_ms, stop, 0};
 	unsigned char h[SC_FCGI_HEADER_LEN], begin[8];
+	sc_fcgi_hdr hd;
 	int active = 0, params_done = 0;
 	size_t len, pad;
 	uint16_t id;
@@ -404,17 +400,18 @@ sc_err sc_fcgi_read_request(sc_fcgi_conn *c, sc_fcgi_request *r,
 		rc = get_bytes(&rd, h, sizeof(h));
 		if (rc != SC_OK)
 			return rc;
-		if (h[0] != 1)
+		sc_fcgi_header_parse(h, &hd);
+		if (hd.version != 1)
 			return SC_ERR_INVALID;
-		id = (uint16_t)((h[2] << 8) | h[3]);
-		len = ((size_t)h[4] << 8) | h[5];
-		pad = h[6];
+		id = hd.id;
+		len = hd.content_len;
+		pad = hd.padding;
 		if (id == 0) {
-			if (h[1] == SC_FCGI_GET_VALUES)
+			if (hd.type == SC_FCGI_GET_VALUES)
 				rc = get_values(&rd, len);
 			else
 				rc = get_bytes(&rd, NULL, len) == SC_OK
-					 ? unknown_type(&rd, h[1])
+					 ? unknown_type(&rd, hd.type)
 					 : SC_ERR_IO;
 			if (rc == SC_OK)
 				rc = get_bytes(&rd, NULL, pad);
@@ -422,7 +419,7 @@ sc_err sc_fcgi_read_request(sc_fcgi_conn *c, sc_fcgi_request *r,
 				return rc;
 			continue;
 		}
-		if (h[1] == SC_FCGI_BEGIN_REQUEST) {
+		if (hd.type == SC_FCGI_BEGIN_REQUEST) {
 			if (len != 8 || get_bytes(&rd, begin, 8) != SC_OK ||
 			    get_bytes(&rd, NULL, pad) != SC_OK)
 				return SC_ERR_IO;
@@ -453,7 +450,7 @@ sc_err sc_fcgi_read_request(sc_fcgi_conn *c, sc_fcgi_request *r,
 				return SC_ERR_IO;
 			continue;
 		}
-		switch (h[1]) {
+		switch (hd.type) {
 		case SC_FCGI_ABORT_REQUEST:
 			if (get_bytes(&rd, NULL, len + pad) != SC_OK)
 				return SC_ERR_IO;

@@ -98,6 +98,20 @@ const char *sc_fcgi_param_get(const sc_fcgi_request *r, const char *name);
  * blocking writes give up after 30 s. */
 void sc_fcgi_conn_setup(int fd);
 
+/* A record header as read. */
+typedef struct sc_fcgi_hdr {
+	int version;
+	int type;
+	uint16_t id;
+	size_t content_len;
+	size_t padding;
+} sc_fcgi_hdr;
+
+/* Reads the 8-byte record header h into *out (the one parser of record
+ * headers: the request reader and the hub's stream feed use it). */
+void sc_fcgi_header_parse(const unsigned char h[SC_FCGI_HEADER_LEN],
+			  sc_fcgi_hdr *out);
+
 /* Writes the 8-byte header of a record into h. */
 void sc_fcgi_header(unsigned char h[SC_FCGI_HEADER_LEN], int type, uint16_t id,
 		    size_t content_len, size_t padding);
@@ -117,5 +131,17 @@ sc_err sc_fcgi_write(int fd, uint16_t id, const char *head, size_t head_len,
  */
 size_t sc_fcgi_end_record(unsigned char out[16], uint16_t id,
 			  int protocol_status);
+
+/* Bytes of the end of a response: the empty FCGI_STDOUT record and
+ * FCGI_END_REQUEST. */
+#define SC_FCGI_END_LEN 24
+
+/*
+ * Writes the end of a response for id (the empty FCGI_STDOUT record,
+ * then FCGI_END_REQUEST with REQUEST_COMPLETE) into out.  Returns
+ * SC_FCGI_END_LEN.  The one builder of these bytes: every writer of a
+ * response's end uses it.
+ */
+size_t sc_fcgi_end_response(unsigned char out[SC_FCGI_END_LEN], uint16_t id);
 
 #endif

@@ -103,19 +103,11 @@ void sc_metrics_event(sc_metrics *m, int outcome, int64_t ns)
 	sc_metrics_commit_time(m, ns);
 }
 
-int64_t sc_metrics_clock(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Appends one printf-formatted line to b. */
-static sc_err line(sc_sse_buf *b, const char *fmt, ...)
+static sc_err line(sc_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-static sc_err line(sc_sse_buf *b, const char *fmt, ...)
+static sc_err line(sc_buf *b, const char *fmt, ...)
 {
 	char text[256];
 	va_list ap;
@@ -126,13 +118,13 @@ static sc_err line(sc_sse_buf *b, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return SC_ERR_TOO_BIG;
-	return sc_sse_buf_add(b, text, (size_t)n);
+	return sc_buf_add(b, text, (size_t)n);
 }
 
 char *sc_metrics_render(sc_metrics *m, size_t open_streams, size_t *len)
 {
 	static const char hist[] = "statechannel_commit_duration_seconds";
-	sc_sse_buf b = {0};
+	sc_buf b = {0};
 	uint64_t cum = 0, v;
 	size_t i;
 	sc_err rc;
@@ -170,7 +162,7 @@ char *sc_metrics_render(sc_metrics *m, size_t open_streams, size_t *len)
 		rc = line(&b, "%s_sum %.9f\n%s_count %llu\n", hist,
 			  (double)v / 1e9, hist, (unsigned long long)cum);
 	if (rc != SC_OK) {
-		sc_sse_buf_free(&b);
+		sc_buf_free(&b);
 		return NULL;
 	}
 	*len = b.len;

@@ -48,9 +48,6 @@ void sc_metrics_commit_time(sc_metrics *m, int64_t nanoseconds);
  * failed; and its commit time (sc_metrics_commit_time). */
 void sc_metrics_event(sc_metrics *m, int outcome, int64_t nanoseconds);
 
-/* A monotonic clock in nanoseconds, for the durations above. */
-int64_t sc_metrics_clock(void);
-
 /*
  * The Prometheus text of every counter, the histogram and the gauge
  * open_streams (the caller reads it from the hub).  Returns a new string

@@ -17,7 +17,6 @@
 
 #define REC_TEXT 65528 /* SSE text per FCGI_STDOUT record */
 #define MAX_IOV	 64
-#define END_LEN	 24 /* empty FCGI_STDOUT + FCGI_END_REQUEST */
 
 struct sc_outq_node {
 	sc_sse_frame *f; /* NULL: the end of the response */
@@ -33,7 +32,7 @@ static size_t nrec(const sc_sse_frame *f)
 static size_t wire_len(const sc_outq_node *q)
 {
 	if (q->f == NULL)
-		return END_LEN;
+		return SC_FCGI_END_LEN;
 	return q->f->len + SC_FCGI_HEADER_LEN * nrec(q->f);
 }
 
@@ -101,7 +100,7 @@ static int frame_iov(const sc_outq *q, const sc_sse_frame *f, size_t off,
 
 int sc_outq_flush(sc_outq *q, int fd)
 {
-	unsigned char hdr[MAX_IOV][SC_FCGI_HEADER_LEN], endrec[END_LEN];
+	unsigned char hdr[MAX_IOV][SC_FCGI_HEADER_LEN], endrec[SC_FCGI_END_LEN];
 	struct iovec iov[MAX_IOV];
 
 	while (q->head != NULL) {
@@ -116,13 +115,10 @@ int sc_outq_flush(sc_outq *q, int fd)
 					       &want))
 					break;
 			} else {
-				sc_fcgi_header(endrec, SC_FCGI_STDOUT, q->reqid,
-					       0, 0);
-				sc_fcgi_end_record(endrec + 8, q->reqid,
-						   SC_FCGI_REQUEST_COMPLETE);
+				sc_fcgi_end_response(endrec, q->reqid);
 				iov[n].iov_base = endrec + off;
-				iov[n].iov_len = END_LEN - off;
-				want += END_LEN - off;
+				iov[n].iov_len = SC_FCGI_END_LEN - off;
+				want += SC_FCGI_END_LEN - off;
 				n++;
 			}
 			off = 0;

@@ -1,7 +1,8 @@
 /*
  * fcgi/request.h — one request on a worker thread: routing, the bounded
  * body, authorization, the store calls, the JSON answers and errors,
- * and the hand-off of streams to the hub.  Prefix sc_request_.
+ * and the hand-off of streams to the hub (request.c, event.c, answer.c,
+ * api.c: see reqint.h).  Prefix sc_request_.
  */
 #ifndef SC_FCGI_REQUEST_H
 #define SC_FCGI_REQUEST_H

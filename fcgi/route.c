@@ -121,7 +121,7 @@ static sc_err match(const char *path, int encoded, sc_route *out,
 			memcpy(out->topic, last, last_n);
 			out->topic[last_n] = '\0';
 		}
-		return sc_store_topic_check(out->topic, err);
+		return sc_topic_check(out->topic, err);
 	}
 	if (seg_is(last, last_n, "stream")) {
 		out->kind = SC_ROUTE_STREAM;

@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #include "common/error.h"
-#include "store/store.h"
+#include "common/topic.h"
 
 typedef enum sc_route_kind {
 	SC_ROUTE_NONE = 0, /* no such route: 404 */

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "include/statechannel/version.h"
 #include "fcgi/request.h"
@@ -238,20 +239,12 @@ static void conn_ready(void *arg, int fd)
 	q_push(&srv->q, fd);
 }
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Retention of idle topics (--drop-idle-topics): at most once a minute,
  * by whichever worker comes by first. */
 static void drop_idle(worker *w)
 {
 	server *srv = w->srv;
-	long long now = mono_ms(), due = atomic_load(&srv->next_drop_ms);
+	long long now = sc_clock_mono_ms(), due = atomic_load(&srv->next_drop_ms);
 	int64_t n = 0;
 	sc_error err;
 
@@ -452,7 +445,7 @@ int sc_server_run(const sc_server_options *opt)
 	srv.opt = opt;
 	srv.listen_fd = -1;
 	sc_error_clear(&err);
-	atomic_init(&srv.next_drop_ms, mono_ms());
+	atomic_init(&srv.next_drop_ms, sc_clock_mono_ms());
 	srv.q.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	pthread_mutex_init(&srv.q.lock, NULL);
 	pthread_cond_init(&srv.q.nonfull, NULL);

@@ -10,49 +10,18 @@
 
 #include "common/alloc.h"
 
-sc_err sc_sse_buf_add(sc_sse_buf *b, const char *s, size_t n)
+static sc_err field(sc_buf *b, const char *name, const char *v, size_t n)
 {
-	size_t want = b->len + n + 1, nc;
-	char *np;
-
-	if (b->max != 0 && b->len + n > b->max)
-		return SC_ERR_TOO_BIG;
-	if (want > b->cap) {
-		nc = b->cap ? b->cap : 256;
-		while (nc < want)
-			nc *= 2;
-		np = sc_realloc(b->p, nc);
-		if (np == NULL)
-			return SC_ERR_NOMEM;
-		b->p = np;
-		b->cap = nc;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return SC_OK;
-}
-
-void sc_sse_buf_free(sc_sse_buf *b)
-{
-	if (b == NULL)
-		return;
-	sc_free(b->p);
-	memset(b, 0, sizeof(*b));
-}
-
-static sc_err field(sc_sse_buf *b, const char *name, const char *v, size_t n)
-{
-	sc_err rc = sc_sse_buf_add(b, name, strlen(name));
+	sc_err rc = sc_buf_add(b, name, strlen(name));
 
 	if (rc == SC_OK)
-		rc = sc_sse_buf_add(b, v, n);
+		rc = sc_buf_add(b, v, n);
 	if (rc == SC_OK)
-		rc = sc_sse_buf_add(b, "\n", 1);
+		rc = sc_buf_add(b, "\n", 1);
 	return rc;
 }
 
-sc_err sc_sse_format(sc_sse_buf *b, const char *event, const char *id,
+sc_err sc_sse_format(sc_buf *b, const char *event, const char *id,
 		     const char *data, size_t data_len, int terminate)
 {
 	size_t old = b->len, i = 0;
@@ -76,7 +45,7 @@ sc_err sc_sse_format(sc_sse_buf *b, const char *event, const char *id,
 		i = j + 1;
 	}
 	if (rc == SC_OK && terminate)
-		rc = sc_sse_buf_add(b, "\n", 1);
+		rc = sc_buf_add(b, "\n", 1);
 	if (rc != SC_OK) {
 		b->len = old;
 		if (b->p != NULL)

@@ -12,30 +12,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/buf.h"
 #include "common/error.h"
 
-/* A growable text buffer with a cap.  Zero-initialize, then set max. */
-typedef struct sc_sse_buf {
-	char *p;
-	size_t len, cap, max; /* max 0: no cap */
-} sc_sse_buf;
-
-/* Appends n bytes of s.  SC_ERR_TOO_BIG past b->max (b unchanged),
- * SC_ERR_NOMEM. */
-sc_err sc_sse_buf_add(sc_sse_buf *b, const char *s, size_t n);
-
-/* Frees b's memory and zeroes it (max too).  NULL is fine. */
-void sc_sse_buf_free(sc_sse_buf *b);
 
 /*
  * Appends one SSE event to b: "event: NAME\n" (when event is not NULL),
  * "id: ID\n" (when id is not NULL), one "data: " line per line of data
  * (so a newline in data can never end the frame), and the blank line
  * that ends the event when terminate is 1 (0 leaves it open, so the
- * caller can add more fields: sc_sse_buf_add(b, "id: ...\n\n")).
+ * caller can add more fields: sc_buf_add(b, "id: ...\n\n")).
  * Returns SC_OK, SC_ERR_TOO_BIG or SC_ERR_NOMEM.
  */
-sc_err sc_sse_format(sc_sse_buf *b, const char *event, const char *id,
+sc_err sc_sse_format(sc_buf *b, const char *event, const char *id,
 		     const char *data, size_t data_len, int terminate);
 
 /*

@@ -13,7 +13,7 @@
 
 #include "common/hash.h"
 #include "common/alloc.h"
-#include "store/store.h"
+#include "common/topic.h"
 
 #define SLOTS 64
 

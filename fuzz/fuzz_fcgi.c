@@ -62,7 +62,7 @@ static void check_request(const sc_fcgi_request *r)
 			     sc_fcgi_param_get(r, "REQUEST_URI"),
 			     sc_fcgi_param_get(r, "SCRIPT_NAME"), &route,
 			     &err) == SC_OK &&
-	    route.has_topic && sc_store_topic_check(route.topic, NULL) != SC_OK)
+	    route.has_topic && sc_topic_check(route.topic, NULL) != SC_OK)
 		abort();
 	query = sc_fcgi_param_get(r, "QUERY_STRING");
 	for (i = 0; i < 70; i++)

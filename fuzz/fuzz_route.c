@@ -4,7 +4,7 @@
  * bytes, in this order: PATH_INFO, REQUEST_URI, SCRIPT_NAME,
  * QUERY_STRING, HTTP_LAST_EVENT_ID, HTTP_IF_NONE_MATCH, an ETag and
  * CONTENT_TYPE; a value the input does not reach is absent (NULL).
- * Checked: a matched topic passes sc_store_topic_check; decoding stays
+ * Checked: a matched topic passes sc_topic_check; decoding stays
  * inside buffers of the exact size given (heap, so ASan sees one byte
  * over), gives a NUL-free string no longer than its input and agrees
  * with itself across output sizes; query values and cursors fit their
@@ -42,7 +42,7 @@ static void check_route(const char *path)
 		if (route.kind == SC_ROUTE_NONE)
 			abort();
 		if (route.has_topic &&
-		    sc_store_topic_check(route.topic, NULL) != SC_OK)
+		    sc_topic_check(route.topic, NULL) != SC_OK)
 			abort();
 	} else if (rc == SC_ERR_NOT_FOUND) {
 		if (route.kind != SC_ROUTE_NONE)
@@ -173,7 +173,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			      f[F_SCRIPT_NAME], &route, &err);
 	if (rc == SC_OK && (route.kind == SC_ROUTE_NONE ||
 			    (route.has_topic &&
-			     sc_store_topic_check(route.topic, NULL) != SC_OK)))
+			     sc_topic_check(route.topic, NULL) != SC_OK)))
 		abort();
 	if (rc != SC_OK && rc != SC_ERR_NOT_FOUND && rc != SC_ERR_TOPIC)
 		abort();

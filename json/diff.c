@@ -1,3 +1,4 @@
+/* Long (over 700 lines): one recursion whose cases share its state. */
 /*
  * json/diff.c — a small RFC 6902 patch from one json-c document to
  * another.
@@ -67,7 +68,7 @@ static size_t path_size(const struct diff *d)
 
 /* Appends an op at the current path costing size bytes.  value is
  * referenced by the patch, not copied. */
-static sc_err emit(struct diff *d, enum sc_diffops_kind kind,
+static sc_err emit(struct diff *d, sc_op kind,
 		   json_object *value, size_t size)
 {
 	return sc_diffops_add(&d->ops, kind, d->path.data, d->path.len, value,
@@ -75,17 +76,17 @@ static sc_err emit(struct diff *d, enum sc_diffops_kind kind,
 }
 
 /* Emits an "add" or "replace" of value, of compact size vsize. */
-static sc_err emit_sized(struct diff *d, enum sc_diffops_kind kind, json_object *value,
+static sc_err emit_sized(struct diff *d, sc_op kind, json_object *value,
 			 size_t vsize)
 {
 	size_t size =
-	    vsize + path_size(d) + (kind == SC_DIFFOPS_ADD ? SC_DIFFOPS_ADD_SIZE : SC_DIFFOPS_REP_SIZE);
+	    vsize + path_size(d) + (kind == SC_OP_ADD ? SC_DIFFOPS_ADD_SIZE : SC_DIFFOPS_REP_SIZE);
 
 	return emit(d, kind, value, size);
 }
 
 /* Emits an "add" or "replace" of value, which lies at depth of to. */
-static sc_err emit_value(struct diff *d, enum sc_diffops_kind kind, json_object *value,
+static sc_err emit_value(struct diff *d, sc_op kind, json_object *value,
 			 size_t depth)
 {
 	size_t size = 0;
@@ -99,7 +100,7 @@ static sc_err emit_value(struct diff *d, enum sc_diffops_kind kind, json_object 
 
 static sc_err emit_remove(struct diff *d)
 {
-	return emit(d, SC_DIFFOPS_REMOVE, NULL, SC_DIFFOPS_REM_SIZE + path_size(d));
+	return emit(d, SC_OP_REMOVE, NULL, SC_DIFFOPS_REM_SIZE + path_size(d));
 }
 
 static void scope_init(struct scope *s, struct diff *d, json_object *to,
@@ -127,7 +128,7 @@ static int one_cheap_op(const struct diff *d, const struct scope *s)
 	const struct sc_diffops_op *op = &d->ops.ops[s->ops];
 	const char *tok, *end;
 
-	if (d->ops.n - s->ops != 1 || s->lb != 0 || op->kind == SC_DIFFOPS_REMOVE ||
+	if (d->ops.n - s->ops != 1 || s->lb != 0 || op->kind == SC_OP_REMOVE ||
 	    op->len <= s->plen + 1)
 		return 0;
 	tok = sc_diffops_path(&d->ops, s->ops) + s->plen + 1;
@@ -195,10 +196,10 @@ static sc_err scope_end(struct diff *d, struct scope *s)
 		d->known.o = s->cost.to;
 		d->known.size = s->cost.size;
 		d->known.depth = s->cost.depth;
-		return emit(d, SC_DIFFOPS_REPLACE, s->cost.to,
+		return emit(d, SC_OP_REPLACE, s->cost.to,
 			    s->cost.size + path_size(d) + SC_DIFFOPS_REP_SIZE);
 	}
-	return emit_value(d, SC_DIFFOPS_REPLACE, s->cost.to, s->cost.depth);
+	return emit_value(d, SC_OP_REPLACE, s->cost.to, s->cost.depth);
 }
 
 static sc_err diff_value(struct diff *d, json_object *a, json_object *b,
@@ -364,7 +365,7 @@ static sc_err diff_member(struct diff *d, struct scope *s, const char *key,
 	if (!in_b)
 		rc = emit_remove(d);
 	else if (whole)
-		rc = emit_value(d, in_a ? SC_DIFFOPS_REPLACE : SC_DIFFOPS_ADD, b,
+		rc = emit_value(d, in_a ? SC_OP_REPLACE : SC_OP_ADD, b,
 				s->cost.depth + 1);
 	else
 		rc = diff_value(d, a, b, s->cost.depth + 1);
@@ -496,7 +497,7 @@ static sc_err one_field(struct diff *d, json_object *ea, json_object *eb,
 	*done = 1;
 	rc = sc_pointer_buf_push(&d->path, key, strlen(key));
 	if (rc == SC_OK)
-		rc = emit_value(d, SC_DIFFOPS_REPLACE, (json_object *)lh_entry_v(changed),
+		rc = emit_value(d, SC_OP_REPLACE, (json_object *)lh_entry_v(changed),
 				depth + 1);
 	sc_pointer_buf_truncate(&d->path, mark);
 	return rc;
@@ -648,7 +649,7 @@ static sc_err diff_gap(struct diff *d, struct scope *s, struct arr *r, size_t x,
 		if (rc == SC_OK)
 			sc_diffsize_scope_bound(&s->cost, vsize);
 		if (rc == SC_OK)
-			rc = emit_sized(d, SC_DIFFOPS_ADD, (json_object *)r->vb[y + t],
+			rc = emit_sized(d, SC_OP_ADD, (json_object *)r->vb[y + t],
 					vsize);
 		sc_pointer_buf_truncate(&d->path, mark);
 		r->pos++;
@@ -767,7 +768,7 @@ static sc_err diff_value(struct diff *d, json_object *a, json_object *b,
 	if (!same_kind(a, b) || !is_container(a)) {
 		if (same_scalar(a, b))
 			return SC_OK;
-		return emit_value(d, SC_DIFFOPS_REPLACE, b, depth);
+		return emit_value(d, SC_OP_REPLACE, b, depth);
 	}
 	scope_init(&s, d, b, depth);
 	if (json_object_is_type(a, json_type_object))

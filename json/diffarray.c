@@ -31,22 +31,6 @@
  * larger patch, never a wrong one (matched elements are diffed). */
 #define HASH_LEVELS 32
 
-#define HASH_K 0x9e3779b97f4a7c15ULL
-
-/* A hash of n bytes, eight at a time. */
-static uint64_t bytes_hash(const char *s, size_t n)
-{
-	uint64_t h = sc_hash_mix(n ^ 0x57a1e5ULL), w;
-
-	for (; n >= 8; n -= 8, s += 8) {
-		memcpy(&w, s, 8);
-		h = sc_hash_mix(h ^ w) * HASH_K;
-	}
-	w = 0;
-	memcpy(&w, s, n);
-	return sc_hash_mix(h ^ w);
-}
-
 /*
  * A hash of the scalar o of type t consistent with sc_json_equal: a
  * number is hashed by its value as an integer where it is one (1 and 1.0
@@ -76,8 +60,9 @@ static uint64_t scalar_hash(json_object *o, json_type t)
 		memcpy(&u, &d, sizeof(u));
 		return sc_hash_mix(u ^ 0xd0b1eULL);
 	case json_type_string:
-		return bytes_hash(json_object_get_string(o),
-				  (size_t)json_object_get_string_len(o));
+		return sc_hash_bytes(json_object_get_string(o),
+				     (size_t)json_object_get_string_len(o),
+				     0x57a1e5ULL);
 	case json_type_boolean:
 		return json_object_get_boolean(o) ? 0x7e7e7e7eULL : 0xfa15eULL;
 	default:
@@ -99,7 +84,7 @@ static uint64_t hash_value(json_object *o, int levels)
 		for (i = 0; i < n && levels > 0; i++)
 			h = sc_hash_mix((h ^ hash_value(json_object_array_get_idx(o, i),
 						levels - 1)) *
-				HASH_K);
+				SC_HASH_K);
 		return h;
 	case json_type_object:
 		n = (size_t)json_object_object_length(o);
@@ -108,7 +93,7 @@ static uint64_t hash_value(json_object *o, int levels)
 			if (levels <= 0)
 				break;
 			h = sc_hash_str(key);
-			acc += sc_hash_mix(h ^ hash_value(val, levels - 1) * HASH_K);
+			acc += sc_hash_mix(h ^ hash_value(val, levels - 1) * SC_HASH_K);
 		}
 		return sc_hash_mix(acc ^ sc_hash_mix(n ^ 0x0b1ec7ULL));
 	default:

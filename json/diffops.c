@@ -32,7 +32,7 @@ static sc_err reserve(void **p, size_t *cap, size_t need, size_t size)
 	return SC_OK;
 }
 
-sc_err sc_diffops_add(struct sc_diffops *l, enum sc_diffops_kind kind,
+sc_err sc_diffops_add(struct sc_diffops *l, sc_op kind,
 		      const char *path, size_t len, json_object *value,
 		      size_t size)
 {
@@ -90,7 +90,6 @@ static int put_member(json_object *o, const char *key, json_object *v, int ok)
 sc_err sc_diffops_build(const struct sc_diffops *l, json_object **out)
 {
 	json_object *patch = json_object_new_array_ext((int)l->n);
-	static const char *const names_of[] = {"add", "remove", "replace"};
 	json_object *names[3] = {NULL, NULL, NULL}, *o, *v;
 	sc_err rc = SC_ERR_NOMEM;
 	size_t i;
@@ -98,7 +97,8 @@ sc_err sc_diffops_build(const struct sc_diffops *l, json_object **out)
 	if (patch == NULL)
 		return SC_ERR_NOMEM;
 	for (i = 0; i < 3; i++)
-		if ((names[i] = json_object_new_string(names_of[i])) == NULL)
+		if ((names[i] = json_object_new_string(sc_op_name((sc_op)i))) ==
+		    NULL)
 			goto out;
 	for (i = 0; i < l->n; i++) {
 		const struct sc_diffops_op *op = &l->ops[i];
@@ -117,7 +117,7 @@ sc_err sc_diffops_build(const struct sc_diffops *l, json_object **out)
 					       (int)op->len);
 		if (put_member(o, "path", v, v != NULL) != 0)
 			goto out;
-		if (op->kind != SC_DIFFOPS_REMOVE &&
+		if (op->kind != SC_OP_REMOVE &&
 		    put_member(o, "value", json_object_get(op->value), 1) != 0)
 			goto out;
 	}
@@ -160,7 +160,7 @@ sc_err sc_diffops_text(const struct sc_diffops *l, size_t cap, char **text,
 		if (rc == SC_OK)
 			rc = sc_diffsize_write_string(
 			    &out, sc_diffops_path(l, i), op->len);
-		if (rc == SC_OK && op->kind != SC_DIFFOPS_REMOVE) {
+		if (rc == SC_OK && op->kind != SC_OP_REMOVE) {
 			rc = sc_diffsize_put(&out, SC_DIFFOPS_VALUE_HEAD,
 					     sizeof(SC_DIFFOPS_VALUE_HEAD) - 1);
 			if (rc == SC_OK)

@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "common/error.h"
+#include "json/op.h"
 
 /* The text of each op around its path (a JSON string) and value. */
 #define SC_DIFFOPS_ADD_HEAD   "{\"op\":\"add\",\"path\":"
@@ -30,11 +31,9 @@
 /* The most bytes of paths one list may hold (SC_ERR_TOO_BIG past). */
 #define SC_DIFFOPS_MAX_PATHS (256u * 1024 * 1024)
 
-enum sc_diffops_kind { SC_DIFFOPS_ADD, SC_DIFFOPS_REMOVE, SC_DIFFOPS_REPLACE };
-
 /* An op: its path is the list's paths[path, path + len). */
 struct sc_diffops_op {
-	enum sc_diffops_kind kind;
+	sc_op kind; /* SC_OP_ADD, SC_OP_REMOVE or SC_OP_REPLACE */
 	size_t path, len;
 	json_object *value; /* borrowed from the document diffed to */
 };
@@ -52,7 +51,7 @@ struct sc_diffops {
 /* Appends an op at the len bytes of path (its JSON Pointer text) costing
  * size bytes; value is borrowed (NULL for a remove).  SC_ERR_NOMEM, or
  * SC_ERR_TOO_BIG past SC_DIFFOPS_MAX_PATHS; the list is unchanged then. */
-sc_err sc_diffops_add(struct sc_diffops *l, enum sc_diffops_kind kind,
+sc_err sc_diffops_add(struct sc_diffops *l, sc_op kind,
 		      const char *path, size_t len, json_object *value,
 		      size_t size);
 

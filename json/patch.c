@@ -24,16 +24,12 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "json/op.h"
 #include "json/pointer.h"
 #include "json/value.h"
 
-enum op_kind { OP_ADD, OP_REMOVE, OP_REPLACE, OP_MOVE, OP_COPY, OP_TEST };
-
-static const char *const op_names[] = {"add",  "remove", "replace",
-				       "move", "copy",	 "test"};
-
 struct op {
-	enum op_kind kind;
+	sc_op kind;
 	sc_pointer path;
 	sc_pointer from;
 	const char *path_text; /* borrowed from the patch, for messages */
@@ -85,7 +81,7 @@ static sc_err fail(struct apply *a, sc_err code, const char *fmt, ...)
 	va_end(ap);
 	if (a->op != NULL)
 		sc_error_set(a->err, code, "op %ld (%s): %s", a->index,
-			     op_names[a->op->kind], msg);
+			     sc_op_name(a->op->kind), msg);
 	else
 		sc_error_set(a->err, code, "op %ld: %s", a->index, msg);
 	if (a->err != NULL)
@@ -173,7 +169,7 @@ static sc_err check_depth(struct apply *a, const sc_pointer *p, json_object *v)
 static sc_err decode_op(struct apply *a, json_object *o, struct op *op)
 {
 	const char *name, *text;
-	size_t len, k;
+	size_t len;
 	sc_err rc;
 
 	struct op_members m;
@@ -185,13 +181,8 @@ static sc_err decode_op(struct apply *a, json_object *o, struct op *op)
 	rc = string_member(a, m.op, "op", &name, &len);
 	if (rc != SC_OK)
 		return rc;
-	for (k = 0; k < sizeof(op_names) / sizeof(op_names[0]); k++)
-		if (strlen(op_names[k]) == len &&
-		    strcmp(op_names[k], name) == 0)
-			break;
-	if (k == sizeof(op_names) / sizeof(op_names[0]))
+	if (sc_op_parse(name, len, &op->kind) != SC_OK)
 		return fail(a, SC_ERR_PATCH, "unknown op \"%.32s\"", name);
-	op->kind = (enum op_kind)k;
 	a->op = op;
 	rc = string_member(a, m.path, "path", &text, &len);
 	if (rc == SC_OK)
@@ -199,25 +190,25 @@ static sc_err decode_op(struct apply *a, json_object *o, struct op *op)
 	if (rc != SC_OK)
 		return rc;
 	op->path_text = text;
-	if (op->kind == OP_MOVE || op->kind == OP_COPY) {
+	if (op->kind == SC_OP_MOVE || op->kind == SC_OP_COPY) {
 		rc = string_member(a, m.from, "from", &text, &len);
 		if (rc == SC_OK)
 			rc = parse_pointer(a, "from", text, len, &op->from);
 		if (rc != SC_OK)
 			return rc;
 		op->from_text = text;
-		if (op->kind == OP_MOVE &&
+		if (op->kind == SC_OP_MOVE &&
 		    sc_pointer_is_ancestor(&op->from, &op->path))
 			return fail(a, SC_ERR_PATCH,
 				    "cannot move \"%.64s\" into its own child",
 				    op->from_text);
 	}
-	if (op->kind == OP_ADD || op->kind == OP_REPLACE ||
-	    op->kind == OP_TEST) {
+	if (op->kind == SC_OP_ADD || op->kind == SC_OP_REPLACE ||
+	    op->kind == SC_OP_TEST) {
 		if (!m.has_value)
 			return fail(a, SC_ERR_PATCH, "no \"value\" member");
 		op->value = m.value;
-		if (op->kind != OP_TEST) {
+		if (op->kind != SC_OP_TEST) {
 			rc = check_depth(a, &op->path, op->value);
 			if (rc != SC_OK)
 				return rc;
@@ -549,18 +540,18 @@ static sc_err apply_op(struct apply *a, const struct op *op)
 	sc_err rc;
 
 	switch (op->kind) {
-	case OP_ADD:
-	case OP_REPLACE:
+	case SC_OP_ADD:
+	case SC_OP_REPLACE:
 		/* put_value finds whether a replace's target exists, as it
 		 * resolves the parent. */
 		if (a->take)
 			c = json_object_get(op->value);
 		else if (sc_json_copy(op->value, &c) != SC_OK)
 			return fail(a, SC_ERR_NOMEM, "out of memory");
-		return put_value(a, &op->path, c, op->kind == OP_REPLACE);
-	case OP_REMOVE:
+		return put_value(a, &op->path, c, op->kind == SC_OP_REPLACE);
+	case SC_OP_REMOVE:
 		return remove_value(a, "path", &op->path, NULL);
-	case OP_MOVE:
+	case SC_OP_MOVE:
 		rc = locate(a, "from", &op->from, op->from.count, &v);
 		if (rc != SC_OK || same_pointer(&op->from, &op->path))
 			return rc;
@@ -570,7 +561,7 @@ static sc_err apply_op(struct apply *a, const struct op *op)
 		if (rc == SC_OK)
 			rc = put_value(a, &op->path, v, 0);
 		return rc;
-	case OP_COPY:
+	case SC_OP_COPY:
 		rc = locate(a, "from", &op->from, op->from.count, &v);
 		if (rc == SC_OK)
 			rc = check_depth(a, &op->path, v);
@@ -579,7 +570,7 @@ static sc_err apply_op(struct apply *a, const struct op *op)
 		if (sc_json_copy(v, &c) != SC_OK)
 			return fail(a, SC_ERR_NOMEM, "out of memory");
 		return put_value(a, &op->path, c, 0);
-	case OP_TEST:
+	case SC_OP_TEST:
 		rc = locate(a, "path", &op->path, op->path.count, &v);
 		if (rc == SC_OK && !sc_json_equal(v, op->value))
 			rc = fail(a, SC_ERR_TEST,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/buf.h"
 
 sc_err sc_pointer_parse(sc_pointer *p, const char *text, size_t len,
 			sc_error *err)
@@ -172,24 +173,8 @@ void sc_pointer_buf_free(sc_pointer_buf *b)
 /* Makes room for need more bytes plus a NUL. */
 static sc_err buf_reserve(sc_pointer_buf *b, size_t need)
 {
-	size_t cap;
-	char *d;
-
-	if (need > SC_POINTER_BUF_MAX - b->len - 1)
-		return SC_ERR_TOO_BIG;
-	if (b->len + need + 1 <= b->cap)
-		return SC_OK;
-	cap = b->cap < 64 ? 64 : b->cap;
-	while (cap < b->len + need + 1)
-		cap *= 2;
-	if (cap > SC_POINTER_BUF_MAX)
-		cap = SC_POINTER_BUF_MAX;
-	d = sc_realloc(b->data, cap);
-	if (d == NULL)
-		return SC_ERR_NOMEM;
-	b->data = d;
-	b->cap = cap;
-	return SC_OK;
+	return sc_buf_grow(&b->data, &b->cap, b->len, need,
+			   SC_POINTER_BUF_MAX - 1);
 }
 
 sc_err sc_pointer_buf_push(sc_pointer_buf *b, const char *token, size_t len)

@@ -153,25 +153,6 @@ sc_err sc_json_copy(json_object *src, json_object **out)
 	return SC_OK;
 }
 
-#define HASH_K 0x9e3779b97f4a7c15ULL
-
-static uint64_t hash_bytes(const char *s, size_t n, uint64_t seed)
-{
-	uint64_t h = seed ^ (n * HASH_K), w;
-
-	while (n >= 8) {
-		memcpy(&w, s, 8);
-		h = (h ^ w) * HASH_K;
-		h ^= h >> 29;
-		s += 8;
-		n -= 8;
-	}
-	w = 0;
-	memcpy(&w, s, n);
-	h = (h ^ w) * HASH_K;
-	return sc_hash_mix(h);
-}
-
 /* Type tags, so that e.g. "" and [] and {} hash apart. */
 enum {
 	TAG_NULL = 1,
@@ -193,12 +174,12 @@ static uint64_t hash_number(json_object *o)
 	num_of(o, &n);
 	switch (n.kind) {
 	case NUM_NEG:
-		return sc_hash_mix((uint64_t)n.neg ^ TAG_NEG * HASH_K);
+		return sc_hash_mix((uint64_t)n.neg ^ TAG_NEG * SC_HASH_K);
 	case NUM_POS:
-		return sc_hash_mix(n.pos ^ TAG_POS * HASH_K);
+		return sc_hash_mix(n.pos ^ TAG_POS * SC_HASH_K);
 	default:
 		memcpy(&bits, &n.real, sizeof(bits));
-		return sc_hash_mix(bits ^ TAG_REAL * HASH_K);
+		return sc_hash_mix(bits ^ TAG_REAL * SC_HASH_K);
 	}
 }
 
@@ -216,15 +197,15 @@ uint64_t sc_json_hash(json_object *o)
 	case json_type_double:
 		return hash_number(o);
 	case json_type_string:
-		return hash_bytes(json_object_get_string(o),
+		return sc_hash_bytes(json_object_get_string(o),
 				  (size_t)json_object_get_string_len(o),
 				  TAG_STRING);
 	case json_type_array:
 		n = json_object_array_length(o);
-		h = sc_hash_mix(TAG_ARRAY ^ n * HASH_K);
+		h = sc_hash_mix(TAG_ARRAY ^ n * SC_HASH_K);
 		for (i = 0; i < n; i++) {
 			h ^= sc_json_hash(json_object_array_get_idx(o, i));
-			h = sc_hash_mix(h * HASH_K);
+			h = sc_hash_mix(h * SC_HASH_K);
 		}
 		return h;
 	case json_type_object:
@@ -232,12 +213,12 @@ uint64_t sc_json_hash(json_object *o)
 		acc = 0;
 		json_object_object_foreach(o, key, val)
 		{
-			uint64_t hk = hash_bytes(key, strlen(key), TAG_OBJECT);
+			uint64_t hk = sc_hash_bytes(key, strlen(key), TAG_OBJECT);
 
-			acc += sc_hash_mix(hk ^ (sc_json_hash(val) * HASH_K));
+			acc += sc_hash_mix(hk ^ (sc_json_hash(val) * SC_HASH_K));
 		}
 		n = (size_t)json_object_object_length(o);
-		return sc_hash_mix(acc ^ sc_hash_mix(TAG_OBJECT ^ n * HASH_K));
+		return sc_hash_mix(acc ^ sc_hash_mix(TAG_OBJECT ^ n * SC_HASH_K));
 	}
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/buf.h"
 #include "json/diff.h"
 #include "json/patch.h"
 #include "json/value.h"
@@ -71,23 +72,15 @@ PGconn *sc_store_txn_pg(sc_store_txn *txn)
 /* Appends n bytes to the log patch text, growing it (capped). */
 static sc_err append(sc_store_txn *txn, const char *p, size_t n, sc_error *err)
 {
-	if (txn->len + n + 2 > txn->cap) {
-		size_t cap = txn->cap ? txn->cap : 256;
-		char *t;
+	/* Room for n bytes, the NUL and one spare byte. */
+	sc_err rc = sc_buf_grow(&txn->text, &txn->cap, txn->len, n + 1,
+				PATCH_MAX - 1);
 
-		while (cap < txn->len + n + 2)
-			cap *= 2;
-		if (cap > PATCH_MAX)
-			return sc_error_set(err, SC_ERR_TOO_BIG,
-					    "the change's patch is over %u "
-					    "bytes",
-					    PATCH_MAX);
-		t = sc_realloc(txn->text, cap);
-		if (t == NULL)
-			return sc_error_set(err, SC_ERR_NOMEM, "out of memory");
-		txn->text = t;
-		txn->cap = cap;
-	}
+	if (rc == SC_ERR_TOO_BIG)
+		return sc_error_set(err, rc, "the change's patch is over %u bytes",
+				    PATCH_MAX);
+	if (rc != SC_OK)
+		return sc_error_set(err, rc, "out of memory");
 	memcpy(txn->text + txn->len, p, n);
 	txn->len += n;
 	txn->text[txn->len] = '\0';

@@ -31,7 +31,7 @@ sc_err sc_store_drop(sc_store *s, const char *topic, long idle_seconds,
 
 	if (dropped != NULL)
 		*dropped = 0;
-	if (topic != NULL && (rc = sc_store_topic_check(topic, err)) != SC_OK)
+	if (topic != NULL && (rc = sc_topic_check(topic, err)) != SC_OK)
 		return rc;
 	if (idle_seconds < 0)
 		return sc_error_set(err, SC_ERR_INVALID,

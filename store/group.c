@@ -17,7 +17,7 @@
 /* The checks a change passes before it is queued. */
 static sc_err check(sc_store *s, const sc_store_req *req, sc_error *err)
 {
-	sc_err rc = sc_store_topic_check(req->topic, err);
+	sc_err rc = sc_topic_check(req->topic, err);
 
 	if (rc != SC_OK)
 		return rc;

@@ -50,7 +50,7 @@ sc_err sc_store_log(sc_store *s, const char *const *topics, size_t ntopics,
 	if (last_seq != NULL)
 		*last_seq = 0;
 	for (i = 0; i < ntopics && rc == SC_OK; i++)
-		rc = sc_store_topic_check(topics[i], err);
+		rc = sc_topic_check(topics[i], err);
 	if (rc != SC_OK)
 		return rc;
 	/* One read transaction: the rows and the highest seq are of one

@@ -1,3 +1,4 @@
+/* Long (over 700 lines): one SQL backend, as sqlite.c is the other. */
 /*
  * store/pg.c — the PostgreSQL backend of the SQL layer (store/sql.h),
  * with libpq: --db is a libpq URI (postgresql://, postgres://; the
@@ -36,6 +37,7 @@
 #include <time.h>
 
 #include "common/alloc.h"
+#include "common/clock.h"
 #include "store/internal.h"
 #include "store/sql.h"
 #include "store/store.h"
@@ -199,14 +201,6 @@ struct pgc {
 
 static const sc_sql_ops pg_ops;
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Replaces every occurrence of what in buf (size n) with with. */
 static void replace_all(char *buf, size_t n, const char *what, const char *with)
 {
@@ -319,7 +313,7 @@ static PGconn *connect_db(pgc *c, PGconn *old, int64_t *failed_ms,
 					   "application_name", "dbname", NULL};
 	const char *vals[] = {"5", "statechannel", c->uri, NULL};
 	char msg[SC_ERROR_MESSAGE_MAX];
-	int64_t now = mono_ms();
+	int64_t now = sc_clock_mono_ms();
 	PGconn *conn = old;
 
 	if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
@@ -338,7 +332,7 @@ static PGconn *connect_db(pgc *c, PGconn *old, int64_t *failed_ms,
 		return NULL;
 	}
 	if (PQstatus(conn) != CONNECTION_OK) {
-		*failed_ms = mono_ms();
+		*failed_ms = sc_clock_mono_ms();
 		if (*failed_ms == 0)
 			*failed_ms = 1;
 		sc_error_set(err, SC_ERR_BUSY, "%s: cannot connect: %s",
@@ -1015,7 +1009,7 @@ static int listening(pgc *c)
 	}
 	PQclear(res);
 	c->poll_seq = read_seq(c);
-	c->poll_ms = mono_ms();
+	c->poll_ms = sc_clock_mono_ms();
 	if (c->listened)
 		bump(c);
 	c->listened = 1;
@@ -1041,7 +1035,7 @@ static int drain(pgc *c)
 static int pg_wait(sc_sql *sql, uint64_t *token, int timeout_ms)
 {
 	pgc *c = (pgc *)sql;
-	int64_t start = mono_ms(), now = start;
+	int64_t start = sc_clock_mono_ms(), now = start;
 
 	for (;;) {
 		uint64_t cur = pg_wake_token(sql);
@@ -1088,7 +1082,7 @@ static int pg_wait(sc_sql *sql, uint64_t *token, int timeout_ms)
 		r = poll(&pfd, pfd.fd >= 0 ? 1 : 0, (int)slice);
 		if (r < 0 && errno == EINTR)
 			return 0; /* a signal: let the caller look at it */
-		now = mono_ms();
+		now = sc_clock_mono_ms();
 	}
 }
 

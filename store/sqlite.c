@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "common/alloc.h"
+#include "common/clock.h"
 #include "store/internal.h"
 #include "store/sql.h"
 #include "store/store.h"
@@ -163,14 +164,6 @@ struct lite {
 };
 
 static const sc_sql_ops lite_ops;
-
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /*
  * Maps an SQLite result code of c->db to an sc_err (BUSY, READONLY,
@@ -469,8 +462,8 @@ static int busy_handler(void *arg, int count)
 	int64_t us;
 
 	if (count == 0)
-		c->busy_start_us = mono_us();
-	if (mono_us() - c->busy_start_us >= (int64_t)c->busy_timeout_ms * 1000)
+		c->busy_start_us = sc_clock_mono_us();
+	if (sc_clock_mono_us() - c->busy_start_us >= (int64_t)c->busy_timeout_ms * 1000)
 		return 0;
 	us = count < 6 ? 20 << count : 1000;
 	ts.tv_sec = 0;

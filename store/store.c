@@ -1,6 +1,6 @@
 /*
  * store/store.c — opening a store (the backend by the --db it is
- * given, store/sql.h), topic names, epoch and cursors, and the reads:
+ * given, store/sql.h), epoch and cursors, and the reads:
  * get, create, topics, max seq.  The write path is in store/change.c,
  * the log walk and retention in store/log.c; the SQL of each backend in
  * store/sqlite.c and store/pg.c.
@@ -29,30 +29,6 @@ int64_t sc_store_now_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-sc_err sc_store_topic_check(const char *topic, sc_error *err)
-{
-	size_t i;
-
-	if (topic == NULL || topic[0] == '\0')
-		return sc_error_set(err, SC_ERR_TOPIC, "empty topic name");
-	for (i = 0; topic[i] != '\0'; i++) {
-		unsigned char c = (unsigned char)topic[i];
-
-		if (i >= SC_TOPIC_MAX)
-			return sc_error_set(err, SC_ERR_TOPIC,
-					    "topic name longer than %d bytes",
-					    SC_TOPIC_MAX);
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || strchr(":_-.@", c) != NULL)
-			continue;
-		return sc_error_set(err, SC_ERR_TOPIC,
-				    "topic name has a byte 0x%02x at %zu "
-				    "(allowed: ASCII letters, digits, :_-.@)",
-				    c, i);
-	}
-	return SC_OK;
 }
 
 sc_err sc_store_exec(sc_store *s, enum st_id id, const char *what,
@@ -87,7 +63,7 @@ sc_err sc_store_bind_topic(sc_store *s, enum st_id id, const char *topic,
 sc_err sc_store_topic_row(sc_store *s, enum st_id id, const char *topic,
 			  sc_sqlq **q, sc_error *err)
 {
-	sc_err rc = sc_store_topic_check(topic, err);
+	sc_err rc = sc_topic_check(topic, err);
 	int r;
 
 	if (rc == SC_OK)
@@ -446,7 +422,7 @@ sc_err sc_store_get(sc_store *s, const char *topic, sc_store_state *out,
 	sc_err rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = sc_store_topic_check(topic, err);
+	rc = sc_topic_check(topic, err);
 	if (rc != SC_OK)
 		return rc;
 	e = sc_cache_acquire(s->sh, topic);
@@ -474,7 +450,7 @@ sc_err sc_store_create(sc_store *s, const char *topic, json_object *initial,
 	int created = 0;
 	sc_err rc;
 
-	rc = sc_store_topic_check(topic, err);
+	rc = sc_topic_check(topic, err);
 	if (rc != SC_OK)
 		return rc;
 	if (s->readonly)

@@ -22,8 +22,8 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "common/topic.h"
 
-#define SC_TOPIC_MAX 200 /* bytes in a topic name */
 /* WAL pages between automatic checkpoints (SQLite's default: 1000).  A
  * small commit writes three pages (the topic row, the log row, its
  * index), and a checkpoint costs two fsyncs even with
@@ -31,7 +31,6 @@
  * the commit rate (16000 measured no better than 4000).  The WAL file
  * is cut back to 64 MiB after a spike. */
 #define SC_STORE_WAL_PAGES 4000
-#define SC_CURSOR_MAX	   64 /* bytes in a formatted cursor, with its NUL */
 
 typedef struct sc_store sc_store;
 typedef struct pg_conn PGconn; /* libpq's (libpq-fe.h) */
@@ -113,12 +112,6 @@ int sc_store_is_pg(const char *path);
  * path as it is.  Written into buf (size n), returned.
  */
 const char *sc_store_display(const char *path, char *buf, size_t n);
-
-/*
- * Checks a topic name: 1 to SC_TOPIC_MAX bytes of ASCII letters, digits
- * and ":_-.@".  Returns SC_OK, or SC_ERR_TOPIC with a message saying why.
- */
-sc_err sc_store_topic_check(const char *topic, sc_error *err);
 
 /*
  * Opens (creating when missing, unless readonly) the database at

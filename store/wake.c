@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/clock.h"
 #include "store/internal.h"
 #include "store/store.h"
 
@@ -49,14 +50,6 @@ typedef struct wake_page {
 	uint32_t unused;
 	int64_t wait_until_ms;
 } wake_page;
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 sc_err sc_wake_open(sc_wake *w, const char *db_path, int readonly,
 		    sc_error *err)
@@ -133,7 +126,7 @@ void sc_wake_bump(sc_wake *w)
 	if (p == NULL || !w->writable)
 		return;
 	__atomic_add_fetch(&p->counter, 1, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&p->wait_until_ms, __ATOMIC_SEQ_CST) >= mono_ms())
+	if (__atomic_load_n(&p->wait_until_ms, __ATOMIC_SEQ_CST) >= sc_clock_mono_ms())
 		syscall(SYS_futex, &p->counter, FUTEX_WAKE, INT_MAX, NULL, NULL,
 			0);
 }
@@ -157,7 +150,7 @@ static int poll_moved(sc_wake *w, int (*poll)(void *arg, int64_t *seq),
 	int64_t seq = -1;
 	int moved = 0;
 
-	w->poll_ms = mono_ms();
+	w->poll_ms = sc_clock_mono_ms();
 	if (!poll(arg, &seq))
 		seq = -1;
 	/* The log moved while the counter did not: a lost wake-up.  When
@@ -187,7 +180,7 @@ int sc_wake_wait(sc_wake *w, uint64_t *token, int timeout_ms,
 		 int (*poll)(void *arg, int64_t *seq), void *arg)
 {
 	wake_page *p = w->map;
-	int64_t start = mono_ms(), now = start;
+	int64_t start = sc_clock_mono_ms(), now = start;
 	uint32_t cur;
 
 	if (w->poll_seq < 0)
@@ -228,7 +221,7 @@ int sc_wake_wait(sc_wake *w, uint64_t *token, int timeout_ms,
 				return 0;
 			break;
 		}
-		now = mono_ms();
+		now = sc_clock_mono_ms();
 	}
 	*token = cur;
 	return 1;

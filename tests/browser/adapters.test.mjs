@@ -7,12 +7,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import { postEvent, getJSON, sleep } from './lib.mjs';
-import { uniq, openList as open, shown, converges as convergesOn, add, serverAndBrowser } from './pages.mjs';
+import { postEvent, getJSON, sleep, uniq, openList as open, shownItems as shown, converges as convergesAt, add } from './lib.mjs';
+import { serverAndBrowser } from './pages.mjs';
 
 const env = serverAndBrowser();
-const openList = (list, page) => open(env.browser, env.server, list, page);
-const converges = (page, list) => convergesOn(env.server, page, list);
+const openList = (list, page) => open(env.browser, env.server.url, list, page);
+const converges = (page, list) => convergesAt(page, env.server.url, list);
 
 const T = { timeout: 15000 };
 

@@ -235,13 +235,28 @@ export async function startDelayProxy(targetPort, delay) {
 
 // ---- the shopping demo page (examples/shopping/www) ----
 
-/** A new page of the demo at base (?list=list), once its stream is open. */
-export async function openList(browser, base, list) {
-  const page = await browser.newPage();
-  page.on('pageerror', (e) => console.error('pageerror:', e.message));
-  await page.goto(`${base}/?list=${list}`);
-  await page.waitForSelector('#status[data-status="open"]', { timeout: 20000 });
-  return page;
+// Every renderer of examples/shopping/www (plain DOM, Solid,
+// <state-channel>, Vue) has the same ids and classes: these helpers
+// drive them all.
+
+/** A list name of its own for a test: NAME-PID-NOW. */
+export const uniq = (name) => `${name}-${process.pid}-${Date.now()}`;
+
+/** A new page of the demo at base (PAGE, e.g. "solid.html"; "" the plain
+ *  one; ?list=list), once its stream is open. */
+export async function openList(browser, base, list, page = '') {
+  const p = await browser.newPage();
+  p.on('pageerror', (e) => console.error('pageerror:', e.message));
+  await p.goto(`${base}/${page}?list=${list}`);
+  await p.waitForSelector('#status[data-status="open"]', { timeout: 20000 });
+  return p;
+}
+
+/** Adds an item through the page's form. */
+export async function add(page, name, quantity) {
+  await page.fill('#add-name', name);
+  await page.fill('#add-quantity', String(quantity));
+  await page.click('#add-button');
 }
 
 /** What the demo page shows: [{id, name, quantity, bought}] in order. */

@@ -2,19 +2,22 @@
  * tests/fcgi/test_fcgiwire.c — the FastCGI records over a socketpair:
  * requests split across records, padding, long name-value lengths,
  * management records, other roles, aborts, body limits, EOF, garbage,
- * and the records of a written response.
+ * the records of a written response, and allocation failure at each
+ * point of reading a request.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "common/alloc.h"
 #include "fcgi/fcgiwire.h"
 
 typedef struct pair {
@@ -468,6 +471,70 @@ static void test_rebegin_resets_body(void **state)
 	assert_int_equal(id, 3);
 }
 
+/*
+ * Allocation failure at each point of reading a request (the request's
+ * body, its PARAMS arena, the parsed pairs): SC_ERR_NOMEM and nothing
+ * else, r left freeable, no leak (ASan); once every allocation
+ * succeeds, the request reads whole.
+ */
+static void test_alloc_failure(void **state)
+{
+	unsigned char params[1024];
+	char longval[300], body[3000];
+	atomic_int stop = 0;
+	long n;
+	int done = 0;
+
+	(void)state;
+	memset(longval, 'v', sizeof(longval) - 1);
+	longval[sizeof(longval) - 1] = '\0';
+	memset(body, 'b', sizeof(body));
+	for (n = 0; !done && n < 1000; n++) {
+		sc_fcgi_conn *conn = test_calloc(1, sizeof(*conn));
+		pair p = {-1, -1, conn, {0}};
+		int fds[2];
+		size_t k = 0;
+		sc_err rc;
+
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+		p.app = fds[0];
+		p.server = fds[1];
+		sc_fcgi_conn_setup(p.app);
+		conn->fd = p.app;
+		for (int i = 0; i < 40; i++) {
+			char name[16];
+
+			snprintf(name, sizeof(name), "HTTP_X_%d", i);
+			nv(params, &k, name, i == 7 ? longval : "x");
+		}
+		send_begin(&p, 3, SC_FCGI_RESPONDER, 0);
+		send_rec(&p, SC_FCGI_PARAMS, 3, params, k, 0);
+		send_rec(&p, SC_FCGI_PARAMS, 3, NULL, 0, 0);
+		send_rec(&p, SC_FCGI_STDIN, 3, body, sizeof(body), 0);
+		send_rec(&p, SC_FCGI_STDIN, 3, NULL, 0, 0);
+		sc_alloc_fail_after(n);
+		rc = sc_fcgi_read_request(conn, &p.req, 4096, 1000, &stop);
+		sc_alloc_fail_after(-1);
+		if (rc == SC_OK) {
+			done = 1;
+			assert_int_equal(p.req.nparams, 40);
+			assert_string_equal(
+			    sc_fcgi_param_get(&p.req, "HTTP_X_7"), longval);
+			assert_int_equal(p.req.body_len, sizeof(body));
+			assert_memory_equal(p.req.body, body, sizeof(body));
+		} else {
+			assert_int_equal(rc, SC_ERR_NOMEM);
+		}
+		sc_fcgi_request_free(&p.req);
+		close(p.app);
+		close(p.server);
+		test_free(conn);
+	}
+	assert_true(done);
+	assert_true(n > 3); /* several points failed before */
+	print_message("alloc failures: %ld points\n", n - 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -486,6 +553,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_rebegin_resets_body, setup,
 					    teardown),
+	    cmocka_unit_test(test_alloc_failure),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,8 @@
  * tests/fcgi/test_outq.c — a stream's output queue: shared frames
  * written as FCGI_STDOUT records through a socket that takes a few
  * bytes at a time (writes stop anywhere, even inside a record header),
- * frames larger than one record, the end of the response, the limit.
+ * frames larger than one record, the end of the response, the limit,
+ * allocation failure at each push.
  */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -17,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "common/alloc.h"
 #include "fcgi/fcgiwire.h"
 #include "fcgi/outq.h"
 
@@ -131,11 +133,66 @@ static void test_limit_and_errors(void **state)
 	close(fds[0]);
 }
 
+/*
+ * Allocation failure at each push (one node per frame or end): the push
+ * fails with SC_ERR_NOMEM and queues nothing (no reference taken), the
+ * frames pushed before it are written whole, nothing leaks (ASan).
+ */
+static void test_alloc_failure(void **state)
+{
+	static unsigned char wire[4096];
+	static char text[4096];
+	sc_sse_frame *f = sc_sse_frame_new("data: x\n\n", 9);
+	long n;
+	int done = 0;
+
+	(void)state;
+	for (n = 0; !done; n++) {
+		sc_outq q;
+		int fds[2], i, pushed = 0, ends;
+		size_t got = 0, tlen;
+		ssize_t r;
+		sc_err rc = SC_OK;
+
+		memset(&q, 0, sizeof(q));
+		q.reqid = 9;
+		sc_alloc_fail_after(n);
+		for (i = 0; i < 4 && rc == SC_OK; i++) {
+			rc = sc_outq_push(&q, i < 3 ? f : NULL, 1 << 20);
+			if (rc == SC_OK)
+				pushed++;
+		}
+		sc_alloc_fail_after(-1);
+		if (rc != SC_OK) {
+			assert_int_equal(rc, SC_ERR_NOMEM);
+			assert_int_equal(pushed, n);
+		}
+		assert_int_equal(f->refs, 1 + (pushed < 3 ? pushed : 3));
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+		fcntl(fds[0], F_SETFL, O_NONBLOCK);
+		assert_int_equal(sc_outq_flush(&q, fds[0]), 0);
+		close(fds[0]);
+		while ((r = read(fds[1], wire + got, sizeof(wire) - got)) > 0)
+			got += (size_t)r;
+		close(fds[1]);
+		ends = parse(wire, got, 9, text, &tlen);
+		assert_int_equal(tlen, 9 * (size_t)(pushed < 3 ? pushed : 3));
+		assert_int_equal(ends, pushed == 4);
+		assert_true(sc_outq_empty(&q));
+		assert_int_equal(f->refs, 1);
+		sc_outq_clear(&q);
+		done = pushed == 4;
+	}
+	assert_int_equal(n, 5);
+	sc_sse_frame_unref(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_partial_writes),
 	    cmocka_unit_test(test_limit_and_errors),
+	    cmocka_unit_test(test_alloc_failure),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -34,7 +34,7 @@ static void test_format_table(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		sc_sse_buf b = {0};
+		sc_buf b = {0};
 
 		assert_int_equal(sc_sse_format(&b, cases[i].event, cases[i].id,
 					       cases[i].data,
@@ -43,26 +43,26 @@ static void test_format_table(void **state)
 				 SC_OK);
 		assert_string_equal(b.p, cases[i].want);
 		assert_int_equal(b.len, strlen(cases[i].want));
-		sc_sse_buf_free(&b);
+		sc_buf_free(&b);
 	}
 }
 
 static void test_buf_cap(void **state)
 {
-	sc_sse_buf b = {0};
+	sc_buf b = {0};
 
 	(void)state;
 	b.max = 16;
-	assert_int_equal(sc_sse_buf_add(&b, "0123456789", 10), SC_OK);
+	assert_int_equal(sc_buf_add(&b, "0123456789", 10), SC_OK);
 	assert_int_equal(sc_sse_format(&b, NULL, NULL, "abcdef", 6, 1),
 			 SC_ERR_TOO_BIG);
 	/* A failed format leaves the buffer as it was. */
 	assert_int_equal(b.len, 10);
 	assert_string_equal(b.p, "0123456789");
-	assert_int_equal(sc_sse_buf_add(&b, "012345", 6), SC_OK);
-	assert_int_equal(sc_sse_buf_add(&b, "x", 1), SC_ERR_TOO_BIG);
-	sc_sse_buf_free(&b);
-	sc_sse_buf_free(NULL);
+	assert_int_equal(sc_buf_add(&b, "012345", 6), SC_OK);
+	assert_int_equal(sc_buf_add(&b, "x", 1), SC_ERR_TOO_BIG);
+	sc_buf_free(&b);
+	sc_buf_free(NULL);
 }
 
 static void test_envelope(void **state)
@@ -123,14 +123,14 @@ static void test_nomem(void **state)
 
 	(void)state;
 	for (n = 0; n < 4; n++) {
-		sc_sse_buf b = {0};
+		sc_buf b = {0};
 		sc_err rc;
 
 		sc_alloc_fail_after(n);
 		rc = sc_sse_format(&b, "patch", "1", "{}", 2, 1);
 		sc_alloc_fail_after(-1);
 		assert_true(rc == SC_OK || rc == SC_ERR_NOMEM);
-		sc_sse_buf_free(&b);
+		sc_buf_free(&b);
 	}
 	sc_alloc_fail_after(0);
 	assert_null(sc_sse_frame_new("x", 1));

@@ -183,14 +183,14 @@ static void test_topic_names(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		assert_int_equal(sc_store_topic_check(cases[i].name, &err),
+		assert_int_equal(sc_topic_check(cases[i].name, &err),
 				 cases[i].rc);
-	assert_int_equal(sc_store_topic_check(NULL, &err), SC_ERR_TOPIC);
+	assert_int_equal(sc_topic_check(NULL, &err), SC_ERR_TOPIC);
 	memset(big, 'a', 201);
 	big[201] = '\0';
-	assert_int_equal(sc_store_topic_check(big, &err), SC_ERR_TOPIC);
+	assert_int_equal(sc_topic_check(big, &err), SC_ERR_TOPIC);
 	big[200] = '\0';
-	assert_int_equal(sc_store_topic_check(big, &err), SC_OK);
+	assert_int_equal(sc_topic_check(big, &err), SC_OK);
 	assert_int_equal(sc_store_create(s, big, NULL, &err), SC_OK);
 	big[200] = 'a';
 	/* Every entry point checks. */
