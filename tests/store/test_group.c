@@ -858,7 +858,7 @@ static void test_snapshot_random(void **state)
 	json_object *model[6];
 	sc_store_result res;
 	sc_error err;
-	char name[8], *t;
+	char name[16], *t;
 	int i, k;
 	int64_t v;
 
