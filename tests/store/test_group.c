@@ -195,6 +195,39 @@ static void *submit_main(void *arg)
 	return NULL;
 }
 
+/* Runs evs[0] (SLOW) and, while it holds the commit, queues evs[1..n-1]
+ * behind it in this order (one batch); then lets them go and joins all. */
+static void run_gated(ev *evs, size_t n, sc_store_shared *sh)
+{
+	sc_store_stats stats;
+	size_t i;
+
+	slow_entered = slow_release = 0;
+	pthread_create(&evs[0].thread, NULL, submit_main, &evs[0]);
+	pthread_mutex_lock(&gate_lock);
+	while (!slow_entered)
+		pthread_cond_wait(&gate_cond, &gate_lock);
+	pthread_mutex_unlock(&gate_lock);
+	for (i = 1; i < n; i++) {
+		int k;
+
+		pthread_create(&evs[i].thread, NULL, submit_main, &evs[i]);
+		for (k = 0; k < 2000; k++) {
+			sc_store_shared_stats(sh, &stats);
+			if (stats.queued == i)
+				break;
+			usleep(5000);
+		}
+		assert_int_equal(stats.queued, i);
+	}
+	pthread_mutex_lock(&gate_lock);
+	slow_release = 1;
+	pthread_cond_broadcast(&gate_cond);
+	pthread_mutex_unlock(&gate_lock);
+	for (i = 0; i < n; i++)
+		pthread_join(evs[i].thread, NULL);
+}
+
 static int app_rows(sc_store *s, const char *key)
 {
 	char sql[128];
@@ -247,32 +280,9 @@ static void test_group_commit(void **state)
 		assert_int_equal(sc_store_create(cs[0], "u", o, &err), SC_OK);
 		json_object_put(o);
 	}
-	slow_entered = slow_release = 0;
-	pthread_create(&evs[0].thread, NULL, submit_main, &evs[0]);
-	pthread_mutex_lock(&gate_lock);
-	while (!slow_entered)
-		pthread_cond_wait(&gate_cond, &gate_lock);
-	pthread_mutex_unlock(&gate_lock);
 	/* The others queue behind the slow batch, in this order. */
-	for (i = 1; i < 7; i++) {
-		int k;
-
-		pthread_create(&evs[i].thread, NULL, submit_main, &evs[i]);
-		for (k = 0; k < 2000; k++) {
-			sc_store_shared_stats(sh, &stats);
-			if (stats.queued == i)
-				break;
-			usleep(5000);
-		}
-		assert_int_equal(stats.queued, i);
-	}
 	commits = 0;
-	pthread_mutex_lock(&gate_lock);
-	slow_release = 1;
-	pthread_cond_broadcast(&gate_cond);
-	pthread_mutex_unlock(&gate_lock);
-	for (i = 0; i < 7; i++)
-		pthread_join(evs[i].thread, NULL);
+	run_gated(evs, 7, sh);
 
 	assert_int_equal(evs[0].rc, SC_OK);
 	assert_int_equal(evs[0].res.version, 1);
@@ -367,32 +377,9 @@ static void test_batch_reuses_rows(void **state)
 		assert_int_equal(sc_store_create(cs[0], "u", o, &err), SC_OK);
 		json_object_put(o);
 	}
-	slow_entered = slow_release = 0;
-	pthread_create(&evs[0].thread, NULL, submit_main, &evs[0]);
-	pthread_mutex_lock(&gate_lock);
-	while (!slow_entered)
-		pthread_cond_wait(&gate_cond, &gate_lock);
-	pthread_mutex_unlock(&gate_lock);
-	for (i = 1; i < N; i++) {
-		int k;
-
-		pthread_create(&evs[i].thread, NULL, submit_main, &evs[i]);
-		for (k = 0; k < 2000; k++) {
-			sc_store_shared_stats(sh, &stats);
-			if (stats.queued == i)
-				break;
-			usleep(5000);
-		}
-		assert_int_equal(stats.queued, i);
-	}
-	pthread_mutex_lock(&gate_lock);
-	slow_release = 1;
-	pthread_cond_broadcast(&gate_cond);
-	pthread_mutex_unlock(&gate_lock);
-	for (i = 0; i < N; i++) {
-		pthread_join(evs[i].thread, NULL);
+	run_gated(evs, N, sh);
+	for (i = 0; i < N; i++)
 		assert_int_equal(evs[i].rc, SC_OK);
-	}
 	for (i = 1; i <= 6; i++)
 		assert_int_equal(evs[i].res.version, (int64_t)i);
 	assert_int_equal(evs[7].res.version, 6); /* no patch */
@@ -458,7 +445,6 @@ static void test_pipeline_failure(void **state)
 	sc_store_shared *sh;
 	sc_store *cs[N], *reader;
 	ev evs[N], trap = {.topic = "w", .key = "t", .kind = TRAP};
-	sc_store_stats stats;
 	sc_error err;
 	char *t;
 	int64_t v;
@@ -487,30 +473,7 @@ static void test_pipeline_failure(void **state)
 	submit_main(&trap);
 	assert_int_equal(trap.rc, SC_OK);
 	sc_store_result_free(&trap.res);
-	slow_entered = slow_release = 0;
-	pthread_create(&evs[0].thread, NULL, submit_main, &evs[0]);
-	pthread_mutex_lock(&gate_lock);
-	while (!slow_entered)
-		pthread_cond_wait(&gate_cond, &gate_lock);
-	pthread_mutex_unlock(&gate_lock);
-	for (i = 1; i < N; i++) {
-		int k;
-
-		pthread_create(&evs[i].thread, NULL, submit_main, &evs[i]);
-		for (k = 0; k < 2000; k++) {
-			sc_store_shared_stats(sh, &stats);
-			if (stats.queued == i)
-				break;
-			usleep(5000);
-		}
-		assert_int_equal(stats.queued, i);
-	}
-	pthread_mutex_lock(&gate_lock);
-	slow_release = 1;
-	pthread_cond_broadcast(&gate_cond);
-	pthread_mutex_unlock(&gate_lock);
-	for (i = 0; i < N; i++)
-		pthread_join(evs[i].thread, NULL);
+	run_gated(evs, N, sh);
 	assert_int_equal(evs[0].rc, SC_OK);
 	assert_int_not_equal(evs[1].rc, SC_OK);
 	reader = open_sh(path, NULL);
