@@ -16,4 +16,21 @@ int64_t sc_clock_mono_ns(void);
  * what is stored or shown. */
 int64_t sc_clock_wall_ms(void);
 
+/*
+ * A wait that began at start (ms) and may last timeout_ms (< 0: no
+ * end), now at now: 0 when it is over; else 1, with *slice cut to what
+ * is left of it.
+ */
+static inline int sc_clock_slice(int64_t start, int64_t now,
+				 int64_t timeout_ms, int64_t *slice)
+{
+	if (timeout_ms < 0)
+		return 1;
+	if (now - start >= timeout_ms)
+		return 0;
+	if (*slice > timeout_ms - (now - start))
+		*slice = timeout_ms - (now - start);
+	return 1;
+}
+
 #endif

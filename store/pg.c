@@ -1067,12 +1067,8 @@ static int pg_wait(sc_sql *sql, uint64_t *token, int timeout_ms)
 				slice = POLL_MS;
 			}
 		}
-		if (timeout_ms >= 0) {
-			if (now - start >= timeout_ms)
-				return 0;
-			if (slice > timeout_ms - (now - start))
-				slice = timeout_ms - (now - start);
-		}
+		if (!sc_clock_slice(start, now, timeout_ms, &slice))
+			return 0;
 		pfd.fd =
 		    c->listen != NULL && PQstatus(c->listen) == CONNECTION_OK
 			? PQsocket(c->listen)

@@ -198,12 +198,8 @@ int sc_wake_wait(sc_wake *w, uint64_t *token, int timeout_ms,
 				break;
 			slice = POLL_MS;
 		}
-		if (timeout_ms >= 0) {
-			if (now - start >= timeout_ms)
-				return 0;
-			if (slice > timeout_ms - (now - start))
-				slice = timeout_ms - (now - start);
-		}
+		if (!sc_clock_slice(start, now, timeout_ms, &slice))
+			return 0;
 		ts.tv_sec = slice / 1000;
 		ts.tv_nsec = (slice % 1000) * 1000000;
 		if (p != NULL) {
