@@ -1,3 +1,4 @@
+/* Long (over 700 lines): one SQL backend, as pg.c is the other. */
 /*
  * store/sqlite.c — the SQLite backend of the SQL layer (store/sql.h):
  * one database file in WAL mode, its statements (SQL text with ?N

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "common/alloc.h"
+#include "common/clock.h"
 #include "json/value.h"
 #include "store/internal.h"
 #include "store/sql.h"
@@ -25,10 +26,7 @@
 
 int64_t sc_store_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return sc_clock_wall_ms();
 }
 
 sc_err sc_store_exec(sc_store *s, enum st_id id, const char *what,
