@@ -5,7 +5,7 @@ import { createRoot, createRenderEffect, mapArray, createMemo } from 'solid-js';
 import { createStore, unwrap } from 'solid-js/store';
 import { createStateChannelStore, applyPatchToStore } from '../src/solid.js';
 import { applyPatch } from '../src/index.js';
-import { FakeEventSource as ES, fakeFetch, json, tick, until } from './fakes.mjs';
+import { FakeEventSource as ES, fakeFetch, heldFetch, json, until } from './fakes.mjs';
 
 beforeEach(() => ES.reset());
 
@@ -236,17 +236,6 @@ test('inside an owner the channel closes with it; a given channel stays open', (
   assert.equal(ES.last.closed, true);
 });
 
-// A fetch whose answers the test gives: answer(i, Response).
-function heldFetch() {
-  const waiting = [];
-  const f = fakeFetch(() => new Promise((resolve) => waiting.push(resolve)));
-  f.answer = async (i, res) => {
-    await until(() => waiting[i]);
-    waiting[i](res);
-    await tick();
-  };
-  return f;
-}
 const names = (s) => s.items.map((i) => i.name);
 
 test('optimistic updates: a prediction shows at once, a patch from the stream under it, a rejection rolls it back', async () => {
