@@ -6,30 +6,10 @@
 // client/src) that client too, alternating.
 //   node --conditions=browser bench/solid-frame.mjs            (in client/)
 //   BASELINE=/tmp/old/client/src node --conditions=browser bench/solid-frame.mjs
-import path from 'node:path';
-import { pathToFileURL, fileURLToPath } from 'node:url';
 import { createRoot, createRenderEffect, mapArray, createMemo, createSelector } from 'solid-js';
+import { loadClients, BenchEventSource as ES } from './clients.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const clients = [['this client', path.join(here, '../src')]];
-if (process.env.BASELINE) clients.unshift(['baseline', path.resolve(process.env.BASELINE)]);
-const mods = [];
-for (const [name, dir] of clients) mods.push([name, await import(pathToFileURL(path.join(dir, 'solid.js')))]);
-
-class ES {
-  constructor() {
-    ES.last = this;
-    this.listeners = {};
-  }
-  addEventListener(t, fn) {
-    (this.listeners[t] ||= []).push(fn);
-  }
-  close() {}
-  fire(type, data, id) {
-    const ev = { type, data, lastEventId: id };
-    for (const fn of this.listeners[type] || []) fn(ev);
-  }
-}
+const mods = await loadClients('solid.js');
 
 const N = 1000;
 const REPS = Number(process.env.REPS || 1500);
@@ -60,7 +40,7 @@ for (let round = 0; round < 5; round++) {
       });
       const frames = Array.from({ length: REPS }, (_, i) => JSON.stringify({ topic: 't', version: i + 2, patch: makePatch(i) }));
       const t0 = performance.now();
-      for (let i = 0; i < REPS; i++) es.fire('patch', frames[i], `E:${i + 2}`);
+      for (let i = 0; i < REPS; i++) es.frame('patch', frames[i], `E:${i + 2}`);
       const us = ((performance.now() - t0) / REPS) * 1000;
       dispose();
       ((results[name] ||= {})[op] ||= []).push(us);
