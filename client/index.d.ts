@@ -130,6 +130,15 @@ export interface ChannelOptionsBase {
   /** Apply the patch of push()'s answer at once when it is the next
    *  version (the same frame from the stream is then ignored).  Default true. */
   applyAnswers?: boolean;
+  /** Keep the confirmed patches and build the state from them only when
+   *  something reads it (getState(), getConfirmedState(), a mutator, the
+   *  shared stream's snapshots): for adapters that keep a state of their
+   *  own and apply each patch to it through onPatch (statechannel-client/solid
+   *  sets it), so a frame copies nothing here.  Versions, gaps, resyncs and
+   *  optimistic updates are as without it; a patch that does not apply is
+   *  found when the state is built (then the state before it, and a
+   *  resync).  Default false. */
+  lazyState?: boolean;
   /** One stream per browser (default on when no EventSource is given):
    *  the tabs of an origin share one stream per baseUrl, through a
    *  SharedWorker, or where there is none a leader tab (Web Locks) that
@@ -189,6 +198,9 @@ export interface StateChannel<S> {
   /** The server's state of a topic (default: the first), without the
    *  predictions that getState() shows on top of it. */
   getConfirmedState<T = unknown>(topic?: string): T | undefined;
+  /** Whether getState(topic) (default: the first) shows predictions of
+   *  pending events, i.e. is not the confirmed state. */
+  isOptimistic(topic?: string): boolean;
   /** A pending status, "confirmed" (the confirmed state holds the event;
    *  the last 1,024 are remembered), or undefined (unknown id). */
   getEventStatus(id: string): PendingStatus | 'confirmed' | undefined;

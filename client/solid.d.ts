@@ -1,7 +1,7 @@
 // TypeScript declarations of statechannel-client/solid.
 import type { Accessor } from 'solid-js';
 import type { Store } from 'solid-js/store';
-import type { ChannelOptionsBase, StateChannel, Status, EventAnswer, PushOptions, PatchOperation } from './index.js';
+import type { ChannelOptionsBase, StateChannel, Status, EventAnswer, PushOptions, PatchOperation, PendingEvent } from './index.js';
 
 export { createStateChannel } from './index.js';
 
@@ -9,8 +9,8 @@ export interface StateChannelStoreActions<S> {
   /** POST /events/{topic}: the server's answer, or a StateChannelError. */
   push(event: string, payload?: unknown, options?: PushOptions): Promise<EventAnswer>;
   status: Accessor<Status>;
-  /** The channel's pending list when it has one (optimistic changes), else []. */
-  pending: Accessor<readonly unknown[]>;
+  /** The channel's pending events (getPendingEvents()). */
+  pending: Accessor<readonly PendingEvent[]>;
   /** A topic's version (default: the first topic). */
   version(topic?: string): number | undefined;
   /** The channel under the store. */

@@ -4,32 +4,11 @@
 // one, alternating, on the js-framework-benchmark's 1,000-row state.
 //   node bench/frame-cost.mjs                 (in client/)
 //   BASELINE=/tmp/old/client/src node bench/frame-cost.mjs
-import path from 'node:path';
-import { pathToFileURL, fileURLToPath } from 'node:url';
+import { loadClients, BenchEventSource as ES } from './clients.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const REPS = Number(process.env.REPS || 2000);
 const N = 1000;
-const clients = [['this client', path.join(here, '../src')]];
-if (process.env.BASELINE) clients.unshift(['baseline', path.resolve(process.env.BASELINE)]);
-const mods = [];
-for (const [name, dir] of clients) mods.push([name, await import(pathToFileURL(path.join(dir, 'index.js')))]);
-
-class ES {
-  constructor() {
-    ES.last = this;
-    this.listeners = {};
-    this.readyState = 1;
-  }
-  addEventListener(t, fn) {
-    (this.listeners[t] ||= []).push(fn);
-  }
-  close() {}
-  frame(type, data, id) {
-    const ev = { type, data, lastEventId: id };
-    for (const fn of this.listeners[type] || []) fn(ev);
-  }
-}
+const mods = await loadClients('index.js');
 
 const rows = Array.from({ length: N }, (_, i) => ({ id: i + 1, label: `pretty red table ${i + 1}` }));
 const every10 = (k) => Array.from({ length: N / 10 }, (_, i) => ({ op: 'replace', path: `/rows/${i * 10}/label`, value: `row ${i} ${k}` }));

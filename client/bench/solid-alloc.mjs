@@ -5,9 +5,12 @@
 //   solid:  the adapter's store writes (the patch already parsed),
 //           a render effect per row reading its label (the row that
 //           changed re-runs)
-//   core:   the channel's immutable applyPatch (path copying)
-//   frame:  the whole frame as the browser delivers it: JSON.parse, core,
-//           onPatch → solid, subscribers
+//   core:   the channel's immutable applyPatch (path copying), what a
+//           channel without lazyState does per frame (React's)
+//   frame:  the whole frame as the browser delivers it to the Solid store
+//           (its channel has lazyState: the patch is kept, not applied):
+//           JSON.parse, onPatch → solid, subscribers (the 4,096-op
+//           bound of lazyState is not reached: K patches of one op)
 // over 1,000 / 10,000 / 100,000 rows and at three depths.
 //   node --conditions=browser bench/solid-alloc.mjs (in client/)   (bench/solid_alloc.sh does it)
 import { Session } from 'node:inspector/promises';
@@ -105,7 +108,7 @@ async function measure(n, depth) {
 const fmt = (m) => `${m.objects.toFixed(1).padStart(7)} obj ${String(Math.round(m.bytes)).padStart(8)} B`;
 console.log(`\nSolid adapter: objects allocated per one-row patch "replace .../rows/R/label" (V8 sampling heap profiler, 1-byte interval, mean of ${K})`);
 console.log('  solid: the adapter\'s store writes + the changed row\'s effect; core: the channel\'s immutable applyPatch;');
-console.log('  frame: the whole SSE frame (JSON.parse, core apply, onPatch → store writes, subscribers)');
+console.log('  frame: the whole SSE frame into the Solid store (JSON.parse, the patch kept by the lazyState channel, onPatch → store writes, subscribers)');
 console.log(`${'rows'.padStart(8)} ${'depth'.padStart(5)}  ${'solid'.padEnd(20)}  ${'core'.padEnd(20)}  ${'frame'.padEnd(20)}`);
 for (const [n, depth] of [
   [1000, 3],

@@ -7,11 +7,11 @@
 // One EventSource carries every topic of a channel (GET /stream/{topic} for
 // one, /stream?topic=a&topic=b for several); `state` frames replace a
 // topic's state, `patch` frames are applied with structural sharing
-// (./patch.js).  A patch that is not the next version triggers a resync
+// (./patch.js), or with lazyState kept until the state is read.  A patch that is not the next version triggers a resync
 // (GET /state/{topic}, then the stream again from that snapshot) instead of a
 // wrong state.  The HTTP/SSE contract is docs/protocol.md of the repository.
 
-import { applyPatch } from './patch.js';
+import { applyPatch, PatchError } from './patch.js';
 import { StateChannelError, readAnswer, postWithRetry, sleep, backoff } from './http.js';
 import { createPending } from './pending.js';
 import { sharedLink } from './shared.js';
@@ -22,6 +22,9 @@ export { isPatch } from './pending.js';
 export { createSharedLink } from './shared.js';
 
 const STATUSES = ['connecting', 'open', 'reconnecting', 'closed'];
+
+// lazyState: the most patch operations a topic keeps unapplied.
+const MAX_DEFERRED_OPS = 4096;
 export { STATUSES };
 
 // Topic names are ASCII letters, digits and ":_-.@": safe in a URL as they
@@ -122,13 +125,14 @@ export function createStateChannel(options) {
   const retry = { attempts: 8, baseDelay: 100, maxDelay: 3000, maxRetryAfter: 30000, ...(opts.retry || {}) };
   const reconnectDelay = { baseDelay: 250, maxDelay: 5000, ...(opts.reconnect || {}) };
   const applyAnswers = opts.applyAnswers !== false;
+  const lazyState = opts.lazyState === true;
   const onError = opts.onError || (() => {});
   const onUpdate = typeof opts.onUpdate === 'function' ? opts.onUpdate : null;
   // One stream per browser (./shared.js): by default, unless an
   // EventSource is given or share is false; share may also be a link.
   const share = opts.share === false || (opts.EventSource && !(opts.share && typeof opts.share === 'object')) ? null : opts.share;
 
-  const entries = new Map(); // topic → confirmed { state, version } (absent: not known yet)
+  const entries = new Map(); // topic → confirmed { state, version } (absent: not known yet); lazyState: see deferred()
   // The events pushed and not yet confirmed, and the visible (optimistic)
   // state of each topic: ./pending.js.
   const pending = createPending({
@@ -158,6 +162,75 @@ export function createStateChannel(options) {
   const patchListeners = new Set();
   const stateListeners = new Set();
   let keyed = null; // the cached getState() of a several-topic channel
+
+  // lazyState: a patch is not applied when it comes; the topic's entry
+  // holds the one before it and the patch, and its state is built when
+  // something reads it (getState() and the optimistic layer, the shared
+  // stream's snapshots): all the patches since the state last built in one
+  // applyPatch, which copies each container on their paths once.  For
+  // adapters that keep a state of their own and apply the patches to it
+  // (statechannel-client/solid): the frames of a page that reads nothing
+  // else copy nothing here.  After MAX_DEFERRED_OPS operations the state is
+  // built anyway (after the frame's listeners), so the patches kept stay
+  // bounded.
+  function deferred(topic, prev, version, patch) {
+    return {
+      version,
+      prev,
+      patch,
+      ops: (prev.prev ? prev.ops : 0) + patch.length,
+      built: undefined,
+      get state() {
+        return this.prev ? build(topic, this) : this.built;
+      },
+    };
+  }
+
+  function build(topic, e) {
+    const chain = [];
+    let b = e;
+    for (; b.prev; b = b.prev) chain.push(b);
+    const ops = [];
+    for (let i = chain.length - 1; i >= 0; i--) for (const op of chain[i].patch) ops.push(op);
+    let state;
+    try {
+      state = applyPatch(b.state, ops);
+    } catch (err) {
+      // A patch that does not apply: the state of the patches before it
+      // (applied one by one, to find it), and a resync brings the server's.
+      onError(err);
+      let good = { state: b.state, version: b.version };
+      try {
+        for (let i = chain.length - 1; i >= 0; i--) good = { state: applyPatch(good.state, chain[i].patch), version: chain[i].version };
+      } catch {
+        /* good: the state before that patch */
+      }
+      if (entries.get(topic) === e) {
+        entries.set(topic, good);
+        keyed = null;
+        resync(topic);
+      }
+      return good.state;
+    }
+    e.built = state;
+    e.prev = null;
+    e.patch = null;
+    return state;
+  }
+
+  // The next confirmed entry of topic after e: the patch applied, or kept
+  // (lazyState).  Throws a PatchError when it does not apply.
+  function patched(topic, e, version, patch) {
+    if (!lazyState) return { state: applyPatch(e.state, patch), version };
+    if (!Array.isArray(patch)) throw new PatchError('a patch must be an array');
+    return deferred(topic, e, version, patch);
+  }
+
+  // lazyState: the state built once too many operations are kept.
+  function compact(topic) {
+    const e = entries.get(topic);
+    if (e && e.prev && e.ops > MAX_DEFERRED_OPS) void e.state;
+  }
 
   const init = initialMap(opts.initial, topics);
   for (const [t, a] of init) {
@@ -202,24 +275,26 @@ export function createStateChannel(options) {
   // The confirmed state of topic is now (state, version), from the stream
   // (patch: the patch that made it) or a resync; the pending events are
   // replayed on top.
-  function setTopic(topic, state, version, patch, cursor) {
+  // (next: the topic's new entry, { state, version }.)
+  function setTopic(topic, next, patch, cursor) {
     const e = entries.get(topic);
-    if (e && e.state === state && e.version === version) return;
-    confirm(topic, state, version, patch, cursor);
+    if (e && !patch && e.version === next.version && e.state === next.state) return;
+    confirm(topic, next, patch, cursor);
     pending.advanced(topic, e);
     applyBufferedAnswers(topic);
   }
 
-  function confirm(topic, state, version, patch, cursor) {
-    entries.set(topic, { state, version });
+  function confirm(topic, next, patch, cursor) {
+    const { version } = next;
+    entries.set(topic, next);
     keyed = null;
     // The confirmed changes, for adapters that apply patches themselves
     // (statechannel-client/solid): a patch, or a whole state.
     if (patch) emit(patchListeners, { topic, version, patch });
-    else emit(stateListeners, { topic, version, state });
+    else emit(stateListeners, { topic, version, state: next.state });
     if (onUpdate) {
       try {
-        onUpdate(topic, patch ? { type: 'patch', version, patch, cursor } : { type: 'state', version, state, cursor });
+        onUpdate(topic, patch ? { type: 'patch', version, patch, cursor } : { type: 'state', version, state: next.state, cursor });
       } catch (err) {
         onError(err);
       }
@@ -236,12 +311,12 @@ export function createStateChannel(options) {
       if (!a) return;
       let next;
       try {
-        next = applyPatch(e.state, a.patch);
+        next = patched(topic, e, a.version, a.patch);
       } catch (err) {
         onError(err); // the stream brings it (or resyncs)
         return;
       }
-      confirm(topic, next, a.version, a.patch, a.cursor);
+      confirm(topic, next, a.patch, a.cursor);
       pending.refresh(topic);
     }
   }
@@ -275,7 +350,7 @@ export function createStateChannel(options) {
     // A state frame from another database: our answered events' versions
     // mean nothing there.
     if (!sameDb) pending.forget(d.topic);
-    setTopic(d.topic, d.state, d.version, null, lastId);
+    setTopic(d.topic, { state: d.state, version: d.version }, null, lastId);
     notify();
   }
 
@@ -294,15 +369,16 @@ export function createStateChannel(options) {
     }
     let next;
     try {
-      next = applyPatch(e.state, d.patch);
+      next = patched(d.topic, e, d.version, d.patch);
     } catch (err) {
       onError(err);
       resync(d.topic);
       return;
     }
     if (ev.lastEventId) lastId = ev.lastEventId;
-    setTopic(d.topic, next, d.version, d.patch, lastId);
+    setTopic(d.topic, next, d.patch, lastId);
     notify();
+    if (lazyState) compact(d.topic);
   }
 
   function dropStream() {
@@ -385,7 +461,7 @@ export function createStateChannel(options) {
         let reset = false;
         for (const a of answers) {
           if (lastId && a.cursor && epochOf(a.cursor) !== epochOf(lastId)) pending.forget(a.topic);
-          setTopic(a.topic, a.state, a.version, null, a.cursor);
+          setTopic(a.topic, { state: a.state, version: a.version }, null, a.cursor);
           const m = minCursor(after, a.cursor ?? null);
           if (m === null && after !== null) reset = true;
           else after = m;
@@ -478,15 +554,16 @@ export function createStateChannel(options) {
     if (applyAnswers && answer.topic === topic && Array.isArray(answer.patch) && e && answer.version === e.version + 1) {
       let next;
       try {
-        next = applyPatch(e.state, answer.patch);
+        next = patched(topic, e, answer.version, answer.patch);
       } catch (err2) {
         onError(err2); // the stream will bring it (or resync)
       }
-      if (next !== undefined) confirm(topic, next, answer.version, answer.patch, answer.cursor);
+      if (next !== undefined) confirm(topic, next, answer.patch, answer.cursor);
     }
     if (pending.refresh(topic)) keyed = null;
     applyBufferedAnswers(topic);
     notify();
+    if (lazyState) compact(topic);
     return answer;
   }
 
@@ -508,6 +585,7 @@ export function createStateChannel(options) {
     getPending: () => pending.sendingCount(),
     getPendingEvents: () => pending.list(),
     getConfirmedState: (topic) => entries.get(topic ?? topics[0])?.state,
+    isOptimistic: (topic) => pending.optimistic(topic ?? topics[0]),
     getEventStatus: (id) => pending.statusOf(id),
     isConfirmed: (id) => pending.statusOf(id) === 'confirmed',
     clearFailed(id) {

@@ -74,6 +74,10 @@ export function createPending({ mutators, confirmed, onError, holdMs, onChange, 
 
   /** Replays the live events of topic on its base; true when the visible state changed. */
   function rebase(topic) {
+    // Nothing of topic pending nor held: what is shown is the confirmed
+    // state before and after (not read here: with lazyState it is built
+    // only when something reads it).
+    if (!views.has(topic) && !bases.has(topic) && !queue.some((r) => r.topic === topic)) return false;
     const before = view(topic);
     const base = baseOf(topic);
     const held = bases.get(topic);
@@ -122,6 +126,9 @@ export function createPending({ mutators, confirmed, onError, holdMs, onChange, 
 
   return {
     view,
+
+    /** Whether what topic shows is not its confirmed state (predictions, a held base). */
+    optimistic: (topic) => views.has(topic),
 
     /** A new event: shown at once (its mutator on top of what is shown). */
     add(r) {

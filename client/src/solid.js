@@ -16,9 +16,14 @@
 //
 // The store is the adapter's own copy: Solid changes its objects in place,
 // the channel's states stay immutable for everyone else (getState(), React).
-// When the channel's state changes without a patch it reports (optimistic
-// changes of the client, or anything this adapter did not follow), the store
-// is reconciled against channel.getState().
+// The channel this adapter makes has lazyState: it does not apply the
+// patches itself until something reads its state, so a frame costs its
+// store writes and nothing more.  What the store shows of a topic is either
+// the confirmed state of a version (followed patch by patch) or the
+// channel's optimistic state (reconciled): a patch that does not follow
+// the version shown, a topic with predictions on top (the client's
+// optimistic updates), a rollback, are reconciled against
+// channel.getState().
 
 import { $PROXY, batch, createSignal, getOwner, onCleanup } from 'solid-js';
 import { createStore, produce, reconcile, unwrap } from 'solid-js/store';
@@ -53,6 +58,25 @@ function child(node, key, path) {
   }
   if (!isContainer(node) || !Object.prototype.hasOwnProperty.call(node, key)) throw new PatchError(`no value at "${path}"`);
   return node[key];
+}
+
+// The node that holds the last key of pointer, walked along the string (no
+// arrays made), the key in lastKey; null when the pointer is the root or
+// has an escape ("~"): the general path (parsePointer).
+let lastKey = '';
+function parentOf(doc, pointer) {
+  if (typeof pointer !== 'string' || pointer.length < 2 || pointer.charCodeAt(0) !== 47 || pointer.indexOf('~') !== -1) return null;
+  let node = doc;
+  let start = 1;
+  for (;;) {
+    const end = pointer.indexOf('/', start);
+    if (end === -1) {
+      lastKey = pointer.slice(start);
+      return node;
+    }
+    node = child(node, pointer.slice(start, end), pointer);
+    start = end + 1;
+  }
 }
 
 function walk(node, parts, end, path) {
@@ -93,6 +117,7 @@ export function applyPatchToStore(store, patch, base = EMPTY) {
     const raw = unwrap(store);
     const doc = walk(raw, base, base.length, '');
     for (const op of patch) {
+      if ((op.op === 'replace' || op.op === 'add') && quickPut(doc, op)) continue;
       const parts = parsePointer(op.path);
       switch (op.op) {
         case 'add':
@@ -135,6 +160,26 @@ function set(node, key, value) {
   const prev = node[key];
   if (isContainer(prev) && isContainer(value) && Array.isArray(prev) === Array.isArray(value) && prev.id === value.id) reconcile(value)(prev);
   else writable(node)[key] = value;
+}
+
+// The common add and replace: a key of an object, an item of an array
+// replaced or appended, found along the path string.  false: not one of
+// those (the root, an escape, an insert in the middle): put() does it.
+function quickPut(doc, op) {
+  const parent = parentOf(doc, op.path);
+  if (parent === null || !Object.prototype.hasOwnProperty.call(op, 'value')) return false;
+  const adding = op.op === 'add';
+  if (Array.isArray(parent)) {
+    const i = arrayIndex(parent, lastKey, adding);
+    if (!adding) set(parent, i, cloneJSON(op.value));
+    else if (i === parent.length) writable(parent)[i] = cloneJSON(op.value);
+    else return false;
+    return true;
+  }
+  if (!isContainer(parent)) throw new PatchError(`no container at "${op.path}"`);
+  if (!adding && !Object.prototype.hasOwnProperty.call(parent, lastKey)) throw new PatchError(`no value at "${op.path}"`);
+  set(parent, lastKey, cloneJSON(op.value));
+  return true;
 }
 
 // add (insert into an array, set a key) or replace at parts of doc.
@@ -206,11 +251,26 @@ function remove(raw, base, doc, parts, path) {
  */
 export function createStateChannelStore(options = {}) {
   const own = !options.channel;
-  const channel = options.channel || createStateChannel({ ...options, autoConnect: false });
+  const channel = options.channel || createStateChannel({ lazyState: true, ...options, autoConnect: false });
   const topics = channel.topics;
   const single = !own ? topics.length === 1 && channel.getState() === channel.getState(topics[0]) : !options.topics;
   const base = (topic) => (single ? EMPTY : [topic]);
   const stateOf = (topic) => channel.getState(topic);
+
+  // What the store shows of each topic: the confirmed state of version
+  // at.get(topic) (followed through its patches), or, when the channel
+  // shows predictions, the state view.get(topic) (reconciled).
+  const at = new Map();
+  const view = new Map();
+  function shown(topic, s) {
+    if (channel.isOptimistic(topic)) {
+      at.delete(topic);
+      view.set(topic, s);
+    } else {
+      view.delete(topic);
+      at.set(topic, channel.getVersion(topic));
+    }
+  }
 
   let root;
   if (single) root = cloneJSON(stateOf(topics[0])) ?? {};
@@ -219,52 +279,56 @@ export function createStateChannelStore(options = {}) {
     for (const t of topics) root[t] = cloneJSON(stateOf(t));
   }
   if (!isContainer(root)) throw new TypeError('createStateChannelStore: the state of a topic must be an object or an array');
+  for (const t of topics) shown(t, stateOf(t));
   const [state, setStore] = createStore(root);
   const [versions, setVersions] = createStore(Object.fromEntries(topics.map((t) => [t, channel.getVersion(t)])));
   const [status, setStatus] = createSignal(channel.status);
-  const pendingOf = () => (Array.isArray(channel.pending) ? channel.pending : EMPTY);
+  const pendingOf = () => channel.pendingEvents ?? EMPTY;
   const [pending, setPending] = createSignal(pendingOf(), { equals: false });
   let pendingSeen = pendingOf();
-  let pendingLength = pendingSeen.length;
 
-  // The channel state each topic of the store equals (by identity).
-  const synced = new Map(topics.map((t) => [t, stateOf(t)]));
-
-  function reconcileTopic(topic) {
-    const s = stateOf(topic);
-    synced.set(topic, s);
+  // The store becomes s (the channel's state of topic, or with its version
+  // the confirmed one): reconciled, keyed by "id".
+  function reconcileTopic(topic, s = stateOf(topic), version) {
     const copy = cloneJSON(s);
     if (single) {
       if (isContainer(copy)) setStore(reconcile(copy));
     } else setStore(topic, reconcile(copy));
+    if (version === undefined) shown(topic, s);
+    else {
+      view.delete(topic);
+      at.set(topic, version);
+    }
     setVersions(topic, channel.getVersion(topic));
   }
 
   const offPatch = channel.onPatch(({ topic, version, patch }) => {
-    // With optimistic changes pending, the state shown is not the server's
-    // plus this patch: the notification that follows reconciles instead.
-    if (!synced.has(topic) || pendingOf().length > 0) return;
+    // Applied when the store shows the version before; otherwise (it shows
+    // predictions, or it missed a change) the notification that follows
+    // reconciles.
+    if (at.get(topic) !== version - 1) return;
     try {
       batch(() => {
         applyPatchToStore(state, patch, base(topic));
         setVersions(topic, version);
       });
-      synced.set(topic, stateOf(topic));
+      at.set(topic, version);
     } catch {
-      reconcileTopic(topic);
+      batch(() => reconcileTopic(topic));
     }
   });
-  const offState = channel.onState(({ topic }) => {
-    if (synced.has(topic)) batch(() => reconcileTopic(topic));
+  const offState = channel.onState(({ topic, version, state: s }) => {
+    if (topics.includes(topic)) batch(() => reconcileTopic(topic, s, version));
   });
   const offNotify = channel.subscribe(() => {
     batch(() => {
-      for (const t of topics) if (stateOf(t) !== synced.get(t)) reconcileTopic(t);
+      for (const t of topics) {
+        if (channel.isOptimistic(t) ? stateOf(t) !== view.get(t) : at.get(t) !== channel.getVersion(t)) reconcileTopic(t);
+      }
       setStatus(channel.status);
       const p = pendingOf();
-      if (p !== pendingSeen || p.length !== pendingLength) {
+      if (p !== pendingSeen) {
         pendingSeen = p;
-        pendingLength = p.length;
         setPending(p);
       }
     });

@@ -15,8 +15,10 @@ export async function solid(): Promise<void> {
   const n: number = state.items.length;
   const s: string = status();
   const p: number = pending().length;
+  const firstStatus: string | undefined = pending()[0]?.status;
   const v: number | undefined = version();
   const ch: StateChannel<unknown> = channel;
+  console.log(firstStatus);
   await push('add', { name: 'Milk' });
   const [, more] = createStateChannelStore({ channel: createStateChannel({ topics: ['a', 'b'] }) });
   more.close();

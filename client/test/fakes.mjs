@@ -83,3 +83,16 @@ export async function until(cond, ms = 2000) {
     await tick(2);
   }
 }
+
+/** A fetch whose answers the test gives, one by one: answer(i, Response). */
+export function heldFetch() {
+  const waiting = [];
+  const f = fakeFetch((call) => new Promise((resolve, reject) => waiting.push({ call, resolve, reject })));
+  f.waiting = waiting;
+  f.answer = async (i, res) => {
+    await until(() => waiting[i]);
+    waiting[i].resolve(res);
+    await tick();
+  };
+  return f;
+}

@@ -132,7 +132,7 @@ class Server {
   }
 }
 
-async function runModel(seed, { clients: nClients = 3, steps = 400, holdMs = 0, applyAnswers = true } = {}) {
+async function runModel(seed, { clients: nClients = 3, steps = 400, holdMs = 0, applyAnswers = true, lazyState = false } = {}) {
   const rnd = prng(seed);
   const pick = (a) => a[Math.floor(rnd() * a.length)];
   const server = new Server();
@@ -176,6 +176,7 @@ async function runModel(seed, { clients: nClients = 3, steps = 400, holdMs = 0, 
       mutators,
       holdMs,
       applyAnswers,
+      lazyState,
       retry: { attempts: 1000, baseDelay: 0, maxDelay: 0 },
       reconnect: { baseDelay: 0, maxDelay: 0 },
     });
@@ -357,6 +358,7 @@ for (const mode of [
   { name: 'rebase at once (holdMs 0)', holdMs: 0 },
   { name: 'hold while in flight', holdMs: 60000 },
   { name: 'answers not applied (the stream confirms)', holdMs: 0, applyAnswers: false },
+  { name: 'lazyState (patches kept until read), hold while in flight', holdMs: 60000, lazyState: true },
 ]) {
   test(`model: 3 clients, random delays, reordering, duplicates, losses, 422s, resyncs — ${mode.name}`, async () => {
     const total = {};

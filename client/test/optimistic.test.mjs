@@ -3,7 +3,7 @@
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createStateChannel, StateChannelError } from '../src/index.js';
-import { FakeEventSource as ES, fakeFetch, json, tick, until } from './fakes.mjs';
+import { FakeEventSource as ES, fakeFetch, heldFetch, json, tick, until } from './fakes.mjs';
 
 beforeEach(() => ES.reset());
 
@@ -20,19 +20,6 @@ const mutators = {
     return i < 0 ? undefined : [{ op: 'replace', path: `/items/${i}/name`, value: p.name }];
   },
 };
-
-/** A fetch whose answers the test gives, one by one: answer(i, Response). */
-function heldFetch() {
-  const waiting = [];
-  const f = fakeFetch((call) => new Promise((resolve, reject) => waiting.push({ call, resolve, reject })));
-  f.waiting = waiting;
-  f.answer = async (i, res) => {
-    await until(() => waiting[i]);
-    waiting[i].resolve(res);
-    await tick();
-  };
-  return f;
-}
 
 const ok = (version, patch, seq = 10 + version) => json(200, { topic: 'l', version, cursor: `E:${seq}`, patch });
 const names = (ch) => ch.getState().items.map((i) => `${i.name}${i.bought ? '*' : ''}`);

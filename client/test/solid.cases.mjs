@@ -5,7 +5,7 @@ import { createRoot, createRenderEffect, mapArray, createMemo } from 'solid-js';
 import { createStore, unwrap } from 'solid-js/store';
 import { createStateChannelStore, applyPatchToStore } from '../src/solid.js';
 import { applyPatch } from '../src/index.js';
-import { FakeEventSource as ES, fakeFetch, json, until } from './fakes.mjs';
+import { FakeEventSource as ES, fakeFetch, heldFetch, json, until } from './fakes.mjs';
 
 beforeEach(() => ES.reset());
 
@@ -236,44 +236,112 @@ test('inside an owner the channel closes with it; a given channel stays open', (
   assert.equal(ES.last.closed, true);
 });
 
-// A channel with optimistic changes (the shape of the core's pending list):
-// a state change without a patch is reconciled; pending is passed through.
-test('a given channel: its pending list is passed through, a change without a patch is reconciled', () => {
-  let state = { items: [{ id: 1, name: 'a' }] };
-  let pending = [];
-  const listeners = new Set();
-  const patchListeners = new Set();
-  const channel = {
-    topics: ['t'],
-    getState: () => state,
-    getVersion: () => 1,
-    status: 'open',
-    get pending() {
-      return pending;
-    },
-    subscribe: (l) => (listeners.add(l), () => listeners.delete(l)),
-    onPatch: (l) => (patchListeners.add(l), () => patchListeners.delete(l)),
-    onState: () => () => {},
-    push: async () => ({}),
-    close() {
-      throw new Error('a given channel is not closed');
-    },
-  };
-  createRoot((dispose) => {
-    const [s, { pending: p }] = createStateChannelStore({ channel });
-    assert.deepEqual(p(), []);
-    const item = s.items[0];
-    // an optimistic change: new state, a pending entry, no patch
-    state = { items: [{ id: 1, name: 'a' }, { id: 2, name: 'optimistic' }] };
-    pending = [{ id: 'm1', status: 'sending' }];
-    for (const l of listeners) l();
-    assert.deepEqual(structuredClone(unwrap(s)), state);
-    assert.equal(s.items[0], item, 'reconciled, not replaced');
-    assert.equal(p()[0].status, 'sending');
-    // a server patch while a change is pending: not applied as is (the
-    // channel rebases); the notification reconciles to what it shows
-    for (const l of patchListeners) l({ topic: 't', version: 2, patch: [{ op: 'remove', path: '/items/0' }] });
-    assert.equal(s.items.length, 2);
+const names = (s) => s.items.map((i) => i.name);
+
+test('optimistic updates: a prediction shows at once, a patch from the stream under it, a rejection rolls it back', async () => {
+  const mutators = { add: (s, p) => ({ ...s, items: [...s.items, { id: `tmp-${p.name}`, name: p.name }] }) };
+  const fetch = heldFetch();
+  const initial = { topic: 't', version: 1, cursor: 'E:1', state: { items: [{ id: 1, name: 'a' }] } };
+  const { state, push, pending, version, channel, dispose } = createRoot((dispose) => {
+    const [state, { push, pending, version, channel }] = createStateChannelStore({ topic: 't', initial, EventSource: ES, fetch, mutators, holdMs: 0 });
+    return { state, push, pending, version, channel, dispose };
+  });
+  const a = state.items[0];
+  let aRuns = 0;
+  const disposeEffect = createRoot((d) => {
+    createRenderEffect(() => {
+      void a.name;
+      aRuns++;
+    });
+    return d;
+  });
+  const p = push('add', { name: 'b' });
+  const refused = assert.rejects(p, /empty/);
+  assert.deepEqual(names(state), ['a', 'b'], 'the prediction, before any answer');
+  assert.equal(state.items[0], a, 'reconciled, not replaced');
+  assert.equal(pending().length, 1);
+  assert.equal(pending()[0].status, 'sending');
+  // another user's change while the push is in flight: shown under the prediction
+  patchFrame(2, [{ op: 'add', path: '/items/0', value: { id: 0, name: 'z' } }]);
+  assert.deepEqual(names(state), ['z', 'a', 'b']);
+  assert.equal(state.items[1], a);
+  assert.equal(version(), 2);
+  // the server refuses it: the prediction goes, the confirmed state stays
+  await fetch.answer(0, json(422, { error: { code: 'bad_name', message: 'the name is empty' } }));
+  await refused;
+  assert.deepEqual(names(state), ['z', 'a']);
+  assert.equal(state.items[1], a);
+  assert.equal(pending()[0].status, 'failed');
+  assert.equal(channel.isOptimistic(), false);
+  // and the store follows the stream patch by patch again
+  patchFrame(3, [{ op: 'replace', path: '/items/1/name', value: 'A' }]);
+  assert.equal(a.name, 'A');
+  assert.deepEqual(structuredClone(unwrap(state)), channel.getState());
+  assert.equal(aRuns, 2, "a's effect ran once more, for its new name only");
+  disposeEffect();
+  dispose();
+});
+
+test('optimistic updates: the confirmation replaces the prediction with the server\'s row', async () => {
+  const mutators = { add: (s, p) => ({ ...s, items: [...s.items, { id: `tmp-${p.name}`, name: p.name }] }) };
+  const fetch = heldFetch();
+  const initial = { topic: 't', version: 1, cursor: 'E:1', state: { items: [] } };
+  await createRoot(async (dispose) => {
+    const [state, { push, pending }] = createStateChannelStore({ topic: 't', initial, EventSource: ES, fetch, mutators });
+    const p = push('add', { name: 'b' });
+    assert.deepEqual(structuredClone(unwrap(state)).items, [{ id: 'tmp-b', name: 'b' }]);
+    await fetch.answer(0, json(200, { topic: 't', version: 2, cursor: 'E:2', patch: [{ op: 'add', path: '/items/-', value: { id: 7, name: 'b' } }] }));
+    await p;
+    assert.deepEqual(structuredClone(unwrap(state)).items, [{ id: 7, name: 'b' }]);
+    assert.equal(pending().length, 0);
+    // the same patch from the stream: already applied (by version)
+    patchFrame(2, [{ op: 'add', path: '/items/-', value: { id: 7, name: 'b' } }]);
+    assert.equal(state.items.length, 1);
     dispose();
   });
+});
+
+test('a patch the store cannot apply: the store goes back to the last good state and the channel resyncs', async () => {
+  const fetch = fakeFetch(() => json(200, { topic: 't', version: 5, cursor: 'E:50', state: { rows: [{ id: 1, label: 'server' }] } }));
+  const initial = { topic: 't', version: 1, cursor: 'E:1', state: { rows: [{ id: 1, label: 'one' }] } };
+  const errors = [];
+  await createRoot(async (dispose) => {
+    const [state, { version }] = createStateChannelStore({ topic: 't', initial, EventSource: ES, fetch, onError: (e) => errors.push(e) });
+    const r = state.rows[0];
+    patchFrame(2, [{ op: 'replace', path: '/rows/0/label', value: 'two' }]);
+    patchFrame(3, [{ op: 'replace', path: '/rows/0/label', value: 'half' }, { op: 'remove', path: '/rows/4' }]);
+    assert.equal(r.label, 'two', 'the state before the bad patch');
+    assert.match(String(errors[0]), /out of range|no value/);
+    await until(() => version() === 5);
+    assert.equal(fetch.calls[0].url, '/state/t');
+    assert.equal(state.rows[0], r);
+    assert.equal(r.label, 'server');
+    dispose();
+  });
+});
+
+test('a state frame is reconciled: unchanged rows keep their identity and their effects do not run', () => {
+  const initial = { topic: 't', version: 1, cursor: 'E:1', state: { rows: rows(3), selected: null } };
+  const runs = [0, 0, 0];
+  const { state, version, dispose } = createRoot((dispose) => {
+    const [state, { version }] = createStateChannelStore({ topic: 't', initial, EventSource: ES, fetch: noFetch });
+    state.rows.forEach((r, i) => createRenderEffect(() => (void r.label, runs[i]++)));
+    return { state, version, dispose };
+  });
+  const [r1, r2, r3] = state.rows;
+  patchFrame(2, [{ op: 'replace', path: '/rows/1/label', value: 'b' }]);
+  ES.last.frame('state', { topic: 't', version: 9, state: { rows: [{ id: 1, label: 'row 1' }, { id: 2, label: 'B' }, { id: 4, label: 'four' }], selected: 2 } }, 'E:9');
+  assert.equal(version(), 9);
+  assert.equal(state.rows[0], r1);
+  assert.equal(state.rows[1], r2);
+  assert.equal(r2.label, 'B');
+  assert.notEqual(state.rows[2], r3);
+  assert.equal(state.rows[2].label, 'four');
+  assert.equal(state.selected, 2);
+  assert.deepEqual(runs, [1, 3, 1], 'row 2 ran for "b" and "B", rows 1 and 3 not at all');
+  // patches follow the new version
+  patchFrame(10, [{ op: 'replace', path: '/rows/0/label', value: 'one' }]);
+  assert.equal(r1.label, 'one');
+  assert.equal(runs[0], 2);
+  dispose();
 });

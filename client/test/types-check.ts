@@ -24,6 +24,7 @@ async function demo(): Promise<void> {
     holdMs: 500,
     retry: { maxRetryAfter: 10000 },
     share: false,
+    lazyState: false,
     onUpdate: (t, u) => console.log(t, u.type === 'patch' ? u.patch.length : u.version),
   });
   const link = createSharedLink('/app', { mode: 'leader' });
@@ -33,10 +34,11 @@ async function demo(): Promise<void> {
   const evs: readonly PendingEvent[] = opt.getPendingEvents();
   const failed = evs.filter((e) => e.status === 'failed').map((e) => e.error?.message);
   const confirmedState: List | undefined = opt.getConfirmedState<List>();
+  const shownOptimistic: boolean = opt.isOptimistic() || opt.isOptimistic('list:a');
   const known: boolean = opt.isConfirmed(pid) || opt.getEventStatus(pid) === 'sending';
   opt.clearFailed(pid);
   const verdict = classifyAnswer({ ok: false, status: 503, headers: new Headers() }, '');
-  console.log(failed, confirmedState, known, verdict, opt.pendingEvents.length);
+  console.log(failed, confirmedState, shownOptimistic, known, verdict, opt.pendingEvents.length);
   const many = createStateChannel<{ 'list:a': List; 'list:b': List }>({ topics: ['list:a', 'list:b'] });
   const a: List | undefined = many.getState()['list:a'];
   await many.push('toggle', { id: 'i1' }, { topic: 'list:a', id: 'x' });

@@ -1,39 +1,19 @@
 // The js-framework-benchmark table in React over a StateChannel topic
-// (examples/jsbench/app.c): used by main.jsx (the browser benchmark's page)
-// and compare.js (Solid against React on one page).
-import { memo, useLayoutEffect } from 'react';
+// (examples/jsbench/app.c), with its buttons and status line: used by
+// main.jsx (the browser benchmark's page) and compare.jsx (Solid against
+// React on one page).  The rows are rows.jsx's table.
+import { useLayoutEffect } from 'react';
 import { useStateChannel, useStateChannelSelector, useStateChannelStore } from '../../../client/src/react.js';
+import { RowsTable, selRows } from './rows.jsx';
 
 // Every commit of the table: [version, time]; the benchmark waits for the
 // commit of the version an event produced.
 export const commits = [];
 
-const Row = memo(function Row({ row, selected, push }) {
-  return (
-    <tr className={selected ? 'danger' : ''} data-id={row.id}>
-      <td className="id">{row.id}</td>
-      <td>
-        <a className="lbl" onClick={() => push('select', { id: row.id })}>
-          {row.label}
-        </a>
-      </td>
-      <td>
-        <a className="remove" onClick={() => push('remove', { id: row.id })}>
-          ×
-        </a>
-      </td>
-    </tr>
-  );
-});
-
-const selRows = (s) => (s ? s.rows : []);
-const selSelected = (s) => (s ? s.selected : null);
-
 export function Table({ topic }) {
   const { pushMessage, status, pending } = useStateChannel();
   const store = useStateChannelStore();
   const rows = useStateChannelSelector(selRows);
-  const selected = useStateChannelSelector(selSelected);
   const version = store.getVersion();
   useLayoutEffect(() => {
     commits.push([version, performance.now()]);
@@ -56,14 +36,7 @@ export function Table({ topic }) {
       <p id="meta" data-status={status} data-version={version ?? ''}>
         {topic} · {status} · version {version ?? '–'} · {rows.length} rows{pending ? ` · sending ${pending}` : ''}
       </p>
-      <table>
-        <tbody id="tbody">
-          {rows.map((r) => (
-            <Row key={r.id} row={r} selected={r.id === selected} push={pushMessage} />
-          ))}
-        </tbody>
-      </table>
+      <RowsTable push={pushMessage} />
     </>
   );
 }
-

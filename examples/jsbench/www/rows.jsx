@@ -1,6 +1,6 @@
 // One row of the js-framework-benchmark table and the selectors of the
 // table's state, and the table: shared by the benchmark pages (main.jsx and
-// bench/browser_optimistic.jsx).
+// compare.jsx through react-table.jsx, and bench/browser_optimistic.jsx).
 import { memo } from 'react';
 import { useStateChannelSelector } from '../../../client/src/react.js';
 
