@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Counters of the store's work that do not move with the machine's load
+# (BUILD/bench/store_cost, one-op changes of a small state through
+# sc_store_change, group commit when several threads):
+#   * instructions per event on SQLite (valgrind --tool=callgrind), 1 and
+#     8 threads;
+#   * the PostgreSQL client's sendto calls per event (strace -f -c) on a
+#     private server (scripts/pg-test.sh, fsync off): its round trips.
+# Each figure is a run of EVENTS events minus a run of 0 (the setup), on
+# a new database each.  Prints figures; asserts nothing.
+#   bench/store_cost.sh BUILD_DIR
+# EVENTS=2000.  Needs valgrind and strace (a figure is skipped, with a
+# note, without them).
+set -euo pipefail
+B=${1:-build}
+N=${EVENTS:-2000}
+prog="$(cd "$(dirname "$B/bench/store_cost")" && pwd)/store_cost"
+here=$(cd "$(dirname "$0")/.." && pwd)
+dir=$(mktemp -d "${TMPDIR:-/tmp}/sc-store-cost-XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+
+if command -v valgrind >/dev/null; then
+	ir() { # THREADS EVENTS -> instructions of the whole run
+		rm -f "$dir/c.db"*
+		valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" \
+			"$prog" "$dir/c.db" "$1" "$2" >/dev/null 2>"$dir/vg.err"
+		sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$dir/vg.err"
+	}
+	for t in 1 8; do
+		z=$(ir "$t" 0)
+		n=$(ir "$t" "$N")
+		echo "SQLite, $t thread(s): $(( (n - z) / N )) instructions per event (callgrind, $N events)"
+	done
+else
+	echo "SQLite instructions per event: skipped (no valgrind)"
+fi
+
+if command -v strace >/dev/null; then
+	cat >"$dir/pg.sh" <<'EOS'
+#!/usr/bin/env bash
+set -euo pipefail
+k=0
+sends() { # THREADS EVENTS -> sendto calls of the whole run
+	k=$((k + 1))
+	uri=$("$SC_PG_SCRIPT" newdb "$SC_TEST_PG" "cost$k")
+	strace -f -c -o "$DIR/st.out" "$PROG" "$uri" "$1" "$2" >/dev/null
+	awk '$NF == "sendto" { print $4 }' "$DIR/st.out"
+}
+for t in 1 8; do
+	z=$(sends "$t" 0)
+	n=$(sends "$t" "$N")
+	echo "PostgreSQL, $t thread(s): $(awk -v n="$n" -v z="$z" -v e="$N" 'BEGIN { printf "%.2f", (n - z) / e }') round trips (sendto) per event ($N events)"
+done
+EOS
+	DIR="$dir" PROG="$prog" N="$N" "$here/scripts/pg-test.sh" run --fast \
+		bash "$dir/pg.sh" 2>&1 | grep -v '^NOTICE'
+else
+	echo "PostgreSQL round trips per event: skipped (no strace)"
+fi
