@@ -30,7 +30,8 @@
 #include "json/value.h"
 #include "store/store.h"
 
-#define PATCH_FMT    "[{\"op\":\"replace\",\"path\":\"/n\",\"value\":%ld}]"
+#include "bench/bench_patch.h"
+
 #define WAKE_SAMPLES 1000
 
 static const char *dir;
@@ -159,16 +160,7 @@ typedef struct ours_arg {
 
 static sc_err small_patch(sc_store_txn *txn, void *arg, sc_error *err)
 {
-	ours_arg *a = arg;
-	char text[128];
-	int len = snprintf(text, sizeof(text), PATCH_FMT, a->n);
-	json_object *ops = NULL;
-	sc_err rc = sc_json_parse(text, (size_t)len, &ops, err);
-
-	if (rc == SC_OK)
-		rc = sc_store_txn_patch(txn, ops, err);
-	json_object_put(ops);
-	return rc;
+	return bench_replace(txn, "/n", ((ours_arg *)arg)->n, err);
 }
 
 /* A connection to path; sh: the process's shared object, or NULL for

@@ -21,6 +21,8 @@
 #include "json/value.h"
 #include "store/store.h"
 
+#include "bench/bench_patch.h"
+
 #define MAX_THREADS 64
 
 typedef struct worker {
@@ -33,17 +35,7 @@ typedef struct worker {
 
 static sc_err replace_n(sc_store_txn *txn, void *arg, sc_error *err)
 {
-	char text[96];
-	int len = snprintf(text, sizeof(text),
-			   "[{\"op\":\"replace\",\"path\":\"/n\",\"value\":%ld}]",
-			   *(const long *)arg);
-	json_object *ops = NULL;
-	sc_err rc = sc_json_parse(text, (size_t)len, &ops, err);
-
-	if (rc == SC_OK)
-		rc = sc_store_txn_patch(txn, ops, err);
-	json_object_put(ops);
-	return rc;
+	return bench_replace(txn, "/n", *(const long *)arg, err);
 }
 
 static void die(const char *what, const sc_error *err)

@@ -30,6 +30,8 @@
 #include "json/value.h"
 #include "store/store.h"
 
+#include "bench/bench_patch.h"
+
 #define ROWS	100000
 #define PATCHES 1000
 #define TOPIC	"jsfb:100k"
@@ -227,18 +229,7 @@ static void first_get(const char *path, first *f)
 
 static sc_err select_fn(sc_store_txn *txn, void *arg, sc_error *err)
 {
-	char text[96];
-	int len = snprintf(text, sizeof(text),
-			   "[{\"op\":\"replace\",\"path\":\"/selected\","
-			   "\"value\":%ld}]",
-			   *(long *)arg);
-	json_object *ops = NULL;
-	sc_err rc = sc_json_parse(text, (size_t)len, &ops, err);
-
-	if (rc == SC_OK)
-		rc = sc_store_txn_patch(txn, ops, err);
-	json_object_put(ops);
-	return rc;
+	return bench_replace(txn, "/selected", *(long *)arg, err);
 }
 
 /*

@@ -50,7 +50,8 @@
 #include "json/value.h"
 #include "store/store.h"
 
-#define PATCH_FMT    "[{\"op\":\"replace\",\"path\":\"/n\",\"value\":%ld}]"
+#include "bench/bench_patch.h"
+
 #define ROUNDS	     8
 #define WAKE_SAMPLES 500
 #define GROUP	     8
@@ -324,18 +325,10 @@ typedef struct store_thread {
 static sc_err bump_n(sc_store_txn *txn, void *arg, sc_error *err)
 {
 	json_object *n = json_object_object_get(sc_store_txn_state(txn), "n");
-	char text[128];
-	json_object *ops = NULL;
-	sc_err rc;
 
 	(void)arg;
-	snprintf(text, sizeof(text), PATCH_FMT,
-		 (long)json_object_get_int64(n) + 1);
-	rc = sc_json_parse(text, strlen(text), &ops, err);
-	if (rc == SC_OK)
-		rc = sc_store_txn_patch(txn, ops, err);
-	json_object_put(ops);
-	return rc;
+	return bench_replace(txn, "/n", (long)json_object_get_int64(n) + 1,
+			     err);
 }
 
 static void *store_thread_main(void *arg)

@@ -301,19 +301,19 @@ static sc_err reload(sc_store *s, sc_centry *e, const sc_topic_meta *m,
 sc_err sc_cache_current(sc_store *s, sc_centry *e, const sc_topic_meta *m,
 			sc_error *err)
 {
+	/* e holds this topic (not one of its name dropped since) */
+	int same = e->valid && e->created_ms == m->created_ms;
 	sc_err rc;
 
-	/* Every row after e->seq is still in the log when e->seq is at or
-	 * above the floor (retention moves the floor as it deletes). */
-	if (e->valid && e->created_ms == m->created_ms &&
-	    e->version == m->version) {
+	if (same && e->version == m->version) {
 		/* Current: every change logs one row and moves the version
 		 * by one, so no row came after e's (a version moved by the
 		 * application's own SQL differs, and reads the log). */
 		rc = SC_OK;
 		SC_STAT_ADD(s->sh, hits, 1);
-	} else if (e->valid && e->created_ms == m->created_ms &&
-		   e->seq >= m->floor) {
+	} else if (same && e->seq >= m->floor) {
+		/* Every row after e->seq is still in the log when e->seq is
+		 * at or above the floor (retention moves it as it deletes). */
 		int64_t seq = e->seq;
 
 		rc = apply_tail(s, e, err);

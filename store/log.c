@@ -247,7 +247,8 @@ static sc_err next_topic(sc_store *s, char name[SC_TOPIC_MAX + 1],
 	return rc;
 }
 
-static sc_err snapshot_one(sc_store *s, const char *topic, sc_error *err);
+static sc_err snapshot_one(sc_store *s, const char *topic,
+			   const sc_topic_meta *known, sc_error *err);
 
 /*
  * Retention of one topic by sc_store_prune: the snapshot first, when
@@ -264,7 +265,7 @@ static sc_err prune_topic_now(sc_store *s, const char *topic,
 
 	if (rc == SC_OK && m.snap_version <= version - keep &&
 	    m.snap_bytes <= SC_STORE_SNAP_FLOOR)
-		rc = snapshot_one(s, topic, err);
+		rc = snapshot_one(s, topic, &m, err);
 	if (rc == SC_OK)
 		rc = prune_one(s, topic, version, now, removed, err);
 	return rc;
@@ -304,8 +305,10 @@ sc_err sc_store_prune(sc_store *s, int64_t *removed, sc_error *err)
 }
 
 /* Rewrites the snapshot of topic (a write transaction is open) to its
- * current state, so retention may prune every row it held. */
-static sc_err snapshot_one(sc_store *s, const char *topic, sc_error *err)
+ * current state, so retention may prune every row it held; known: its
+ * row, read in this transaction (NULL: read here). */
+static sc_err snapshot_one(sc_store *s, const char *topic,
+			   const sc_topic_meta *known, sc_error *err)
 {
 	sc_centry *e = sc_cache_acquire(s->sh, topic);
 	sc_topic_meta m;
@@ -317,7 +320,9 @@ static sc_err snapshot_one(sc_store *s, const char *topic, sc_error *err)
 
 	if (e == NULL)
 		return sc_error_set(err, SC_ERR_NOMEM, "out of memory");
-	rc = sc_store_meta(s, topic, &m, err);
+	if (known != NULL)
+		m = *known;
+	rc = known != NULL ? SC_OK : sc_store_meta(s, topic, &m, err);
 	if (rc == SC_OK)
 		rc = sc_cache_current(s, e, &m, err);
 	if (rc == SC_OK && (text = sc_cache_text(e, &len, err)) == NULL)
@@ -372,7 +377,7 @@ static sc_err snapshot_all(sc_store *s, sc_error *err)
 		sc_sql_reset(q);
 		if (r != SC_SQL_ROW || rc != SC_OK)
 			break;
-		rc = snapshot_one(s, name, err);
+		rc = snapshot_one(s, name, NULL, err);
 	}
 	if (rc == SC_OK)
 		rc = sc_sql_commit(s->sql, 0, err);
