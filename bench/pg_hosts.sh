@@ -21,54 +21,16 @@ APP="$B/shopping.fcgi"
 N=${FANOUT_N:-1000}
 ROUNDS=${ROUNDS:-5}
 RECOVERIES=${RECOVERIES:-3}
-LIGHTTPD=$(command -v lighttpd || echo /usr/sbin/lighttpd)
 PGT="$ROOT/scripts/pg-test.sh"
-
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-RUN=$(mktemp -d "${TMPDIR:-/tmp}/sc-bench-pg.XXXXXX")
-chmod 755 "$RUN"
-groups=()
-cleanup() {
-	local g
-	for g in "${groups[@]}"; do kill -TERM -- "-$g" 2>/dev/null || true; done
-	sleep 0.5
-	for g in "${groups[@]}"; do kill -KILL -- "-$g" 2>/dev/null || true; done
-	"$PGT" clean "$RUN/pg" >/dev/null 2>&1 || true
-	rm -rf "$RUN"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-	node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-}
+bench_cleanup() { "$PGT" clean "$RUN/pg" >/dev/null 2>&1 || true; }
+. "$ROOT/bench/lib/serve.sh"
 
 # host NAME -> sets PORT; lighttpd with one app process on $URI.
-host() {
-	local dir="$RUN/$1" i
-	mkdir -p "$dir/www"
-	PORT=$(free_port)
-	"$ROOT/deploy/render.sh" "$ROOT/deploy/lighttpd/statechannel.conf.in" \
-		PORT="$PORT" HOST=127.0.0.1 RUNDIR="$dir" APP="$APP" DB="$URI" \
-		PREFIX=/ PROCS=1 DOCROOT="$dir/www" CLIENT_DIR="$ROOT/client" \
-		HEARTBEAT=15 STREAM_LIFE=0 BODY_LIMIT=1048576 \
-		>"$dir/lighttpd.conf" || return 1
-	setsid "$LIGHTTPD" -D -f "$dir/lighttpd.conf" >"$dir/stdout.log" 2>&1 &
-	groups+=("$!")
-	for i in $(seq 100); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	cat "$dir/lighttpd-error.log" 2>/dev/null
-	return 1
-}
+host() { START_DB="$URI" start_lighttpd "$1" "$APP" 1; }
 
-post() { # URL JSON -> HTTP status
+post_status() { # URL JSON -> HTTP status
 	curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
 		-H 'Content-Type: application/json' --data-binary "$2" "$1"
-}
-field() { # JSON-LINE FIELD
-	node -e 'console.log(JSON.parse(process.argv[1])[process.argv[2]])' "$1" "$2"
 }
 now_ms() { date +%s%3N; }
 
@@ -78,7 +40,7 @@ A="http://127.0.0.1:$PORT"
 host b || exit 1
 BH="http://127.0.0.1:$PORT"
 echo "bench/pg_hosts.sh: $(nproc) cores, two lighttpd hosts (1 app process each) on one PostgreSQL (fsync off), build $B"
-[ "$(post "$A/events/list:fan" '{"event":"add","payload":{"name":"fan-out"}}')" = 200 ] ||
+[ "$(post_status "$A/events/list:fan" '{"event":"add","payload":{"name":"fan-out"}}')" = 200 ] ||
 	{ echo "pg_hosts: the first POST failed"; exit 1; }
 
 fanout() { # SUB-BASE
@@ -92,8 +54,8 @@ echo "fan-out $N, POST on A, streams on A: $same"
 cross=$(fanout "$BH")
 echo "fan-out $N, POST on A, streams on B: $cross"
 if [ -n "$same" ] && [ -n "$cross" ]; then
-	ps=$(field "$same" p99_ms)
-	pc=$(field "$cross" p99_ms)
+	ps=$(jget "$same" p99_ms)
+	pc=$(jget "$cross" p99_ms)
 	echo "fan-out p99: streams on B ${pc} ms / on A ${ps} ms = $(awk -v a="$pc" -v b="$ps" 'BEGIN { printf "%.2f", a / b }')"
 else
 	echo "fan-out: MISSING ($(tail -3 "$RUN/fanout.err"))"
@@ -101,12 +63,12 @@ fi
 
 for i in $(seq "$RECOVERIES"); do
 	"$PGT" stop "$RUN/pg" immediate >/dev/null
-	refused=$(post "$A/events/list:fan" '{"event":"add","payload":{"name":"while down"}}')
+	refused=$(post_status "$A/events/list:fan" '{"event":"add","payload":{"name":"while down"}}')
 	sleep 1
 	"$PGT" start "$RUN/pg" >/dev/null
 	t0=$(now_ms)
 	n=0
-	while [ "$(post "$A/events/list:fan" '{"event":"add","payload":{"name":"back"}}')" != 200 ]; do
+	while [ "$(post_status "$A/events/list:fan" '{"event":"add","payload":{"name":"back"}}')" != 200 ]; do
 		n=$((n + 1))
 		[ $n -lt 4000 ] || break
 		sleep 0.005

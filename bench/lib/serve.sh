@@ -15,6 +15,8 @@ cleanup() {
 	for g in "${groups[@]}"; do kill -TERM -- "-$g" 2>/dev/null || true; done
 	sleep 0.5
 	for g in "${groups[@]}"; do kill -KILL -- "-$g" 2>/dev/null || true; done
+	# a caller's own cleanup, defined before sourcing this file
+	[ "$(type -t bench_cleanup)" != function ] || bench_cleanup
 	rm -rf "$RUN"
 }
 trap cleanup EXIT
@@ -38,7 +40,8 @@ wait_port() {
 
 # start_lighttpd NAME APP PROCS [APP-OPTIONS] -> sets PORT, PGID, DB; the
 # app's processes are the children of lighttpd whose binary is APP.  The
-# database of NAME stays between starts (a restart serves the same data).
+# database of NAME stays between starts (a restart serves the same data);
+# START_DB names another (a postgresql:// URI shared by several hosts).
 # lighttpd never runs as root (server.username): as root, www-data.
 if [ "$(id -u)" -eq 0 ]; then
 	RUNUSER=www-data RUNGROUP=www-data
@@ -50,7 +53,7 @@ start_lighttpd() {
 	local name=$1 app=$2 procs=$3 opts=${4:-} dir="$RUN/$1"
 	mkdir -p "$dir/www" "$dir/db"
 	PORT=$(free_port)
-	DB="$dir/db/statechannel.db"
+	DB=${START_DB:-$dir/db/statechannel.db}
 	"$ROOT/deploy/render.sh" "$ROOT/deploy/lighttpd/statechannel.conf.in" \
 		PORT="$PORT" HOST=127.0.0.1 RUNDIR="$dir" APP="$app${opts:+ $opts}" \
 		DB="$DB" PREFIX=/ PROCS="$procs" \
