@@ -65,9 +65,12 @@ static const char *const st_sql[ST__COUNT] = {
 		"ORDER BY seq",
     [ST_TOPIC_FLOOR] = "SELECT floor, " SEQ_NOW " FROM topics WHERE name = ?1",
     [ST_TOPICS] = "SELECT name, version FROM topics ORDER BY name",
-    /* seq: the rowid, max(seq) + 1 (schema.sql). */
+    /* seq: the rowid, max(seq) + 1 (schema.sql).  It comes back as
+     * the row of lite_step (see lite_q.rowid), not by RETURNING: that
+     * builds a temporary table per statement, about a fifth of a
+     * change's instructions. */
     [ST_LOG_INSERT] = "INSERT INTO log (topic, version, time_ms, event, "
-		      "patch) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING seq",
+		      "patch) VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_LOG_ONE] = LOG_COLS "WHERE topic = ?1 AND seq > ?2 "
 			    "ORDER BY seq LIMIT ?3",
     [ST_LOG_MANY] = LOG_COLS "WHERE seq > ?2 AND topic IN "
@@ -149,6 +152,11 @@ typedef struct lite_q {
 	lite *c;
 	sqlite3_stmt *st;
 	int bind_rc; /* the first failed bind, reported by the step */
+	/* ST_LOG_INSERT: its step ends with one row, the new rowid (the
+	 * seq), as a RETURNING would give it; `rowid` is 1 while that row
+	 * is current, 2 once it was stepped past. */
+	int rowid;
+	int64_t last_rowid;
 } lite_q;
 
 struct lite {
@@ -226,6 +234,7 @@ static sc_sqlq *lite_query(sc_sql *sql, int id, sc_error *err)
 	q->base.ops = &lite_ops;
 	q->c = c;
 	q->bind_rc = SQLITE_OK;
+	q->rowid = 0;
 	return &q->base;
 }
 
@@ -264,10 +273,19 @@ static int lite_step(sc_sqlq *sq, const char *what, sc_error *err)
 	lite_q *q = (lite_q *)sq;
 	int r = q->bind_rc;
 
+	if (q->rowid != 0) {
+		q->rowid = 2;
+		return SC_OK;
+	}
 	if (r == SQLITE_OK)
 		r = sqlite3_step(q->st);
 	if (r == SQLITE_ROW)
 		return SC_SQL_ROW;
+	if (r == SQLITE_DONE && q == &q->c->q[ST_LOG_INSERT]) {
+		q->last_rowid = sqlite3_last_insert_rowid(q->c->db);
+		q->rowid = 1;
+		return SC_SQL_ROW;
+	}
 	if (r == SQLITE_DONE)
 		return SC_OK;
 	return (int)sqlerr(q->c, r, what, err);
@@ -275,7 +293,11 @@ static int lite_step(sc_sqlq *sq, const char *what, sc_error *err)
 
 static int64_t lite_col_int64(sc_sqlq *sq, int col)
 {
-	return sqlite3_column_int64(((lite_q *)sq)->st, col);
+	lite_q *q = (lite_q *)sq;
+
+	if (q->rowid == 1)
+		return col == 0 ? q->last_rowid : 0;
+	return sqlite3_column_int64(q->st, col);
 }
 
 static const char *lite_col_text(sc_sqlq *sq, int col, size_t *len)
@@ -300,6 +322,7 @@ static void lite_reset(sc_sqlq *sq)
 	sqlite3_reset(q->st);
 	sqlite3_clear_bindings(q->st);
 	q->bind_rc = SQLITE_OK;
+	q->rowid = 0;
 }
 
 static sc_err exec_sql(lite *c, const char *sql, const char *what,
