@@ -10,6 +10,7 @@
 #include "fcgi/outq.h"
 
 #include <errno.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include "common/alloc.h"
@@ -102,6 +103,7 @@ int sc_outq_flush(sc_outq *q, int fd)
 {
 	unsigned char hdr[MAX_IOV][SC_FCGI_HEADER_LEN], endrec[SC_FCGI_END_LEN];
 	struct iovec iov[MAX_IOV];
+	struct msghdr msg = {0};
 
 	while (q->head != NULL) {
 		size_t off = q->head_off, want = 0;
@@ -123,7 +125,13 @@ int sc_outq_flush(sc_outq *q, int fd)
 			}
 			off = 0;
 		}
-		w = writev(fd, iov, n);
+		/* MSG_DONTWAIT: non-blocking whatever the socket's own
+		 * flag, so an answer needs no fcntl before and after. */
+		msg.msg_iov = iov;
+		msg.msg_iovlen = (size_t)n;
+		w = sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w < 0 && errno == ENOTSOCK)
+			w = writev(fd, iov, n); /* a pipe: its own flag */
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;

@@ -36,8 +36,9 @@ typedef struct sc_outq {
 sc_err sc_outq_push(sc_outq *q, sc_sse_frame *f, size_t limit);
 
 /*
- * Writes what q holds on the non-blocking socket fd, as much as it
- * takes.  Returns 0 when q is now empty, 1 when fd would block with
+ * Writes what q holds on the socket fd, as much as it takes without
+ * blocking (MSG_DONTWAIT: the socket's O_NONBLOCK does not matter; an
+ * fd that is not a socket is written as its own flag says).  Returns 0 when q is now empty, 1 when fd would block with
  * bytes left (wait for EPOLLOUT), -1 when writing failed (the peer is
  * gone).
  */

@@ -4,7 +4,8 @@
  * (sc_hub_respond), and idle keep-alive connections it watches so that
  * they hold no worker thread until the web server sends on them again.
  */
-#include <fcntl.h>
+#include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -68,16 +69,16 @@ void sc_park_on_idle(sc_hub *h, sc_hub_idle *c)
 
 /* --- answers (sc_hub_respond) --------------------------------------- */
 
-/* Sets or clears O_NONBLOCK on fd; 0 or -1. */
-static int set_nonblock(int fd, int on)
+/* Waits until fd can take bytes again; 0, or -1 when it cannot. */
+static int wait_writable(int fd)
 {
-	int fl = fcntl(fd, F_GETFL);
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
+	int r;
 
-	if (fl < 0)
-		return -1;
-	if (!(fl & O_NONBLOCK) == !on)
-		return 0;
-	return fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
+	do
+		r = poll(&p, 1, -1);
+	while (r < 0 && errno == EINTR);
+	return r == 1 && !(p.revents & (POLLERR | POLLNVAL)) ? 0 : -1;
 }
 
 int sc_hub_respond(sc_hub *h, int fd, uint16_t id, int keep_conn,
@@ -86,30 +87,21 @@ int sc_hub_respond(sc_hub *h, int fd, uint16_t id, int keep_conn,
 	sc_outq q = {0};
 	sc_hub_reply *p = NULL;
 	size_t i;
-	int rc = -1, was_nb;
+	int rc = -1;
 
 	q.reqid = id;
 	for (i = 0; i <= n; i++)
 		if (sc_outq_push(&q, i < n ? frames[i] : NULL, SIZE_MAX) !=
 		    SC_OK)
 			goto out;
-	was_nb = fcntl(fd, F_GETFL);
-	if (was_nb < 0 || set_nonblock(fd, 1) != 0)
-		goto out;
-	was_nb &= O_NONBLOCK;
 	rc = sc_outq_flush(&q, fd);
 	if (rc == 1 && h != NULL)
 		p = sc_calloc(1, sizeof(*p));
-	if (rc == 1 && p == NULL) {
-		/* No hub (or no memory for the hand-over): block here. */
-		set_nonblock(fd, 0);
-		rc = sc_outq_flush(&q, fd) == 0 ? 0 : -1;
-	}
-	if (p == NULL) {
-		if (set_nonblock(fd, was_nb) != 0)
-			rc = -1;
+	/* No hub (or no memory for the hand-over): wait here. */
+	while (rc == 1 && p == NULL)
+		rc = wait_writable(fd) == 0 ? sc_outq_flush(&q, fd) : -1;
+	if (p == NULL)
 		goto out;
-	}
 	p->kind = SC_HUB_REPLY;
 	p->fd = fd;
 	p->keep_conn = keep_conn;
