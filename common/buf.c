@@ -50,3 +50,21 @@ void sc_buf_free(sc_buf *b)
 	sc_free(b->p);
 	memset(b, 0, sizeof(*b));
 }
+
+size_t sc_buf_i64(char *p, int64_t v)
+{
+	char tmp[SC_BUF_I64_MAX];
+	/* The magnitude as unsigned: INT64_MIN has no positive int64. */
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	size_t n = 0, i = 0;
+
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		p[i++] = '-';
+	while (n > 0)
+		p[i++] = tmp[--n];
+	return i;
+}

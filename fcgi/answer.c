@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/buf.h"
 #include "common/log.h"
 #include "fcgi/reqint.h"
 
@@ -86,17 +87,45 @@ int sc_answer_write(sc_request_env *env, sc_fcgi_conn *c,
 	return sc_hub_respond(hub, c->fd, r->id, r->keep_conn, frames, n);
 }
 
+/* Appends the string t at *p when it fits before end; 0 when not. */
+static int head_add(char **p, const char *end, const char *t)
+{
+	size_t n = strlen(t);
+
+	if ((size_t)(end - *p) < n)
+		return 0;
+	memcpy(*p, t, n);
+	*p += n;
+	return 1;
+}
+
 int sc_answer_head(char *head, int status, const char *extra, const char *more,
 		   int json)
 {
-	int n = snprintf(head, SC_ANSWER_HEAD_MAX,
-			 "Status: %d %s\r\n%s%s" SC_ANSWER_HEADERS "%s%s\r\n",
-			 status, reason(status),
-			 json ? "Content-Type: application/json\r\n" : "",
-			 status >= 400 ? "Cache-Control: no-store\r\n" : "",
-			 extra ? extra : "", more ? more : "");
+	/* Built with memcpy, not snprintf: once per request. */
+	char *p = head, *end = head + SC_ANSWER_HEAD_MAX - 1;
+	int ok;
 
-	return n < 0 || n >= SC_ANSWER_HEAD_MAX ? -1 : n;
+	if (status < 100 || status > 999)
+		return -1;
+	ok = head_add(&p, end, "Status: ");
+	if (ok) {
+		p += sc_buf_i64(p, status);
+		*p++ = ' ';
+	}
+	ok = ok && head_add(&p, end, reason(status)) &&
+	     head_add(&p, end, "\r\n") &&
+	     head_add(&p, end,
+		      json ? "Content-Type: application/json\r\n" : "") &&
+	     head_add(&p, end,
+		      status >= 400 ? "Cache-Control: no-store\r\n" : "") &&
+	     head_add(&p, end, SC_ANSWER_HEADERS) &&
+	     head_add(&p, end, extra ? extra : "") &&
+	     head_add(&p, end, more ? more : "") && head_add(&p, end, "\r\n");
+	if (!ok)
+		return -1;
+	*p = '\0';
+	return (int)(p - head);
 }
 
 int sc_answer_is_head(const sc_fcgi_request *r)

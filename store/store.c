@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "common/alloc.h"
+#include "common/buf.h"
 #include "common/clock.h"
 #include "json/value.h"
 #include "store/internal.h"
@@ -304,7 +305,12 @@ const char *sc_store_epoch(sc_store *s)
 
 void sc_store_cursor_format(sc_store *s, int64_t seq, char buf[SC_CURSOR_MAX])
 {
-	snprintf(buf, SC_CURSOR_MAX, "%s:%" PRId64, s->epoch, seq);
+	/* "epoch:seq": at most 32 + 1 + 20 bytes and the NUL. */
+	size_t n = strlen(s->epoch);
+
+	memcpy(buf, s->epoch, n);
+	buf[n++] = ':';
+	buf[n + sc_buf_i64(buf + n, seq)] = '\0';
 }
 
 sc_err sc_store_cursor_parse(sc_store *s, const char *text, int64_t *seq,

@@ -5,12 +5,16 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "common/alloc.h"
+#include "common/buf.h"
+#include "fcgi/reqint.h"
 #include "fcgi/sse.h"
 
 static void test_format_table(void **state)
@@ -63,6 +67,49 @@ static void test_buf_cap(void **state)
 	assert_int_equal(sc_buf_add(&b, "x", 1), SC_ERR_TOO_BIG);
 	sc_buf_free(&b);
 	sc_buf_free(NULL);
+}
+
+/* sc_buf_i64 writes what snprintf's PRId64 writes; the extremes too. */
+static void test_buf_i64(void **state)
+{
+	const int64_t v[] = {0,	       1,	  -1,	     9,
+			     10,       -10,	  99999,     1234567890123,
+			     INT64_MAX, INT64_MIN, INT64_MIN + 1};
+	char got[SC_BUF_I64_MAX + 1], want[32];
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		n = sc_buf_i64(got, v[i]);
+		got[n] = '\0';
+		snprintf(want, sizeof(want), "%" PRId64, v[i]);
+		assert_string_equal(got, want);
+	}
+}
+
+/* An answer's head, as the server writes it for every request. */
+static void test_answer_head(void **state)
+{
+	char head[SC_ANSWER_HEAD_MAX], big[SC_ANSWER_HEAD_MAX + 8];
+	int n;
+
+	(void)state;
+	n = sc_answer_head(head, 200, NULL, NULL, 1);
+	assert_int_equal(n, (int)strlen(head));
+	assert_string_equal(head, "Status: 200 OK\r\n"
+				  "Content-Type: application/json\r\n"
+				  SC_ANSWER_HEADERS "\r\n");
+	sc_answer_head(head, 404, "Retry-After: 1\r\n", "Vary: Origin\r\n",
+		       0);
+	assert_string_equal(head, "Status: 404 Not Found\r\n"
+				  "Cache-Control: no-store\r\n"
+				  SC_ANSWER_HEADERS "Retry-After: 1\r\n"
+				  "Vary: Origin\r\n\r\n");
+	/* Too long for the head: -1, not a cut head. */
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(sc_answer_head(head, 200, big, NULL, 1), -1);
+	assert_int_equal(sc_answer_head(head, 42, NULL, NULL, 1), -1);
 }
 
 static void test_envelope(void **state)
@@ -142,6 +189,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_format_table),
 	    cmocka_unit_test(test_buf_cap),
+	    cmocka_unit_test(test_buf_i64),
+	    cmocka_unit_test(test_answer_head),
 	    cmocka_unit_test(test_envelope),
 	    cmocka_unit_test(test_error_json),
 	    cmocka_unit_test(test_frames),
