@@ -179,6 +179,7 @@ struct pgc {
 			      connection was lost in it) */
 	int64_t failed_ms; /* when a connection last failed (0: never) */
 	int nparams[ST__COUNT]; /* -1: not prepared on this connection */
+	int lock_ready;		/* "sc_lock" is prepared on this connection */
 	pg_q q[ST__COUNT];
 	/* The write transaction's pipeline (see pipe_sync). */
 	int wtxn;	       /* a write transaction is open */
@@ -358,6 +359,7 @@ static sc_err ensure(pgc *c, sc_error *err)
 	if (c->conn != NULL && PQstatus(c->conn) == CONNECTION_OK)
 		return SC_OK;
 	c->conn = connect_db(c, c->conn, &c->failed_ms, err);
+	c->lock_ready = 0;
 	for (i = 0; i < ST__COUNT; i++)
 		c->nparams[i] = -1;
 	if (c->conn == NULL)
@@ -434,6 +436,7 @@ static void drop_conn(pgc *c)
 	c->conn = NULL;
 	c->piping = 0;
 	c->nout = 0;
+	c->lock_ready = 0;
 	for (i = 0; i < ST__COUNT; i++)
 		c->nparams[i] = -1;
 }
@@ -826,15 +829,57 @@ static sc_err exec_simple(pgc *c, const char *sql, const char *what, char *tag,
 
 static void pg_rollback(sc_sql *sql);
 
+/*
+ * BEGIN and the lock of the counter row (schema_pg.sql), whose value
+ * says the seqs of the transaction's log rows, in one round trip; the
+ * lock's SELECT is prepared once per connection (parsed and planned for
+ * every transaction, it cost the server about as much as the log row:
+ * bench/pg_cost.sh).  *res: the lock's row.  The pipeline stays open
+ * for the transaction's statements.
+ */
+static sc_err begin_write(pgc *c, PGresult **res, sc_error *err)
+{
+	static const char lock[] =
+	    "SELECT value FROM meta WHERE key = 'seq' FOR UPDATE";
+	sc_err rc;
+
+	*res = NULL;
+	if (!c->lock_ready) {
+		PGresult *r = PQprepare(c->conn, "sc_lock", lock, 0, NULL);
+
+		rc = PQresultStatus(r) == PGRES_COMMAND_OK
+			 ? SC_OK
+			 : pgerr(c, r, "begin", err);
+		PQclear(r);
+		if (rc != SC_OK)
+			return rc;
+		c->lock_ready = 1;
+	}
+	if (!PQenterPipelineMode(c->conn))
+		return broke(c, "begin", err);
+	c->piping = 1;
+	if (!PQsendQueryParams(c->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0))
+		return broke(c, "begin", err);
+	c->out_seq[c->nout++] = -1;
+	if (!PQsendQueryPrepared(c->conn, "sc_lock", 0, NULL, NULL, NULL, 0))
+		return broke(c, "begin", err);
+	c->out_seq[c->nout++] = -1;
+	rc = pipe_sync(c, res, "begin", err);
+	/* The lock's own failure (lock_timeout: SC_ERR_BUSY) comes back as
+	 * its result. */
+	if (rc == SC_OK && PQresultStatus(*res) != PGRES_TUPLES_OK) {
+		rc = pgerr(c, *res, "begin", err);
+		PQclear(*res);
+		*res = NULL;
+	}
+	return rc;
+}
+
 static sc_err pg_begin(sc_sql *sql, int write, sc_error *err)
 {
-	/* The write lock is the counter row's (schema_pg.sql), whose value
-	 * says the seqs of the transaction's log rows; a read is one
-	 * snapshot. */
-	const char *sql_text = write ? "BEGIN; SELECT value FROM meta WHERE "
-				       "key = 'seq' FOR UPDATE"
-				     : "BEGIN ISOLATION LEVEL REPEATABLE READ "
-				       "READ ONLY";
+	/* A write transaction: see begin_write; a read is one snapshot. */
+	static const char read_sql[] =
+	    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 	pgc *c = (pgc *)sql;
 	PGresult *res = NULL;
 	sc_err rc;
@@ -851,16 +896,21 @@ static sc_err pg_begin(sc_sql *sql, int write, sc_error *err)
 			return rc;
 		if (c->piping && PQexitPipelineMode(c->conn))
 			c->piping = 0;
-		res = PQexec(c->conn, sql_text);
-		if (PQresultStatus(res) == PGRES_COMMAND_OK ||
-		    PQresultStatus(res) == PGRES_TUPLES_OK)
-			break;
-		rc = pgerr(c, res, "begin", err);
-		PQclear(res);
-		res = NULL;
+		if (write) {
+			rc = begin_write(c, &res, err);
+			if (rc == SC_OK)
+				break;
+		} else {
+			res = PQexec(c->conn, read_sql);
+			if (PQresultStatus(res) == PGRES_COMMAND_OK)
+				break;
+			rc = pgerr(c, res, "begin", err);
+			PQclear(res);
+			res = NULL;
+		}
 		/* A connection that died while idle (the server restarted)
 		 * shows it only now: one new connection at once. */
-		if (PQstatus(c->conn) == CONNECTION_OK)
+		if (c->conn != NULL && PQstatus(c->conn) == CONNECTION_OK)
 			break;
 		c->failed_ms = 0;
 	}
