@@ -33,6 +33,9 @@ struct sc_store_txn {
 	int64_t version;
 	sc_centry *e; /* the topic's entry (locked): e->state is the state */
 	int touched;  /* e->state was changed */
+	int flushed;  /* foreign_sql wrote the batch's deferred rows */
+	sc_err flush_rc; /* ... and failed */
+	sc_error flush_err;
 	char *text;   /* the log patch being built: "[op,op,..." */
 	size_t len, cap;
 	size_t changes; /* ops logged that are not "test" */
@@ -304,8 +307,8 @@ static sc_err bind_change(sc_store *s, enum st_id id, const sc_store_txn *txn,
  * runs, so that it may prune every row but the newest as before).
  */
 static sc_err write_change(sc_store *s, sc_store_txn *txn, const char *event,
-			   sc_topic_meta *m, int create, int snap, int64_t now,
-			   sc_store_result *out, sc_error *err)
+			   sc_topic_meta *m, int create, int snap, int defer,
+			   int64_t now, sc_store_result *out, sc_error *err)
 {
 	sc_sqlq *q;
 	const char *text;
@@ -313,7 +316,9 @@ static sc_err write_change(sc_store *s, sc_store_txn *txn, const char *event,
 	sc_err rc;
 	int r;
 
-	rc = bind_change(s, ST_LOG_INSERT, txn, now, &q, err);
+	/* Deferred (struct held): the log row alone. */
+	rc = bind_change(s, defer ? ST_LOG_ROW : ST_LOG_INSERT, txn, now, &q,
+			 err);
 	if (rc != SC_OK)
 		return rc;
 	if (event != NULL)
@@ -332,13 +337,15 @@ static sc_err write_change(sc_store *s, sc_store_txn *txn, const char *event,
 	sc_sql_reset(q);
 	if (r != SC_OK)
 		return (sc_err)r;
-	rc = bind_change(s, ST_TOPIC_UPDATE, txn, now, &q, err);
-	if (rc != SC_OK)
-		return rc;
-	sc_sql_int64(q, 4, (int64_t)txn->len);
-	rc = step_done(q, "write the version", err);
-	if (rc != SC_OK)
-		return rc;
+	if (!defer) {
+		rc = bind_change(s, ST_TOPIC_UPDATE, txn, now, &q, err);
+		if (rc != SC_OK)
+			return rc;
+		sc_sql_int64(q, 4, (int64_t)txn->len);
+		rc = step_done(q, "write the version", err);
+		if (rc != SC_OK)
+			return rc;
+	}
 	/* *m follows the row (the batch may reuse it: struct held). */
 	m->version = txn->version + 1;
 	m->tail_bytes += (int64_t)txn->len;
@@ -377,19 +384,66 @@ static sc_err write_change(sc_store *s, sc_store_txn *txn, const char *event,
  * commit, and a later change of the same topic in the batch needs no
  * read at all.  A handler that takes the SQL connection (sc_db, sc_pg)
  * may change topic rows itself: from then on the batch reads them.
+ *
+ * Deferred rows: in a batch of several changes, a change writes its log
+ * row only; the topic's row (version, updated_ms, tail_bytes) is
+ * written once, from m[i], before the COMMIT (dirty[i]), and on
+ * PostgreSQL so is the counter row (store/pg.c).  Before a handler
+ * gets the connection they are written (flush), so its SQL sees them,
+ * and the batch writes at once from then on.  A change that fails
+ * after such a flush has it undone by its ROLLBACK TO: refl[] says
+ * which rows to write again.
  */
 typedef struct held {
 	sc_centry *e[SC_STORE_BATCH_MAX];
 	sc_topic_meta m[SC_STORE_BATCH_MAX];
 	unsigned char known[SC_STORE_BATCH_MAX];
+	unsigned char dirty[SC_STORE_BATCH_MAX];
+	unsigned char refl[SC_STORE_BATCH_MAX];
 	size_t n;
 	int foreign; /* a handler took the SQL connection */
 } held;
 
+/* Writes the deferred topic rows of h (dirty), each from its m[]; the
+ * flags are cleared, and copied to refl[] when keep.  The statements
+ * may only be sent (PostgreSQL): a failure shows at the next read. */
+static sc_err flush_rows(sc_store *s, held *h, int64_t now, int keep,
+			 sc_error *err)
+{
+	sc_sqlq *q;
+	sc_err rc = SC_OK;
+	size_t i;
+
+	for (i = 0; i < h->n && rc == SC_OK; i++) {
+		if (keep)
+			h->refl[i] = h->dirty[i];
+		if (!h->dirty[i])
+			continue;
+		rc = sc_store_bind_topic(s, ST_TOPIC_FLUSH, h->e[i]->topic,
+					 NULL, &q, err);
+		if (rc != SC_OK)
+			break;
+		sc_sql_int64(q, 2, h->m[i].version);
+		sc_sql_int64(q, 3, now);
+		sc_sql_int64(q, 4, h->m[i].tail_bytes);
+		rc = step_done(q, "write the topic's row", err);
+		h->dirty[i] = 0;
+	}
+	return rc;
+}
+
 static void foreign_sql(sc_store_txn *txn)
 {
-	if (txn->h != NULL)
-		txn->h->foreign = 1;
+	held *h = txn->h;
+
+	if (h == NULL)
+		return;
+	if (!h->foreign && txn->flush_rc == SC_OK) {
+		txn->flush_rc = flush_rows(txn->s, h, sc_store_now_ms(), 1,
+					   &txn->flush_err);
+		txn->flushed = 1;
+	}
+	h->foreign = 1;
 }
 
 /* The index in h of topic's entry, acquired (locked) when new; -1 when
@@ -465,7 +519,8 @@ static sc_err run_one(sc_store *s, held *h, sc_store_gc_item *it, int64_t now,
 	sc_error *err = &it->err;
 	sc_store_txn txn;
 	sc_topic_meta m;
-	int found = 0, create = 0, fresh = 0, hi = -1;
+	int found = 0, create = 0, fresh = 0, hi = -1, defer;
+	size_t i;
 	sc_err rc;
 
 	memset(&txn, 0, sizeof(txn));
@@ -494,15 +549,28 @@ static sc_err run_one(sc_store *s, held *h, sc_store_gc_item *it, int64_t now,
 		txn.version = m.version;
 		SC_STAT_ADD(s->sh, hits, 1);
 		SC_STAT_ADD(s->sh, unread, 1);
+	} else if (h->dirty[hi]) {
+		/* Its row is m, not yet written; the entry was cleared (a
+		 * failed change): the state again from the snapshot and log. */
+		m = h->m[hi];
+		txn.version = m.version;
+		rc = sc_cache_current(s, txn.e, &m, err);
 	} else {
 		h->known[hi] = 0;
 		rc = load(s, req, &txn, &m, &create, err);
 	}
 	if (rc == SC_OK)
 		rc = req->fn(&txn, req->arg, err);
+	if (rc == SC_OK && txn.flush_rc != SC_OK) {
+		rc = txn.flush_rc;
+		*err = txn.flush_err;
+	}
 	if (rc != SC_OK)
 		goto out;
 	out->version = txn.version;
+	/* A change alone writes its row at once (nothing to share); after
+	 * a handler had the connection, so does every change. */
+	defer = !solo && !h->foreign;
 	if (txn.changes > 0) {
 		int prune = (txn.version + 1) % SC_STORE_PRUNE_EVERY == 0;
 
@@ -522,7 +590,7 @@ static sc_err run_one(sc_store *s, held *h, sc_store_gc_item *it, int64_t now,
 			rc = write_change(s, &txn, req->event, &m, create,
 					  prune && m.snap_bytes <=
 						       SC_STORE_SNAP_FLOOR,
-					  now, out, err);
+					  defer, now, out, err);
 		/* Retention as it goes, every so many versions. */
 		if (rc == SC_OK && prune)
 			rc = sc_store_prune_topic(s, req->topic,
@@ -549,11 +617,21 @@ out:
 	} else if (rc != SC_OK && sc_sql_in_txn(s->sql)) {
 		sc_store_exec(s, ST_ROLLBACK_TO, "rollback", NULL);
 		sc_store_exec(s, ST_RELEASE, "release", NULL);
+		/* The ROLLBACK TO undid this change's flush: again, outside
+		 * it; failing, the batch's transaction goes (fail_all). */
+		if (txn.flushed) {
+			for (i = 0; i < h->n; i++)
+				h->dirty[i] |= h->refl[i];
+			if (flush_rows(s, h, now, 0, NULL) != SC_OK)
+				sc_store_rollback(s);
+		}
 	}
 	if (rc == SC_OK && hi >= 0 && !(create && txn.changes == 0)) {
 		/* The row as this change left it (read, or written). */
 		h->m[hi] = m;
 		h->known[hi] = 1;
+		if (defer && txn.changes > 0)
+			h->dirty[hi] = 1;
 	}
 	if (txn.e != NULL) {
 		if (rc != SC_OK && (txn.touched || create || !kept(rc)))
@@ -641,6 +719,8 @@ void sc_store_run_batch(sc_store *s, sc_store_gc_item *batch)
 				fail_all(batch, rc, &err);
 			}
 		}
+		if (rc == SC_OK)
+			rc = flush_rows(s, &h, now, 0, &err);
 		if (rc == SC_OK)
 			rc = sc_sql_commit(s->sql, logged, &err);
 	}

@@ -47,6 +47,10 @@ enum st_id {
 	ST_DROP_IDEM,
 	ST_DROP_SNAP,
 	ST_DROP_TOPICS,
+	/* A batch's own (store/change.c, "deferred"): a log row alone, its
+	 * seq foreseen by the backend; the topic's row written once. */
+	ST_LOG_ROW,
+	ST_TOPIC_FLUSH,
 	ST__COUNT
 };
 

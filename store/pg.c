@@ -101,6 +101,14 @@ static const char *const pg_sql[ST__COUNT] = {
 		      "INSERT INTO log (seq, topic, version, time_ms, event, "
 		      "patch) SELECT seq, $1::text, $2::bigint, $3::bigint, "
 		      "$4::text, $5::text FROM c RETURNING seq",
+    /* A batch's deferred rows (store/change.c): the log row alone, its
+     * seq ($6) foreseen here (pg_step), the counter row written once by
+     * the COMMIT (seq_dirty); the topic's row once, from the batch. */
+    [ST_LOG_ROW] = "INSERT INTO log (seq, topic, version, time_ms, event, "
+		   "patch) VALUES ($6::bigint, $1::text, $2::bigint, "
+		   "$3::bigint, $4::text, $5::text) RETURNING seq",
+    [ST_TOPIC_FLUSH] = "UPDATE topics SET version = $2, updated_ms = $3, "
+		       "patch_bytes = $4 WHERE name = $1",
     [ST_LOG_ONE] = LOG_COLS "WHERE topic = $1 AND seq > $2 ORDER BY seq "
 			    "LIMIT CASE WHEN $3::bigint < 0 THEN NULL "
 			    "ELSE $3::bigint END",
@@ -189,6 +197,9 @@ struct pgc {
 	int64_t next_seq;	       /* the seq the next log row gets */
 	int64_t sp_seq;	       /* next_seq at the last SAVEPOINT */
 	int doomed; /* a statement only sent failed: no COMMIT */
+	/* ST_LOG_ROW was sent in this transaction (deferred), and the
+	 * counter row is behind next_seq - 1: the COMMIT writes it. */
+	int deferred_rows, seq_dirty;
 	int foreign; /* the application had the connection (sc_pg): the
 			next log row's seq is read, not foreseen */
 	/* The waiter's side. */
@@ -422,8 +433,9 @@ static int deferred(int id)
 /* Statements whose results the store does not read at once. */
 static int sent_only(int id)
 {
-	return id == ST_LOG_INSERT || id == ST_SNAP_PUT ||
-	       id == ST_TOPIC_SNAP || id == ST_IDEM_PUT;
+	return id == ST_LOG_INSERT || id == ST_LOG_ROW || id == ST_SNAP_PUT ||
+	       id == ST_TOPIC_SNAP || id == ST_IDEM_PUT ||
+	       id == ST_TOPIC_FLUSH;
 }
 
 /* A connection whose pipeline broke is dropped (a new one is made
@@ -580,7 +592,8 @@ static sc_err pipe_send(pgc *c, pg_q *q, const char *name, const char *what,
 						q->len, q->fmt, 0);
 	if (!ok)
 		return broke(c, what, err);
-	c->out_seq[c->nout++] = q->id == ST_LOG_INSERT ? c->next_seq : -1;
+	c->out_seq[c->nout++] =
+	    q->id == ST_LOG_INSERT || q->id == ST_LOG_ROW ? c->next_seq : -1;
 	return SC_OK;
 }
 
@@ -684,6 +697,35 @@ static void pg_bind_null(sc_sqlq *sq, int i)
 	q->val[i - 1] = NULL;
 }
 
+/* Writes the counter row when a batch's deferred log rows left it
+ * behind (seq_dirty): next_seq - 1, the highest seq given.  In the
+ * pipeline it is only sent (its result is read at the next sync). */
+static sc_err write_counter(pgc *c, sc_error *err)
+{
+	static const char sql[] = "UPDATE meta SET value = $1 WHERE key = 'seq'";
+	char v[24];
+	const char *p[1] = {v};
+	PGresult *r;
+	sc_err rc = SC_OK;
+
+	if (!c->seq_dirty)
+		return SC_OK;
+	snprintf(v, sizeof(v), "%" PRId64, c->next_seq - 1);
+	if (c->piping) {
+		if (!PQsendQueryParams(c->conn, sql, 1, NULL, p, NULL, NULL, 0))
+			return broke(c, "write the seq counter", err);
+		c->out_seq[c->nout++] = -1;
+	} else {
+		r = PQexecParams(c->conn, sql, 1, NULL, p, NULL, NULL, 0);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			rc = pgerr(c, r, "write the seq counter", err);
+		PQclear(r);
+	}
+	if (rc == SC_OK)
+		c->seq_dirty = 0;
+	return rc;
+}
+
 static int pg_step(sc_sqlq *sq, const char *what, sc_error *err)
 {
 	pg_q *q = (pg_q *)sq;
@@ -711,11 +753,40 @@ static int pg_step(sc_sqlq *sq, const char *what, sc_error *err)
 		if (q->defer) {
 			/* A ROLLBACK TO undoes the log rows after the
 			 * SAVEPOINT, and their seqs. */
-			if (q->id == ST_SAVEPOINT)
+			if (q->id == ST_SAVEPOINT) {
 				c->sp_seq = c->next_seq;
-			else if (q->id == ST_ROLLBACK_TO)
+			} else if (q->id == ST_ROLLBACK_TO) {
 				c->next_seq = c->sp_seq;
+				/* It may undo a write of the counter row. */
+				c->seq_dirty |= c->deferred_rows;
+			}
 			return (int)pipe_send(c, q, NULL, what, err);
+		}
+		if (q->id == ST_MAX_SEQ && c->wtxn && c->seq_dirty) {
+			/* The counter row is behind: the highest seq given
+			 * is this transaction's. */
+			q->fake = c->next_seq - 1;
+			q->nrows = 1;
+			q->row = -1;
+			goto row;
+		}
+		/* A log row that takes its seq from the counter row: the
+		 * deferred rows' seqs first (a ROLLBACK TO may have undone
+		 * the counter's write). */
+		if (q->id == ST_LOG_INSERT &&
+		    (rc = write_counter(c, err)) != SC_OK) {
+			q->bad = 1;
+			return (int)rc;
+		}
+		if (q->id == ST_LOG_ROW) {
+			if (!c->wtxn || c->foreign)
+				return sc_error_set(err, SC_ERR_STORE,
+						    "%s: a deferred log row "
+						    "outside a batch",
+						    what);
+			pg_bind_int64(&q->base, 6, c->next_seq);
+			c->deferred_rows = 1;
+			c->seq_dirty = 1;
 		}
 		if (c->wtxn && sent_only(q->id) &&
 		    !(q->id == ST_LOG_INSERT && c->foreign)) {
@@ -724,7 +795,7 @@ static int pg_step(sc_sqlq *sq, const char *what, sc_error *err)
 				q->bad = 1;
 				return (int)rc;
 			}
-			if (q->id == ST_LOG_INSERT) {
+			if (q->id == ST_LOG_INSERT || q->id == ST_LOG_ROW) {
 				q->fake = c->next_seq++;
 				q->nrows = 1;
 			}
@@ -770,6 +841,7 @@ static int pg_step(sc_sqlq *sq, const char *what, sc_error *err)
 		return sc_error_set(err, SC_ERR_STORE, "%s: failed before",
 				    what);
 	}
+row:
 	if (q->row + 1 < q->nrows) {
 		q->row++;
 		return SC_SQL_ROW;
@@ -890,6 +962,8 @@ static sc_err pg_begin(sc_sql *sql, int write, sc_error *err)
 	c->nout = 0;
 	c->doomed = 0;
 	c->foreign = 0;
+	c->deferred_rows = 0;
+	c->seq_dirty = 0;
 	for (tries = 0; tries < 2; tries++) {
 		rc = ensure(c, err);
 		if (rc != SC_OK)
@@ -951,8 +1025,11 @@ static sc_err pg_commit(sc_sql *sql, int wake, sc_error *err)
 		/* What was sent, then NOTIFY inside the transaction (sent
 		 * only if it commits), then COMMIT: one round trip. */
 		PGresult *res = NULL;
-		int ok;
+		int ok = 1;
 
+		rc = write_counter(c, err);
+		if (rc != SC_OK)
+			goto out;
 		ok = !wake || PQsendQueryParams(c->conn, "NOTIFY statechannel",
 						0, NULL, NULL, NULL, NULL, 0);
 		if (ok && wake)
@@ -971,10 +1048,14 @@ static sc_err pg_commit(sc_sql *sql, int wake, sc_error *err)
 		if (c->piping && PQexitPipelineMode(c->conn))
 			c->piping = 0;
 	} else {
-		rc = exec_simple(c, wake ? "NOTIFY statechannel; COMMIT"
-					 : "COMMIT",
-				 "commit", tag, sizeof(tag), err);
+		rc = write_counter(c, err);
+		if (rc == SC_OK)
+			rc = exec_simple(c,
+					 wake ? "NOTIFY statechannel; COMMIT"
+					      : "COMMIT",
+					 "commit", tag, sizeof(tag), err);
 	}
+out:
 	/* COMMIT of a failed transaction answers ROLLBACK. */
 	if (rc == SC_OK && strcmp(tag, "COMMIT") != 0)
 		rc = sc_error_set(err, SC_ERR_STORE,
@@ -1139,8 +1220,9 @@ static void *pg_handle(sc_sql *sql, enum sc_sql_kind kind)
 	if (kind != SC_SQL_PG)
 		return NULL;
 	/* The application's SQL goes inside the change's SAVEPOINT, after
-	 * what was sent. */
-	if (pipe_end(c, "sc_pg", NULL) != SC_OK)
+	 * what was sent, and the counter row as it will commit. */
+	if (write_counter(c, NULL) != SC_OK ||
+	    pipe_end(c, "sc_pg", NULL) != SC_OK)
 		return NULL;
 	c->foreign = 1;
 	return c->conn;

@@ -71,6 +71,10 @@ static const char *const st_sql[ST__COUNT] = {
      * change's instructions. */
     [ST_LOG_INSERT] = "INSERT INTO log (topic, version, time_ms, event, "
 		      "patch) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_LOG_ROW] = "INSERT INTO log (topic, version, time_ms, event, "
+		   "patch) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_TOPIC_FLUSH] = "UPDATE topics SET version = ?2, updated_ms = ?3, "
+		       "tail_bytes = ?4 WHERE name = ?1",
     [ST_LOG_ONE] = LOG_COLS "WHERE topic = ?1 AND seq > ?2 "
 			    "ORDER BY seq LIMIT ?3",
     [ST_LOG_MANY] = LOG_COLS "WHERE seq > ?2 AND topic IN "
@@ -152,9 +156,9 @@ typedef struct lite_q {
 	lite *c;
 	sqlite3_stmt *st;
 	int bind_rc; /* the first failed bind, reported by the step */
-	/* ST_LOG_INSERT: its step ends with one row, the new rowid (the
-	 * seq), as a RETURNING would give it; `rowid` is 1 while that row
-	 * is current, 2 once it was stepped past. */
+	/* ST_LOG_INSERT and ST_LOG_ROW: the step ends with one row, the
+	 * new rowid (the seq), as a RETURNING would give it; `rowid` is 1
+	 * while that row is current, 2 once it was stepped past. */
 	int rowid;
 	int64_t last_rowid;
 } lite_q;
@@ -281,7 +285,8 @@ static int lite_step(sc_sqlq *sq, const char *what, sc_error *err)
 		r = sqlite3_step(q->st);
 	if (r == SQLITE_ROW)
 		return SC_SQL_ROW;
-	if (r == SQLITE_DONE && q == &q->c->q[ST_LOG_INSERT]) {
+	if (r == SQLITE_DONE && (q == &q->c->q[ST_LOG_INSERT] ||
+				 q == &q->c->q[ST_LOG_ROW])) {
 		q->last_rowid = sqlite3_last_insert_rowid(q->c->db);
 		q->rowid = 1;
 		return SC_SQL_ROW;

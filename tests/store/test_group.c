@@ -82,8 +82,9 @@ static void expect_equal_json(const char *got, const char *want)
 
 /* PLAIN: a patch only, no SQL of its own; MOVE: no patch, the topic's
  * version set to 100 by the handler's own SQL; TRAP (PostgreSQL): no
- * patch, a trigger made that fails every log row of the topic "x". */
-enum kind { ACCEPT, REJECT, FAIL, SLOW, PLAIN, MOVE, TRAP };
+ * patch, a trigger made that fails every log row of the topic "x";
+ * NOOP: nothing at all. */
+enum kind { ACCEPT, REJECT, FAIL, SLOW, PLAIN, MOVE, TRAP, NOOP };
 
 typedef struct ev {
 	sc_store *s;
@@ -133,6 +134,8 @@ static sc_err handler(sc_store_txn *txn, void *arg, sc_error *err)
 
 	if (e->kind == PLAIN)
 		return plain_add(txn, e->key, err);
+	if (e->kind == NOOP)
+		return SC_OK;
 	if (e->kind == TRAP)
 		return app_exec(txn,
 				test_on_pg()
@@ -417,6 +420,107 @@ static void test_batch_reuses_rows(void **state)
 	submit_main(&evs[0]);
 	assert_int_equal(evs[0].rc, SC_OK);
 	assert_int_equal(evs[0].res.version, 104);
+	for (i = 0; i < N; i++) {
+		sc_store_result_free(&evs[i].res);
+		sc_store_close(cs[i]);
+	}
+	sc_store_close(reader);
+	sc_store_shared_free(sh2);
+	sc_store_shared_free(sh);
+}
+
+/*
+ * In a batch, a change writes its log row only; the topic rows (and the
+ * counter row on PostgreSQL) are written once before the COMMIT, or
+ * when a handler takes the connection.  Here a handler that took it
+ * fails: its ROLLBACK TO undoes that write, which must be made again.
+ * The batch: k1, k2 of t and u1 of u (deferred), a change that changes
+ * nothing (its cursor is the highest seq given: u1's), then d:
+ * takes the connection and fails; then k3 of t (read from its row).
+ * A new process sees the rows as the batch left them, and the next
+ * change there gets the next seq.
+ */
+static void test_deferred_rows(void **state)
+{
+	enum { N = 7 };
+	const char *path = fresh();
+	static const char *keys[N] = {"w0", "k1", "k2", "u1", "no", "d", "k3"};
+	static const char *topics[N] = {"w", "t", "t", "u", "t", "t", "t"};
+	static const enum kind kinds[N] = {SLOW, PLAIN, PLAIN, PLAIN,
+					   NOOP, FAIL,	PLAIN};
+	sc_store_shared *sh, *sh2;
+	sc_store *cs[N], *reader;
+	ev evs[N], next;
+	sc_error err;
+	char *t;
+	int64_t v;
+	size_t i;
+
+	(void)state;
+	memset(evs, 0, sizeof(evs));
+	memset(&next, 0, sizeof(next));
+	assert_int_equal(sc_store_shared_new(0, &sh, &err), SC_OK);
+	assert_int_equal(db_exec(path, "CREATE TABLE app (k TEXT)"), 0);
+	for (i = 0; i < N; i++) {
+		cs[i] = open_sh(path, sh);
+		evs[i].s = cs[i];
+		evs[i].key = keys[i];
+		evs[i].topic = topics[i];
+		evs[i].kind = kinds[i];
+	}
+	{
+		json_object *o = J("{}");
+
+		assert_int_equal(sc_store_create(cs[0], "w", o, &err), SC_OK);
+		assert_int_equal(sc_store_create(cs[0], "t", o, &err), SC_OK);
+		assert_int_equal(sc_store_create(cs[0], "u", o, &err), SC_OK);
+		json_object_put(o);
+	}
+	run_gated(evs, N, sh);
+	assert_int_equal(evs[1].rc, SC_OK);
+	assert_int_equal(evs[1].res.version, 1);
+	assert_int_equal(evs[2].rc, SC_OK);
+	assert_int_equal(evs[2].res.version, 2);
+	assert_int_equal(evs[3].rc, SC_OK);
+	assert_int_equal(evs[3].res.version, 1);
+	/* Nothing changed: t's version, and the highest seq given. */
+	assert_int_equal(evs[4].rc, SC_OK);
+	assert_int_equal(evs[4].res.version, 2);
+	assert_int_equal(evs[4].res.seq, evs[3].res.seq);
+	assert_int_equal(evs[5].rc, SC_ERR_IO);
+	assert_int_equal(evs[6].rc, SC_OK);
+	assert_int_equal(evs[6].res.version, 3);
+	assert_true(evs[1].res.seq < evs[2].res.seq);
+	assert_true(evs[2].res.seq < evs[3].res.seq);
+	assert_true(evs[3].res.seq < evs[6].res.seq);
+	/* The rows, as committed. */
+	assert_int_equal(db_value(path, "SELECT version FROM topics WHERE "
+					"name = 't'"),
+			 3);
+	assert_int_equal(db_value(path, "SELECT version FROM topics WHERE "
+					"name = 'u'"),
+			 1);
+	assert_int_equal(app_rows(cs[0], "d"), 0);
+	/* A new process: the states, and the next seq. */
+	assert_int_equal(sc_store_shared_new(0, &sh2, &err), SC_OK);
+	reader = open_sh(path, sh2);
+	t = state_of(reader, "t", &v);
+	expect_equal_json(t, "{\"k1\":true,\"k2\":true,\"k3\":true}");
+	assert_int_equal(v, 3);
+	free(t);
+	t = state_of(reader, "u", &v);
+	expect_equal_json(t, "{\"u1\":true}");
+	assert_int_equal(v, 1);
+	free(t);
+	next.s = reader;
+	next.topic = "u";
+	next.key = "u2";
+	next.kind = PLAIN;
+	submit_main(&next);
+	assert_int_equal(next.rc, SC_OK);
+	assert_int_equal(next.res.version, 2);
+	assert_int_equal(next.res.seq, evs[6].res.seq + 1);
+	sc_store_result_free(&next.res);
 	for (i = 0; i < N; i++) {
 		sc_store_result_free(&evs[i].res);
 		sc_store_close(cs[i]);
@@ -990,6 +1094,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_group_commit),
 	    cmocka_unit_test(test_batch_reuses_rows),
+	    cmocka_unit_test(test_deferred_rows),
 	    cmocka_unit_test(test_pipeline_failure),
 	    cmocka_unit_test(test_create_on_commit),
 	    cmocka_unit_test(test_read_inside_change),
