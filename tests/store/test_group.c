@@ -433,21 +433,23 @@ static void test_batch_reuses_rows(void **state)
  * In a batch, a change writes its log row only; the topic rows (and the
  * counter row on PostgreSQL) are written once before the COMMIT, or
  * when a handler takes the connection.  Here a handler that took it
- * fails: its ROLLBACK TO undoes that write, which must be made again.
- * The batch: k1, k2 of t and u1 of u (deferred), a change that changes
- * nothing (its cursor is the highest seq given: u1's), then d:
- * takes the connection and fails; then k3 of t (read from its row).
- * A new process sees the rows as the batch left them, and the next
- * change there gets the next seq.
+ * fails: its ROLLBACK TO undoes that write, which must be made again
+ * before the next handler's SQL (mv moves u's version to 100).  The
+ * batch: k1, k2 of t and u1 of u (deferred), a change that changes
+ * nothing (its cursor is the highest seq given: u1's), d (takes the
+ * connection and fails), mv, u2 and k3.  A new process sees the rows
+ * as the batch left them, and the next change there gets the next seq.
  */
 static void test_deferred_rows(void **state)
 {
-	enum { N = 7 };
+	enum { N = 9 };
 	const char *path = fresh();
-	static const char *keys[N] = {"w0", "k1", "k2", "u1", "no", "d", "k3"};
-	static const char *topics[N] = {"w", "t", "t", "u", "t", "t", "t"};
-	static const enum kind kinds[N] = {SLOW, PLAIN, PLAIN, PLAIN,
-					   NOOP, FAIL,	PLAIN};
+	static const char *keys[N] = {"w0", "k1", "k2", "u1", "no",
+				      "d",  "mv", "u2", "k3"};
+	static const char *topics[N] = {"w", "t", "t", "u", "t",
+					"t", "u", "u", "t"};
+	static const enum kind kinds[N] = {SLOW, PLAIN, PLAIN, PLAIN, NOOP,
+					   FAIL, MOVE,	PLAIN, PLAIN};
 	sc_store_shared *sh, *sh2;
 	sc_store *cs[N], *reader;
 	ev evs[N], next;
@@ -489,17 +491,21 @@ static void test_deferred_rows(void **state)
 	assert_int_equal(evs[4].res.seq, evs[3].res.seq);
 	assert_int_equal(evs[5].rc, SC_ERR_IO);
 	assert_int_equal(evs[6].rc, SC_OK);
-	assert_int_equal(evs[6].res.version, 3);
+	assert_int_equal(evs[7].rc, SC_OK);
+	assert_int_equal(evs[7].res.version, 101);
+	assert_int_equal(evs[8].rc, SC_OK);
+	assert_int_equal(evs[8].res.version, 3);
 	assert_true(evs[1].res.seq < evs[2].res.seq);
 	assert_true(evs[2].res.seq < evs[3].res.seq);
-	assert_true(evs[3].res.seq < evs[6].res.seq);
+	assert_true(evs[3].res.seq < evs[7].res.seq);
+	assert_true(evs[7].res.seq < evs[8].res.seq);
 	/* The rows, as committed. */
 	assert_int_equal(db_value(path, "SELECT version FROM topics WHERE "
 					"name = 't'"),
 			 3);
 	assert_int_equal(db_value(path, "SELECT version FROM topics WHERE "
 					"name = 'u'"),
-			 1);
+			 101);
 	assert_int_equal(app_rows(cs[0], "d"), 0);
 	/* A new process: the states, and the next seq. */
 	assert_int_equal(sc_store_shared_new(0, &sh2, &err), SC_OK);
@@ -509,17 +515,17 @@ static void test_deferred_rows(void **state)
 	assert_int_equal(v, 3);
 	free(t);
 	t = state_of(reader, "u", &v);
-	expect_equal_json(t, "{\"u1\":true}");
-	assert_int_equal(v, 1);
+	expect_equal_json(t, "{\"u1\":true,\"u2\":true}");
+	assert_int_equal(v, 101);
 	free(t);
 	next.s = reader;
 	next.topic = "u";
-	next.key = "u2";
+	next.key = "u3";
 	next.kind = PLAIN;
 	submit_main(&next);
 	assert_int_equal(next.rc, SC_OK);
-	assert_int_equal(next.res.version, 2);
-	assert_int_equal(next.res.seq, evs[6].res.seq + 1);
+	assert_int_equal(next.res.version, 102);
+	assert_int_equal(next.res.seq, evs[8].res.seq + 1);
 	sc_store_result_free(&next.res);
 	for (i = 0; i < N; i++) {
 		sc_store_result_free(&evs[i].res);
