@@ -59,10 +59,14 @@
 -- commits afterwards and is never read.  Here every write transaction
 -- of the store begins by locking the counter row (store/pg.c):
 --
---   BEGIN; SELECT 1 FROM meta WHERE key = 'seq' FOR UPDATE;
---   ... each change: UPDATE meta SET value = (value::bigint + 1)::text
+--   BEGIN; SELECT value FROM meta WHERE key = 'seq' FOR UPDATE;
+--   ... a change alone: UPDATE meta SET value = (value::bigint + 1)::text
 --       WHERE key = 'seq' RETURNING value::bigint    -> its seq
 --       INSERT INTO log (seq, ...) ...;  UPDATE topics ...;
+--   ... a batch of changes: each INSERT INTO log (seq, ...) with the
+--       next seq after the value read (the row is locked: no one else
+--       can take one); then, once: UPDATE topics ... (each topic) and
+--       UPDATE meta SET value = <the last seq given>;
 --   NOTIFY statechannel; COMMIT;
 --
 -- The row's lock is held until the transaction ends, so the store's
@@ -76,8 +80,9 @@
 -- rows become visible the first writer's already are: the rows become
 -- visible in seq order, and a snapshot sees a prefix of the log.  A
 -- transaction (or an event's SAVEPOINT) that rolls back also rolls back
--- its UPDATEs of the counter, so the seqs of committed rows have no
--- gaps.  The lock also makes the read of a topic's version and its
+-- its UPDATEs of the counter, and the store gives its seqs again (a
+-- batch writes the counter after its last row), so the seqs of
+-- committed rows have no gaps.  The lock also makes the read of a topic's version and its
 -- update safe without a lock of the topic's row.  A follower needs
 -- nothing special: one REPEATABLE READ snapshot per read of the log.
 -- (tests/store proves it with concurrent writers from several processes.)

@@ -12,8 +12,11 @@
  * Commit order is seq order (schema_pg.sql explains it): a write
  * transaction begins by locking the counter row meta 'seq', so the
  * store's writers run one at a time over the whole database (as with
- * SQLite's BEGIN IMMEDIATE); each log row takes its seq by updating that
- * row in the statement that inserts it (RETURNING the seq).  A PostgreSQL
+ * SQLite's BEGIN IMMEDIATE); a change alone takes its log row's seq by
+ * updating that row in the statement that inserts it (RETURNING the
+ * seq); the changes of a batch give their rows the next seqs after the
+ * value the BEGIN read, and the counter row (with the topics' rows) is
+ * written once before the COMMIT (write_counter).  A PostgreSQL
  * SEQUENCE would not do: a seq taken by a transaction that commits later
  * than one with a higher seq would be missed by a follower.
  *
