@@ -7,8 +7,8 @@
 #     one-op patch), 1 thread and 8 threads (group commit);
 #   * the store's SQL replayed by pgbench (bench/pg_cost/*.sql): bare,
 #     the log row alone, one event as store/pg.c writes it, a batch of 8
-#     as it writes it, and the batch with the counter and topic rows
-#     written once at its end.
+#     with the counter and topic rows written by every event (as before
+#     the deferred rows), and as store/pg.c writes it now (once at its end).
 # The server's CPU is the postmaster's cutime + cstime: a backend's CPU
 # is added there when its connection ends.  Counters of CPU time, so
 # less moved by other load than rates are (not immune: a busy machine
@@ -44,9 +44,13 @@ bare=
 for f in bare logrow store1 store8 deferred8; do
 	ev=1; case $f in *8) ev=8 ;; esac
 	n=$((N / ev))
+	# A batch's file holds the line "-- @EVENT x8": its event, 8 times.
+	awk -v ev="$SQL/$f.event.sql" '
+		/^-- @EVENT x8/ { for (i = 0; i < 8; i++) { while ((getline l < ev) > 0) if (l !~ /^--/) print l; close(ev) } next }
+		{ print }' "$SQL/$f.sql" >"$DIR/$f.sql"
 	fresh
 	a=$(ticks)
-	"$PGBENCH" -n -M prepared -t "$n" -f "$SQL/$f.sql" "$uri" >"$DIR/pgbench.out" 2>&1 || { cat "$DIR/pgbench.out"; exit 1; }
+	"$PGBENCH" -n -M prepared -t "$n" -f "$DIR/$f.sql" "$uri" >"$DIR/pgbench.out" 2>&1 || { cat "$DIR/pgbench.out"; exit 1; }
 	b=$(ticks)
 	us=$(per "$a" "$b" $((n * ev)))
 	[ -n "$bare" ] || bare=$us

@@ -1,32 +1,9 @@
--- The same batch with the counter and the topic's row written once, at
--- its end: each event writes its log row only (the design of the note).
+-- A batch of 8 events as store/pg.c writes it: the log rows, then the
+-- counter and the topic's row once, at its end; a SAVEPOINT each.
 BEGIN;
 SELECT value FROM meta WHERE key = 'seq' FOR UPDATE;
 SELECT version, floor, created_ms, snapshot_version, snapshot_seq, patch_bytes FROM topics WHERE name = 'cost';
-SAVEPOINT sc_event;
-INSERT INTO log (seq, topic, version, time_ms, event, patch) VALUES (nextval('bench_seq'), 'cost', 1, 1, 'tick', '[{"op":"replace","path":"/n","value":1}]');
-RELEASE sc_event;
-SAVEPOINT sc_event;
-INSERT INTO log (seq, topic, version, time_ms, event, patch) VALUES (nextval('bench_seq'), 'cost', 1, 1, 'tick', '[{"op":"replace","path":"/n","value":1}]');
-RELEASE sc_event;
-SAVEPOINT sc_event;
-INSERT INTO log (seq, topic, version, time_ms, event, patch) VALUES (nextval('bench_seq'), 'cost', 1, 1, 'tick', '[{"op":"replace","path":"/n","value":1}]');
-RELEASE sc_event;
-SAVEPOINT sc_event;
-INSERT INTO log (seq, topic, version, time_ms, event, patch) VALUES (nextval('bench_seq'), 'cost', 1, 1, 'tick', '[{"op":"replace","path":"/n","value":1}]');
-RELEASE sc_event;
-SAVEPOINT sc_event;
-INSERT INTO log (seq, topic, version, time_ms, event, patch) VALUES (nextval('bench_seq'), 'cost', 1, 1, 'tick', '[{"op":"replace","path":"/n","value":1}]');
-RELEASE sc_event;
-SAVEPOINT sc_event;
-INSERT INTO log (seq, topic, version, time_ms, event, patch) VALUES (nextval('bench_seq'), 'cost', 1, 1, 'tick', '[{"op":"replace","path":"/n","value":1}]');
-RELEASE sc_event;
-SAVEPOINT sc_event;
-INSERT INTO log (seq, topic, version, time_ms, event, patch) VALUES (nextval('bench_seq'), 'cost', 1, 1, 'tick', '[{"op":"replace","path":"/n","value":1}]');
-RELEASE sc_event;
-SAVEPOINT sc_event;
-INSERT INTO log (seq, topic, version, time_ms, event, patch) VALUES (nextval('bench_seq'), 'cost', 1, 1, 'tick', '[{"op":"replace","path":"/n","value":1}]');
-RELEASE sc_event;
+-- @EVENT x8 (deferred8.event.sql)
 UPDATE topics SET version = version + 8, updated_ms = 1, patch_bytes = patch_bytes + 320 WHERE name = 'cost';
 UPDATE meta SET value = (value::bigint + 8)::text WHERE key = 'seq';
 NOTIFY statechannel;

@@ -1,31 +1,8 @@
--- A batch of 8 events as store/pg.c writes it today (group commit): a
--- SAVEPOINT each, the counter and topic rows updated by every event.
+-- A batch of 8 events, the counter and topic rows updated by every event
+-- (as store/pg.c wrote a batch before its deferred rows); a SAVEPOINT each.
 BEGIN;
 SELECT value FROM meta WHERE key = 'seq' FOR UPDATE;
 SELECT version, floor, created_ms, snapshot_version, snapshot_seq, patch_bytes FROM topics WHERE name = 'cost';
-SAVEPOINT sc_event;
-WITH c AS (UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'seq' RETURNING value::bigint AS seq), t AS (UPDATE topics SET version = version + 1, updated_ms = 1, patch_bytes = patch_bytes + 40 WHERE name = 'cost') INSERT INTO log (seq, topic, version, time_ms, event, patch) SELECT seq + 1000000000, 'cost', 1, 1, 'tick', '[{"op":"replace","path":"/n","value":1}]' FROM c RETURNING seq;
-RELEASE sc_event;
-SAVEPOINT sc_event;
-WITH c AS (UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'seq' RETURNING value::bigint AS seq), t AS (UPDATE topics SET version = version + 1, updated_ms = 1, patch_bytes = patch_bytes + 40 WHERE name = 'cost') INSERT INTO log (seq, topic, version, time_ms, event, patch) SELECT seq + 1000000000, 'cost', 1, 1, 'tick', '[{"op":"replace","path":"/n","value":1}]' FROM c RETURNING seq;
-RELEASE sc_event;
-SAVEPOINT sc_event;
-WITH c AS (UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'seq' RETURNING value::bigint AS seq), t AS (UPDATE topics SET version = version + 1, updated_ms = 1, patch_bytes = patch_bytes + 40 WHERE name = 'cost') INSERT INTO log (seq, topic, version, time_ms, event, patch) SELECT seq + 1000000000, 'cost', 1, 1, 'tick', '[{"op":"replace","path":"/n","value":1}]' FROM c RETURNING seq;
-RELEASE sc_event;
-SAVEPOINT sc_event;
-WITH c AS (UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'seq' RETURNING value::bigint AS seq), t AS (UPDATE topics SET version = version + 1, updated_ms = 1, patch_bytes = patch_bytes + 40 WHERE name = 'cost') INSERT INTO log (seq, topic, version, time_ms, event, patch) SELECT seq + 1000000000, 'cost', 1, 1, 'tick', '[{"op":"replace","path":"/n","value":1}]' FROM c RETURNING seq;
-RELEASE sc_event;
-SAVEPOINT sc_event;
-WITH c AS (UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'seq' RETURNING value::bigint AS seq), t AS (UPDATE topics SET version = version + 1, updated_ms = 1, patch_bytes = patch_bytes + 40 WHERE name = 'cost') INSERT INTO log (seq, topic, version, time_ms, event, patch) SELECT seq + 1000000000, 'cost', 1, 1, 'tick', '[{"op":"replace","path":"/n","value":1}]' FROM c RETURNING seq;
-RELEASE sc_event;
-SAVEPOINT sc_event;
-WITH c AS (UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'seq' RETURNING value::bigint AS seq), t AS (UPDATE topics SET version = version + 1, updated_ms = 1, patch_bytes = patch_bytes + 40 WHERE name = 'cost') INSERT INTO log (seq, topic, version, time_ms, event, patch) SELECT seq + 1000000000, 'cost', 1, 1, 'tick', '[{"op":"replace","path":"/n","value":1}]' FROM c RETURNING seq;
-RELEASE sc_event;
-SAVEPOINT sc_event;
-WITH c AS (UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'seq' RETURNING value::bigint AS seq), t AS (UPDATE topics SET version = version + 1, updated_ms = 1, patch_bytes = patch_bytes + 40 WHERE name = 'cost') INSERT INTO log (seq, topic, version, time_ms, event, patch) SELECT seq + 1000000000, 'cost', 1, 1, 'tick', '[{"op":"replace","path":"/n","value":1}]' FROM c RETURNING seq;
-RELEASE sc_event;
-SAVEPOINT sc_event;
-WITH c AS (UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'seq' RETURNING value::bigint AS seq), t AS (UPDATE topics SET version = version + 1, updated_ms = 1, patch_bytes = patch_bytes + 40 WHERE name = 'cost') INSERT INTO log (seq, topic, version, time_ms, event, patch) SELECT seq + 1000000000, 'cost', 1, 1, 'tick', '[{"op":"replace","path":"/n","value":1}]' FROM c RETURNING seq;
-RELEASE sc_event;
+-- @EVENT x8 (store8.event.sql)
 NOTIFY statechannel;
 COMMIT;
