@@ -54,6 +54,24 @@ extern const char sc_schema_pg_sql[];
 /* The advisory lock held while the schema is applied. */
 #define LOCK_SCHEMA "92"
 
+/* The statements of every write transaction, prepared once per
+ * connection under these names (parsed for each use, they cost the
+ * server more than the log rows themselves: bench/pg_cost.sh).  The
+ * lock of the counter row is the write lock (schema_pg.sql). */
+enum { TX_BEGIN, TX_LOCK, TX_SAVEPOINT, TX_RELEASE, TX_COUNTER, TX_NOTIFY,
+       TX_COMMIT, TX__COUNT };
+static const char *const txn_sql[TX__COUNT][2] = {
+    [TX_BEGIN] = {"sc_begin", "BEGIN"},
+    [TX_LOCK] = {"sc_lock", "SELECT value FROM meta WHERE key = 'seq' "
+			    "FOR UPDATE"},
+    [TX_SAVEPOINT] = {"sc_savepoint", "SAVEPOINT sc_event"},
+    [TX_RELEASE] = {"sc_release", "RELEASE sc_event"},
+    [TX_COUNTER] = {"sc_counter", "UPDATE meta SET value = $1 "
+				  "WHERE key = 'seq'"},
+    [TX_NOTIFY] = {"sc_notify", "NOTIFY statechannel"},
+    [TX_COMMIT] = {"sc_commit", "COMMIT"},
+};
+
 /* The highest seq ever given: the counter row. */
 #define SEQ_NOW	 "(SELECT value::bigint FROM meta WHERE key = 'seq')"
 #define LOG_COLS "SELECT seq, topic, version, time_ms, event, patch FROM log "
@@ -190,7 +208,7 @@ struct pgc {
 			      connection was lost in it) */
 	int64_t failed_ms; /* when a connection last failed (0: never) */
 	int nparams[ST__COUNT]; /* -1: not prepared on this connection */
-	int lock_ready;		/* "sc_lock" is prepared on this connection */
+	int txn_ready; /* txn_sql[] is prepared on this connection */
 	pg_q q[ST__COUNT];
 	/* The write transaction's pipeline (see pipe_sync). */
 	int wtxn;	       /* a write transaction is open */
@@ -373,7 +391,7 @@ static sc_err ensure(pgc *c, sc_error *err)
 	if (c->conn != NULL && PQstatus(c->conn) == CONNECTION_OK)
 		return SC_OK;
 	c->conn = connect_db(c, c->conn, &c->failed_ms, err);
-	c->lock_ready = 0;
+	c->txn_ready = 0;
 	for (i = 0; i < ST__COUNT; i++)
 		c->nparams[i] = -1;
 	if (c->conn == NULL)
@@ -451,7 +469,7 @@ static void drop_conn(pgc *c)
 	c->conn = NULL;
 	c->piping = 0;
 	c->nout = 0;
-	c->lock_ready = 0;
+	c->txn_ready = 0;
 	for (i = 0; i < ST__COUNT; i++)
 		c->nparams[i] = -1;
 }
@@ -588,11 +606,18 @@ static sc_err pipe_send(pgc *c, pg_q *q, const char *name, const char *what,
 		if (rc != SC_OK)
 			return rc;
 	}
-	ok = name == NULL ? PQsendQueryParams(c->conn, pg_sql[q->id], 0, NULL,
-					      NULL, NULL, NULL, 0)
-			  : PQsendQueryPrepared(c->conn, name,
-						c->nparams[q->id], q->val,
-						q->len, q->fmt, 0);
+	if (name == NULL && c->txn_ready && q->id == ST_SAVEPOINT)
+		ok = PQsendQueryPrepared(c->conn, txn_sql[TX_SAVEPOINT][0], 0,
+					 NULL, NULL, NULL, 0);
+	else if (name == NULL && c->txn_ready && q->id == ST_RELEASE)
+		ok = PQsendQueryPrepared(c->conn, txn_sql[TX_RELEASE][0], 0,
+					 NULL, NULL, NULL, 0);
+	else if (name == NULL)
+		ok = PQsendQueryParams(c->conn, pg_sql[q->id], 0, NULL, NULL,
+				       NULL, NULL, 0);
+	else
+		ok = PQsendQueryPrepared(c->conn, name, c->nparams[q->id],
+					 q->val, q->len, q->fmt, 0);
 	if (!ok)
 		return broke(c, what, err);
 	c->out_seq[c->nout++] =
@@ -705,7 +730,6 @@ static void pg_bind_null(sc_sqlq *sq, int i)
  * pipeline it is only sent (its result is read at the next sync). */
 static sc_err write_counter(pgc *c, sc_error *err)
 {
-	static const char sql[] = "UPDATE meta SET value = $1 WHERE key = 'seq'";
 	char v[24];
 	const char *p[1] = {v};
 	PGresult *r;
@@ -715,11 +739,13 @@ static sc_err write_counter(pgc *c, sc_error *err)
 		return SC_OK;
 	snprintf(v, sizeof(v), "%" PRId64, c->next_seq - 1);
 	if (c->piping) {
-		if (!PQsendQueryParams(c->conn, sql, 1, NULL, p, NULL, NULL, 0))
+		if (!PQsendQueryPrepared(c->conn, txn_sql[TX_COUNTER][0], 1, p,
+					 NULL, NULL, 0))
 			return broke(c, "write the seq counter", err);
 		c->out_seq[c->nout++] = -1;
 	} else {
-		r = PQexecParams(c->conn, sql, 1, NULL, p, NULL, NULL, 0);
+		r = PQexecPrepared(c->conn, txn_sql[TX_COUNTER][0], 1, p, NULL,
+				   NULL, 0);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK)
 			rc = pgerr(c, r, "write the seq counter", err);
 		PQclear(r);
@@ -906,21 +932,20 @@ static void pg_rollback(sc_sql *sql);
 
 /*
  * BEGIN and the lock of the counter row (schema_pg.sql), whose value
- * says the seqs of the transaction's log rows, in one round trip; the
- * lock's SELECT is prepared once per connection (parsed and planned for
- * every transaction, it cost the server about as much as the log row:
- * bench/pg_cost.sh).  *res: the lock's row.  The pipeline stays open
- * for the transaction's statements.
+ * says the seqs of the transaction's log rows, in one round trip, with
+ * txn_sql[] prepared first when the connection is new.  *res: the
+ * lock's row.  The pipeline stays open for the transaction's
+ * statements.
  */
 static sc_err begin_write(pgc *c, PGresult **res, sc_error *err)
 {
-	static const char lock[] =
-	    "SELECT value FROM meta WHERE key = 'seq' FOR UPDATE";
 	sc_err rc;
+	int i;
 
 	*res = NULL;
-	if (!c->lock_ready) {
-		PGresult *r = PQprepare(c->conn, "sc_lock", lock, 0, NULL);
+	for (i = 0; !c->txn_ready && i < TX__COUNT; i++) {
+		PGresult *r = PQprepare(c->conn, txn_sql[i][0], txn_sql[i][1],
+					0, NULL);
 
 		rc = PQresultStatus(r) == PGRES_COMMAND_OK
 			 ? SC_OK
@@ -928,17 +953,17 @@ static sc_err begin_write(pgc *c, PGresult **res, sc_error *err)
 		PQclear(r);
 		if (rc != SC_OK)
 			return rc;
-		c->lock_ready = 1;
+		c->txn_ready = i == TX__COUNT - 1;
 	}
 	if (!PQenterPipelineMode(c->conn))
 		return broke(c, "begin", err);
 	c->piping = 1;
-	if (!PQsendQueryParams(c->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0))
-		return broke(c, "begin", err);
-	c->out_seq[c->nout++] = -1;
-	if (!PQsendQueryPrepared(c->conn, "sc_lock", 0, NULL, NULL, NULL, 0))
-		return broke(c, "begin", err);
-	c->out_seq[c->nout++] = -1;
+	for (i = TX_BEGIN; i <= TX_LOCK; i++) {
+		if (!PQsendQueryPrepared(c->conn, txn_sql[i][0], 0, NULL, NULL,
+					 NULL, 0))
+			return broke(c, "begin", err);
+		c->out_seq[c->nout++] = -1;
+	}
 	rc = pipe_sync(c, res, "begin", err);
 	/* The lock's own failure (lock_timeout: SC_ERR_BUSY) comes back as
 	 * its result. */
@@ -1033,12 +1058,12 @@ static sc_err pg_commit(sc_sql *sql, int wake, sc_error *err)
 		rc = write_counter(c, err);
 		if (rc != SC_OK)
 			goto out;
-		ok = !wake || PQsendQueryParams(c->conn, "NOTIFY statechannel",
-						0, NULL, NULL, NULL, NULL, 0);
+		ok = !wake || PQsendQueryPrepared(c->conn, txn_sql[TX_NOTIFY][0],
+						  0, NULL, NULL, NULL, 0);
 		if (ok && wake)
 			c->out_seq[c->nout++] = -1;
-		ok = ok && PQsendQueryParams(c->conn, "COMMIT", 0, NULL, NULL,
-					     NULL, NULL, 0);
+		ok = ok && PQsendQueryPrepared(c->conn, txn_sql[TX_COMMIT][0], 0,
+					       NULL, NULL, NULL, 0);
 		if (!ok) {
 			rc = broke(c, "commit", err);
 		} else {
