@@ -386,7 +386,9 @@ async function openStreams(session, pathName, n) {
     });
     req.on('error', () => {});
     streams.push(st);
-    await until(() => live() === streams.length, 15000, () =>
+    // mod_fcgid starts a process for each (its process manager, slow
+    // on a loaded machine: a CI run saw one wait past 15 s).
+    await until(() => live() === streams.length, 40000, () =>
       `streams with data: ${live()} of ${streams.length} (statuses ${streams.map((x) => x.status)}): ${st.text.slice(0, 200)}`);
   }
   return streams;
