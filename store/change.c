@@ -691,6 +691,21 @@ void sc_store_run_batch(sc_store *s, sc_store_gc_item *batch)
 
 	sc_error_clear(&err);
 	SC_STAT_ADD(s->sh, batches, 1);
+	{
+		/* The batch's topics, whose rows its changes read first. */
+		const char *topics[SC_STORE_BATCH_MAX];
+		size_t n = 0, k;
+
+		for (it = batch; it != NULL && n < SC_STORE_BATCH_MAX;
+		     it = it->next) {
+			for (k = 0; k < n; k++)
+				if (strcmp(topics[k], it->req->topic) == 0)
+					break;
+			if (k == n)
+				topics[n++] = it->req->topic;
+		}
+		sc_sql_topics_hint(s->sql, topics, n);
+	}
 	rc = sc_store_begin_write(s, &err);
 	if (rc == SC_OK && batch->next == NULL) {
 		/* One change: when it fails, run_one has rolled the

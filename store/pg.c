@@ -51,6 +51,7 @@ extern const char sc_schema_pg_sql[];
 #define RETRY_MS    100 /* a failed connection is not tried again sooner */
 #define NPARAMS	    8	/* most parameters of a statement */
 #define OUT_MAX	    256 /* most statements sent before a sync */
+#define PRE_MAX	    64	/* topic rows fetched with a BEGIN (= batch max) */
 /* The advisory lock held while the schema is applied. */
 #define LOCK_SCHEMA "92"
 
@@ -221,6 +222,13 @@ struct pgc {
 	/* ST_LOG_ROW was sent in this transaction (deferred), and the
 	 * counter row is behind next_seq - 1: the COMMIT writes it. */
 	int deferred_rows, seq_dirty;
+	/* The topic rows the BEGIN fetched (sc_sql_topics_hint), each
+	 * answered once (pre_res[i] NULL then); hint: for the next BEGIN. */
+	const char *hint[PRE_MAX];
+	size_t nhint;
+	const char *pre_topic[PRE_MAX];
+	PGresult *pre_res[PRE_MAX];
+	size_t npre;
 	int foreign; /* the application had the connection (sc_pg): the
 			next log row's seq is read, not foreseen */
 	/* The waiter's side. */
@@ -415,6 +423,24 @@ static int pg_in_txn(sc_sql *sql)
 	t = PQtransactionStatus(c->conn);
 	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR ||
 	       t == PQTRANS_ACTIVE;
+}
+
+/* Forgets the rows the BEGIN fetched. */
+static void pre_clear(pgc *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->npre; i++)
+		PQclear(c->pre_res[i]);
+	c->npre = 0;
+}
+
+static void pg_topics_hint(sc_sql *sql, const char *const *topics, size_t n)
+{
+	pgc *c = (pgc *)sql;
+
+	c->nhint = n < PRE_MAX ? n : PRE_MAX;
+	memcpy(c->hint, topics, c->nhint * sizeof(*topics));
 }
 
 static void pg_reset(sc_sqlq *sq)
@@ -791,6 +817,22 @@ static int pg_step(sc_sqlq *sq, const char *what, sc_error *err)
 			}
 			return (int)pipe_send(c, q, NULL, what, err);
 		}
+		if (q->id == ST_TOPIC_META && c->npre > 0 && q->val[0] != NULL) {
+			size_t i, len = (size_t)q->len[0];
+
+			for (i = 0; i < c->npre; i++)
+				if (c->pre_res[i] != NULL &&
+				    strlen(c->pre_topic[i]) == len &&
+				    memcmp(c->pre_topic[i], q->val[0], len) == 0)
+					break;
+			if (i < c->npre) { /* fetched by the BEGIN */
+				q->res = c->pre_res[i];
+				c->pre_res[i] = NULL;
+				q->nrows = PQntuples(q->res);
+				q->row = -1;
+				goto row;
+			}
+		}
 		if (q->id == ST_MAX_SEQ && c->wtxn && c->seq_dirty) {
 			/* The counter row is behind: the highest seq given
 			 * is this transaction's. */
@@ -939,14 +981,15 @@ static void pg_rollback(sc_sql *sql);
  */
 static sc_err begin_write(pgc *c, PGresult **res, sc_error *err)
 {
-	sc_err rc;
-	int i;
+	PGresult *got[2 + PRE_MAX], *r;
+	const char *topic;
+	size_t i, n = 2 + c->nhint, k;
+	sc_err rc = SC_OK;
+	int ok;
 
 	*res = NULL;
 	for (i = 0; !c->txn_ready && i < TX__COUNT; i++) {
-		PGresult *r = PQprepare(c->conn, txn_sql[i][0], txn_sql[i][1],
-					0, NULL);
-
+		r = PQprepare(c->conn, txn_sql[i][0], txn_sql[i][1], 0, NULL);
 		rc = PQresultStatus(r) == PGRES_COMMAND_OK
 			 ? SC_OK
 			 : pgerr(c, r, "begin", err);
@@ -955,23 +998,62 @@ static sc_err begin_write(pgc *c, PGresult **res, sc_error *err)
 			return rc;
 		c->txn_ready = i == TX__COUNT - 1;
 	}
+	if (c->nhint > 0 && c->nparams[ST_TOPIC_META] < 0 &&
+	    pg_query(&c->base, ST_TOPIC_META, err) == NULL)
+		return err != NULL && err->code != SC_OK ? err->code
+							 : SC_ERR_STORE;
 	if (!PQenterPipelineMode(c->conn))
 		return broke(c, "begin", err);
 	c->piping = 1;
-	for (i = TX_BEGIN; i <= TX_LOCK; i++) {
-		if (!PQsendQueryPrepared(c->conn, txn_sql[i][0], 0, NULL, NULL,
-					 NULL, 0))
-			return broke(c, "begin", err);
-		c->out_seq[c->nout++] = -1;
+	/* BEGIN, the lock, the hinted topics' rows; then one sync. */
+	ok = PQsendQueryPrepared(c->conn, txn_sql[TX_BEGIN][0], 0, NULL, NULL,
+				 NULL, 0) &&
+	     PQsendQueryPrepared(c->conn, txn_sql[TX_LOCK][0], 0, NULL, NULL,
+				 NULL, 0);
+	for (i = 0; ok && i < c->nhint; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "sc%d", ST_TOPIC_META);
+		topic = c->hint[i];
+		ok = PQsendQueryPrepared(c->conn, name, 1, &topic, NULL, NULL,
+					 0);
 	}
-	rc = pipe_sync(c, res, "begin", err);
-	/* The lock's own failure (lock_timeout: SC_ERR_BUSY) comes back as
-	 * its result. */
-	if (rc == SC_OK && PQresultStatus(*res) != PGRES_TUPLES_OK) {
-		rc = pgerr(c, *res, "begin", err);
-		PQclear(*res);
-		*res = NULL;
+	ok = ok && PQpipelineSync(c->conn);
+	for (i = 0; ok && i < n; i++) {
+		got[i] = PQgetResult(c->conn);
+		ok = got[i] != NULL;
+		/* Each command's result, then NULL. */
+		while (ok && (r = PQgetResult(c->conn)) != NULL) {
+			ok = PQresultStatus(r) != PGRES_PIPELINE_SYNC;
+			PQclear(r);
+		}
 	}
+	k = i; /* results read */
+	if (ok) {
+		r = PQgetResult(c->conn);
+		ok = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+		PQclear(r);
+	}
+	for (i = 0; ok && rc == SC_OK && i < n; i++)
+		if (PQresultStatus(got[i]) !=
+		    (i == 0 ? PGRES_COMMAND_OK : PGRES_TUPLES_OK))
+			/* lock_timeout: SC_ERR_BUSY */
+			rc = pgerr(c, got[i], "begin", err);
+	if (ok && rc == SC_OK) {
+		*res = got[1];
+		for (i = 0; i < c->nhint; i++) {
+			c->pre_topic[i] = c->hint[i];
+			c->pre_res[i] = got[2 + i];
+		}
+		c->npre = c->nhint;
+		PQclear(got[0]);
+	} else {
+		for (i = 0; i < k; i++)
+			PQclear(got[i]);
+	}
+	c->nhint = 0;
+	if (!ok)
+		return broke(c, "begin", err);
 	return rc;
 }
 
@@ -992,6 +1074,9 @@ static sc_err pg_begin(sc_sql *sql, int write, sc_error *err)
 	c->foreign = 0;
 	c->deferred_rows = 0;
 	c->seq_dirty = 0;
+	pre_clear(c);
+	if (!write)
+		c->nhint = 0;
 	for (tries = 0; tries < 2; tries++) {
 		rc = ensure(c, err);
 		if (rc != SC_OK)
@@ -1084,6 +1169,7 @@ static sc_err pg_commit(sc_sql *sql, int wake, sc_error *err)
 					 "commit", tag, sizeof(tag), err);
 	}
 out:
+	pre_clear(c);
 	/* COMMIT of a failed transaction answers ROLLBACK. */
 	if (rc == SC_OK && strcmp(tag, "COMMIT") != 0)
 		rc = sc_error_set(err, SC_ERR_STORE,
@@ -1099,6 +1185,7 @@ static void pg_rollback(sc_sql *sql)
 {
 	pgc *c = (pgc *)sql;
 
+	pre_clear(c);
 	if (c->piping && c->conn != NULL)
 		pipe_end(c, "rollback", NULL);
 	if (pg_in_txn(sql))
@@ -1249,6 +1336,7 @@ static void *pg_handle(sc_sql *sql, enum sc_sql_kind kind)
 		return NULL;
 	/* The application's SQL goes inside the change's SAVEPOINT, after
 	 * what was sent, and the counter row as it will commit. */
+	pre_clear(c); /* its SQL may change the rows */
 	if (write_counter(c, NULL) != SC_OK ||
 	    pipe_end(c, "sc_pg", NULL) != SC_OK)
 		return NULL;
@@ -1263,6 +1351,7 @@ static void pg_close(sc_sql *sql)
 
 	for (i = 0; i < ST__COUNT; i++)
 		PQclear(c->q[i].res);
+	pre_clear(c);
 	if (c->conn != NULL)
 		PQfinish(c->conn);
 	if (c->listen != NULL)
@@ -1295,6 +1384,7 @@ static const sc_sql_ops pg_ops = {
     .wait = pg_wait,
     .handle = pg_handle,
     .close = pg_close,
+    .topics_hint = pg_topics_hint,
 };
 
 /* --- opening: the schema -------------------------------------------- */

@@ -50,6 +50,8 @@ typedef struct sc_sql_ops {
 	int (*wait)(sc_sql *c, uint64_t *token, int timeout_ms);
 	void *(*handle)(sc_sql *c, enum sc_sql_kind kind);
 	void (*close)(sc_sql *c);
+	/* NULL: the backend has no use for the hint (sc_sql_topics_hint). */
+	void (*topics_hint)(sc_sql *c, const char *const *topics, size_t n);
 } sc_sql_ops;
 
 /* The first member of every backend's connection and statement. */
@@ -128,6 +130,19 @@ static inline void sc_sql_reset(sc_sqlq *q)
 static inline sc_err sc_sql_begin(sc_sql *c, int write, sc_error *err)
 {
 	return c->ops->begin(c, write, err);
+}
+/*
+ * The topics the next write transaction will read the rows of
+ * (ST_TOPIC_META): a backend may fetch them with its BEGIN (PostgreSQL:
+ * in the same round trip), each answered once, before anything of the
+ * transaction could change it.  The strings must outlive the
+ * transaction.  A hint only: the reads give the same rows without it.
+ */
+static inline void sc_sql_topics_hint(sc_sql *c, const char *const *topics,
+				      size_t n)
+{
+	if (c->ops->topics_hint != NULL)
+		c->ops->topics_hint(c, topics, n);
 }
 /* Commits; wake: the transaction logged rows, wake every waiter of the
  * database (on any host) once it is committed. */

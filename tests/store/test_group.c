@@ -91,6 +91,7 @@ typedef struct ev {
 	const char *topic;
 	const char *key; /* member added, and the app row written */
 	const char *idem;
+	const char *target; /* MOVE: the topic moved (NULL: its own) */
 	enum kind kind;
 	sc_err rc;
 	sc_store_result res;
@@ -153,7 +154,7 @@ static sc_err handler(sc_store_txn *txn, void *arg, sc_error *err)
 	if (e->kind == MOVE) {
 		snprintf(sql, sizeof(sql),
 			 "UPDATE topics SET version = 100 WHERE name = '%s'",
-			 e->topic);
+			 e->target != NULL ? e->target : e->topic);
 		return app_exec(txn, sql) == 0
 			   ? SC_OK
 			   : sc_error_set(err, SC_ERR_STORE, "move");
@@ -533,6 +534,56 @@ static void test_deferred_rows(void **state)
 	}
 	sc_store_close(reader);
 	sc_store_shared_free(sh2);
+	sc_store_shared_free(sh);
+}
+
+/*
+ * PostgreSQL fetches the rows of a batch's topics with its BEGIN
+ * (sc_sql_topics_hint).  A handler's own SQL may change such a row
+ * before the change of that topic reads it: here mv (on w) moves v's
+ * version to 100, and the change of v after it must see 100.
+ */
+static void test_rows_after_sql(void **state)
+{
+	enum { N = 3 };
+	const char *path = fresh();
+	sc_store_shared *sh;
+	sc_store *cs[N];
+	ev evs[N];
+	sc_error err;
+	size_t i;
+
+	(void)state;
+	memset(evs, 0, sizeof(evs));
+	assert_int_equal(sc_store_shared_new(0, &sh, &err), SC_OK);
+	for (i = 0; i < N; i++) {
+		cs[i] = open_sh(path, sh);
+		evs[i].s = cs[i];
+		evs[i].key = "k";
+	}
+	evs[0].topic = "w";
+	evs[0].kind = SLOW;
+	evs[1].topic = "w";
+	evs[1].kind = MOVE;
+	evs[1].target = "v";
+	evs[2].topic = "v";
+	evs[2].kind = PLAIN;
+	assert_int_equal(db_exec(path, "CREATE TABLE app (k TEXT)"), 0);
+	{
+		json_object *o = J("{}");
+
+		assert_int_equal(sc_store_create(cs[0], "w", o, &err), SC_OK);
+		assert_int_equal(sc_store_create(cs[0], "v", o, &err), SC_OK);
+		json_object_put(o);
+	}
+	run_gated(evs, N, sh);
+	for (i = 0; i < N; i++)
+		assert_int_equal(evs[i].rc, SC_OK);
+	assert_int_equal(evs[2].res.version, 101);
+	for (i = 0; i < N; i++) {
+		sc_store_result_free(&evs[i].res);
+		sc_store_close(cs[i]);
+	}
 	sc_store_shared_free(sh);
 }
 
@@ -1101,6 +1152,7 @@ int main(void)
 	    cmocka_unit_test(test_group_commit),
 	    cmocka_unit_test(test_batch_reuses_rows),
 	    cmocka_unit_test(test_deferred_rows),
+	    cmocka_unit_test(test_rows_after_sql),
 	    cmocka_unit_test(test_pipeline_failure),
 	    cmocka_unit_test(test_create_on_commit),
 	    cmocka_unit_test(test_read_inside_change),
