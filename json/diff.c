@@ -39,6 +39,7 @@
 #include "json/diffops.h"
 #include "json/diffsize.h"
 #include "json/pointer.h"
+#include "json/text.h"
 #include "json/value.h"
 
 struct diff {
@@ -63,7 +64,7 @@ struct scope {
 
 static size_t path_size(const struct diff *d)
 {
-	return sc_diffsize_string(sc_pointer_buf_text(&d->path), d->path.len);
+	return sc_text_string_size(sc_pointer_buf_text(&d->path), d->path.len);
 }
 
 /* Appends an op at the current path costing size bytes.  value is
