@@ -25,34 +25,43 @@
 /* The deepest nesting the writer takes. */
 #define WRITE_MAX_DEPTH (SC_JSON_MAX_DEPTH + 2)
 
-int sc_text_is_number(const char *s)
+/* The length of s when it is a JSON number (and nothing after it), else
+ * 0. */
+static size_t number_len(const char *s)
 {
-	if (*s == '-')
-		s++;
-	if (*s == '0')
-		s++;
-	else if (*s >= '1' && *s <= '9')
-		while (*s >= '0' && *s <= '9')
-			s++;
+	const char *p = s;
+
+	if (*p == '-')
+		p++;
+	if (*p == '0')
+		p++;
+	else if (*p >= '1' && *p <= '9')
+		while (*p >= '0' && *p <= '9')
+			p++;
 	else
 		return 0;
-	if (*s == '.') {
-		s++;
-		if (*s < '0' || *s > '9')
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
 			return 0;
-		while (*s >= '0' && *s <= '9')
-			s++;
+		while (*p >= '0' && *p <= '9')
+			p++;
 	}
-	if (*s == 'e' || *s == 'E') {
-		s++;
-		if (*s == '+' || *s == '-')
-			s++;
-		if (*s < '0' || *s > '9')
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '+' || *p == '-')
+			p++;
+		if (*p < '0' || *p > '9')
 			return 0;
-		while (*s >= '0' && *s <= '9')
-			s++;
+		while (*p >= '0' && *p <= '9')
+			p++;
 	}
-	return *s == '\0';
+	return *p == '\0' ? (size_t)(p - s) : 0;
+}
+
+int sc_text_is_number(const char *s)
+{
+	return number_len(s) > 0;
 }
 
 /* Room for a double's text printed here. */
@@ -70,17 +79,16 @@ int sc_text_is_number(const char *s)
 static const char *double_text(json_object *o, char *buf, size_t *n)
 {
 	const char *u = json_object_get_userdata(o);
-	double d = json_object_get_double(o);
+	double d;
 	char *p;
 	int len;
 
 	if (u != NULL) {
-		if (sc_text_is_number(u)) {
-			*n = strlen(u);
+		if ((*n = number_len(u)) > 0)
 			return u;
-		}
 		return json_object_to_json_string_length(o, JSONC_FLAGS, n);
 	}
+	d = json_object_get_double(o);
 	if (!isfinite(d))
 		return json_object_to_json_string_length(o, JSONC_FLAGS, n);
 	len = snprintf(buf, DOUBLE_BUF, "%.17g", d);
@@ -426,7 +434,10 @@ static char *put_escape(char *p, unsigned char c)
 	}
 }
 
-sc_err sc_text_put_string(struct sc_text_out *out, const char *s, size_t n)
+/* sc_text_put_string() of a string that needs escaping, or when out
+ * must grow: the rare case, out of line. */
+static sc_err put_string_slow(struct sc_text_out *out, const char *s,
+			      size_t n)
 {
 	size_t i = 0;
 	uint64_t w;
@@ -437,11 +448,6 @@ sc_err sc_text_put_string(struct sc_text_out *out, const char *s, size_t n)
 		return rc;
 	p = out->p;
 	*p++ = '"';
-	if (clean(p, s, n)) {
-		p[n] = '"';
-		out->p = p + n + 1;
-		return SC_OK;
-	}
 	/* eight bytes at a time, copied as they are checked */
 	for (; i + 8 <= n; i += 8) {
 		memcpy(&w, s + i, 8);
@@ -469,25 +475,66 @@ sc_err sc_text_put_string(struct sc_text_out *out, const char *s, size_t n)
 	return SC_OK;
 }
 
-/* Writes v in decimal so that it ends at end; returns where it starts. */
+/* Strings with nothing to escape, where out has room: inline. */
+static inline sc_err put_string(struct sc_text_out *out, const char *s,
+				size_t n)
+{
+	char *p = out->p;
+
+	if ((size_t)(out->end - p) >= n + 2 && clean(p + 1, s, n)) {
+		p[0] = '"';
+		p[n + 1] = '"';
+		out->p = p + n + 2;
+		return SC_OK;
+	}
+	return put_string_slow(out, s, n);
+}
+
+sc_err sc_text_put_string(struct sc_text_out *out, const char *s, size_t n)
+{
+	return put_string(out, s, n);
+}
+
+/* Writes v in decimal so that it ends at end; returns where it starts.
+ * Two digits a turn. */
 static char *decimal(char *end, uint64_t v)
 {
-	do {
-		*--end = (char)('0' + v % 10);
-		v /= 10;
-	} while (v > 0);
+	static const char pairs[201] = "00010203040506070809"
+				       "10111213141516171819"
+				       "20212223242526272829"
+				       "30313233343536373839"
+				       "40414243444546474849"
+				       "50515253545556575859"
+				       "60616263646566676869"
+				       "70717273747576777879"
+				       "80818283848586878889"
+				       "90919293949596979899";
+
+	while (v >= 100) {
+		unsigned d = (unsigned)(v % 100) * 2;
+
+		v /= 100;
+		*--end = pairs[d + 1];
+		*--end = pairs[d];
+	}
+	if (v >= 10) {
+		*--end = pairs[v * 2 + 1];
+		*--end = pairs[v * 2];
+		return end;
+	}
+	*--end = (char)('0' + v);
 	return end;
 }
 
-/* Writes o, a number. */
-static sc_err put_number(struct sc_text_out *out, json_object *o)
+/* Writes o, a number of type t. */
+static sc_err put_number(struct sc_text_out *out, json_object *o, json_type t)
 {
 	char num[DOUBLE_BUF], *end = num + sizeof(num), *s;
 	const char *text;
 	size_t n = 0;
 	int64_t i;
 
-	if (json_object_is_type(o, json_type_int)) {
+	if (t == json_type_int) {
 		i = json_object_get_int64(o);
 		if (i < 0) {
 			s = decimal(end, (uint64_t)0 - (uint64_t)i);
@@ -506,7 +553,8 @@ static sc_err put_number(struct sc_text_out *out, json_object *o)
 }
 
 /* Writes o, a scalar of type t (NULL is null). */
-static sc_err put_scalar(struct sc_text_out *out, json_object *o, json_type t)
+static inline sc_err put_scalar(struct sc_text_out *out, json_object *o,
+				json_type t)
 {
 	switch (t) {
 	case json_type_boolean:
@@ -514,11 +562,10 @@ static sc_err put_scalar(struct sc_text_out *out, json_object *o, json_type t)
 						  : sc_text_put(out, "false", 5);
 	case json_type_int:
 	case json_type_double:
-		return put_number(out, o);
+		return put_number(out, o, t);
 	case json_type_string:
-		return sc_text_put_string(
-		    out, json_object_get_string(o),
-		    (size_t)json_object_get_string_len(o));
+		return put_string(out, json_object_get_string(o),
+				  (size_t)json_object_get_string_len(o));
 	default:
 		return sc_text_put(out, "null", 4);
 	}
@@ -569,7 +616,7 @@ sc_err sc_text_put_value(struct sc_text_out *out, json_object *o,
 		if (i++ > 0)
 			rc = put_char(out, ',');
 		if (rc == SC_OK)
-			rc = sc_text_put_string(out, key, strlen(key));
+			rc = put_string(out, key, strlen(key));
 		if (rc == SC_OK)
 			rc = put_char(out, ':');
 		if (rc == SC_OK)
