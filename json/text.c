@@ -266,11 +266,23 @@ static size_t scalar_size(json_object *o, json_type t)
 	}
 }
 
+/* Counts v, which lies at depth: scalars without another call. */
+static inline sc_err count_child(json_object *v, size_t depth, size_t cap,
+				 size_t *size)
+{
+	json_type t = json_object_get_type(v);
+
+	if (t != json_type_array && t != json_type_object) {
+		*size += scalar_size(v, t);
+		return SC_OK;
+	}
+	return sc_text_count(v, depth, cap, size);
+}
+
 sc_err sc_text_count(json_object *o, size_t depth, size_t cap, size_t *size)
 {
 	json_type t = json_object_get_type(o);
 	struct lh_entry *e;
-	json_object *v;
 	size_t i, n;
 	sc_err rc;
 
@@ -282,13 +294,8 @@ sc_err sc_text_count(json_object *o, size_t depth, size_t cap, size_t *size)
 		n = json_object_array_length(o);
 		*size += n > 0 ? 1 + n : 2; /* brackets and commas */
 		for (i = 0; i < n && *size <= cap; i++) {
-			v = (json_object *)elems[i];
-			t = json_object_get_type(v);
-			if (t != json_type_array && t != json_type_object) {
-				*size += scalar_size(v, t); /* no call */
-				continue;
-			}
-			rc = sc_text_count(v, depth + 1, cap, size);
+			rc = count_child((json_object *)elems[i], depth + 1,
+					 cap, size);
 			if (rc != SC_OK)
 				return rc;
 		}
@@ -303,13 +310,8 @@ sc_err sc_text_count(json_object *o, size_t depth, size_t cap, size_t *size)
 	for (e = lh_table_head(json_object_get_object(o));
 	     e != NULL && *size <= cap; e = lh_entry_next(e)) {
 		*size += key_size((const char *)lh_entry_k(e));
-		v = (json_object *)lh_entry_v(e);
-		t = json_object_get_type(v);
-		if (t != json_type_array && t != json_type_object) {
-			*size += scalar_size(v, t);
-			continue;
-		}
-		rc = sc_text_count(v, depth + 1, cap, size);
+		rc = count_child((json_object *)lh_entry_v(e), depth + 1, cap,
+				 size);
 		if (rc != SC_OK)
 			return rc;
 	}
