@@ -4,6 +4,7 @@
 # fast-json-patch's compare and applyPatch on the js-framework-benchmark
 # operations as state transitions.
 #   bench/json.sh BUILD_DIR          (ROUNDS=3 by default)
+# Then `json_bench text`: our compact serializer beside json-c's.
 # BUILD_DIR/bench/json_bench generates the state pairs, times our side and
 # writes the pairs to a temporary directory; bench/json_fjp.mjs times
 # fast-json-patch on the same pairs.  The two sides take turns for ROUNDS
@@ -43,3 +44,6 @@ done
 echo
 echo "beside fast-json-patch $(node -p 'require("'"$HERE"'/node_modules/fast-json-patch/package.json").version') (node $(node --version)):"
 node "$HERE/json_fjp.mjs" "$DIR" report
+echo
+echo "our serializer (json/text.h) beside json-c's json_object_to_json_string_length:"
+"$BENCH" text

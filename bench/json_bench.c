@@ -5,6 +5,7 @@
  * Prints figures; asserts nothing.
  *
  *	json_bench [DIR]
+ *	json_bench text
  *
  * For each operation it times sc_diff (the patch as json-c objects),
  * sc_diff_text (the patch as text, what a store keeps; parse excluded
@@ -15,6 +16,9 @@
  * document.  With DIR, it writes each pair as DIR/NAME.from.json and
  * DIR/NAME.to.json and its figures as DIR/results.tsv, for
  * bench/json_fjp.mjs to run fast-json-patch on the same states.
+ * `json_bench text` times our compact serializer (json/text.h) beside
+ * json-c's on js-framework-benchmark states of 10, 10k and 100k rows
+ * (~4 MB), 20k doubles and single ops, all parsed from text.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -25,6 +29,7 @@
 #include "common/alloc.h"
 #include "json/diff.h"
 #include "json/patch.h"
+#include "json/text.h"
 #include "json/value.h"
 
 static uint64_t seed = 0x9e3779b97f4a7c15ULL;
@@ -89,6 +94,18 @@ static json_object *copy(json_object *o)
 		exit(1);
 	}
 	return c;
+}
+
+/* Parses text (valid JSON). */
+static json_object *J_text(const char *text)
+{
+	json_object *o = NULL;
+
+	if (sc_json_parse(text, strlen(text), &o, NULL) != SC_OK) {
+		fprintf(stderr, "json_bench: bad JSON %s\n", text);
+		exit(1);
+	}
+	return o;
 }
 
 static json_object *rows_of(json_object *s)
@@ -289,20 +306,134 @@ static double time_apply(const struct pair *p, json_object *patch, int take)
 	return fastest(t, n);
 }
 
+/* sc_text_write into a new buffer (made and freed in the timing, as
+ * the store's text cache does) when ours is 1, else json-c's
+ * json_object_to_json_string_length (whose buffer json-c keeps in the
+ * object between runs).  *len gets the text's length. */
+static double time_text(json_object *o, int ours, size_t *len)
+{
+	double t[MAX_RUNS], spent = 0;
+	struct moment start;
+	const char *s;
+	sc_buf b;
+	int n = 0;
+
+	while (!enough(n, spent)) {
+		memset(&b, 0, sizeof(b));
+		start = now();
+		if (ours) {
+			if (sc_text_write(&b, o) != SC_OK)
+				return -1;
+			*len = b.len;
+			sc_buf_free(&b);
+		} else {
+			s = json_object_to_json_string_length(
+			    o,
+			    JSON_C_TO_STRING_PLAIN |
+				JSON_C_TO_STRING_NOSLASHESCAPE,
+			    len);
+			if (s == NULL)
+				return -1;
+		}
+		t[n] = since(start);
+		spent += t[n++];
+	}
+	return fastest(t, n);
+}
+
+/* The parsed text of o (a state as the store holds it: read from its
+ * snapshot). */
+static json_object *reparse(json_object *o)
+{
+	json_object *back = NULL;
+	sc_buf b = {0};
+
+	if (sc_text_write(&b, o) != SC_OK ||
+	    sc_json_parse(b.p, b.len, &back, NULL) != SC_OK) {
+		fprintf(stderr, "json_bench: cannot reparse\n");
+		exit(1);
+	}
+	sc_buf_free(&b);
+	return back;
+}
+
+/* `json_bench text`: our serializer beside json-c's on states and ops
+ * (parsed from text, as the store holds them), the same bytes checked. */
+static int bench_text(void)
+{
+	struct {
+		const char *name;
+		json_object *o;
+	} c[8];
+	json_object *o, *nums;
+	size_t i, n = 0, lo, lj;
+	char num[32];
+	int rc = 0;
+
+	c[n].name = "state 100k rows";
+	c[n++].o = reparse(o = state(100000));
+	json_object_put(o);
+	c[n].name = "state 10k rows";
+	c[n++].o = reparse(o = state(10000));
+	json_object_put(o);
+	c[n].name = "state 10 rows";
+	c[n++].o = reparse(o = state(10));
+	json_object_put(o);
+	nums = json_object_new_array();
+	for (i = 0; i < 10000; i++) {
+		snprintf(num, sizeof(num), "%zu.%zu5", i, i % 7);
+		json_object_array_add(nums, json_object_new_double_s(
+						atof(num), num));
+		json_object_array_add(nums,
+				      json_object_new_double((double)i / 3));
+	}
+	c[n].name = "20k doubles";
+	c[n++].o = reparse(nums);
+	json_object_put(nums);
+	c[n].name = "op: replace label";
+	c[n++].o = J_text("{\"op\":\"replace\",\"path\":\"/rows/4/label\","
+			  "\"value\":\"pretty red table !!!\"}");
+	c[n].name = "op: select";
+	c[n++].o = J_text("{\"op\":\"replace\",\"path\":\"/selected\","
+			  "\"value\":5}");
+	printf("%-20s %10s %10s %7s %9s %s\n", "serialize", "ours us",
+	       "json-c us", "ratio", "bytes", "check");
+	for (i = 0; i < n; i++) {
+		double to = time_text(c[i].o, 1, &lo);
+		double tj = time_text(c[i].o, 0, &lj);
+		sc_buf b = {0};
+		const char *want = json_object_to_json_string_length(
+		    c[i].o,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+		    &lj);
+		int same = sc_text_write(&b, c[i].o) == SC_OK && b.len == lj &&
+			   memcmp(b.p, want, lj) == 0;
+
+		printf("%-20s %10.1f %10.1f %6.2fx %9zu %s\n", c[i].name, to,
+		       tj, to > 0 ? tj / to : 0, lo, same ? "ok" : "MISMATCH");
+		rc |= !same;
+		sc_buf_free(&b);
+		json_object_put(c[i].o);
+	}
+	return rc;
+}
+
 static int write_file(const char *dir, const char *name, const char *suffix,
 		      json_object *o)
 {
 	char path[4096];
-	size_t len;
-	const char *text = sc_json_text(o, &len);
+	sc_buf text = {0};
 	FILE *f;
 	int ok;
 
 	snprintf(path, sizeof(path), "%s/%s.%s.json", dir, name, suffix);
-	f = fopen(path, "w");
-	if (f == NULL || text == NULL)
+	if (sc_text_write(&text, o) != SC_OK)
 		return -1;
-	ok = fwrite(text, 1, len, f) == len;
+	f = fopen(path, "w");
+	ok = f != NULL && fwrite(text.p, 1, text.len, f) == text.len;
+	sc_buf_free(&text);
+	if (f == NULL)
+		return -1;
 	return fclose(f) == 0 && ok ? 0 : -1;
 }
 
@@ -314,6 +445,8 @@ int main(int argc, char **argv)
 	char path[4096], file[64];
 	int i, rc = 0;
 
+	if (dir != NULL && strcmp(dir, "text") == 0)
+		return bench_text();
 	make_pairs(p);
 	if (dir != NULL) {
 		snprintf(path, sizeof(path), "%s/results.tsv", dir);
@@ -337,8 +470,9 @@ int main(int argc, char **argv)
 			rc = 1;
 			continue;
 		}
-		sc_json_text(patch, &bytes);
-		sc_json_text(p[i].to, &whole);
+		if (sc_text_size(patch, &bytes) != SC_OK ||
+		    sc_text_size(p[i].to, &whole) != SC_OK)
+			bytes = whole = 0;
 		whole += sizeof("[{\"op\":\"replace\",\"path\":\"\","
 				"\"value\":}]") -
 			 1;

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "json/text.h"
 #include "json/value.h"
 #include "store/store.h"
 
@@ -430,7 +431,8 @@ static void large_state(int rows)
 	}
 	json_object_object_add(st, "rows", arr);
 	json_object_object_add(st, "n", json_object_new_int(0));
-	sc_json_text(st, &len);
+	if (sc_text_size(st, &len) != SC_OK)
+		die("size", "too deep");
 	s = open_store(path, 0, NULL);
 	if (sc_store_create(s, "large", st, &err) != SC_OK)
 		die("create", err.message);

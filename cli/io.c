@@ -10,6 +10,7 @@
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "json/text.h"
 #include "json/value.h"
 
 /* Largest input file read (a JSON document or patch). */
@@ -82,18 +83,18 @@ int sc_cli_load_json(const char *cmd, const char *path, json_object **out)
 
 int sc_cli_print_json(const char *cmd, json_object *o)
 {
-	size_t len;
-	const char *text = sc_json_text(o, &len);
+	sc_buf text = {0};
+	int code = SC_CLI_OK;
 
-	if (text == NULL) {
+	if (sc_text_write(&text, o) != SC_OK) {
 		fprintf(stderr, "statechannel %s: out of memory\n", cmd);
-		return SC_CLI_USAGE;
-	}
-	if (fwrite(text, 1, len, stdout) != len || putchar('\n') == EOF ||
-	    fflush(stdout) != 0) {
+		code = SC_CLI_USAGE;
+	} else if (fwrite(text.p, 1, text.len, stdout) != text.len ||
+		   putchar('\n') == EOF || fflush(stdout) != 0) {
 		fprintf(stderr, "statechannel %s: writing the result: %s\n",
 			cmd, strerror(errno));
-		return SC_CLI_USAGE;
+		code = SC_CLI_USAGE;
 	}
-	return SC_CLI_OK;
+	sc_buf_free(&text);
+	return code;
 }

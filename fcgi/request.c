@@ -10,9 +10,10 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/buf.h"
 #include "fcgi/reqint.h"
 #include "fcgi/route.h"
-#include "json/value.h"
+#include "json/text.h"
 
 #define MAX_STREAM_TOPICS SC_HUB_TOPICS_MAX
 /* "topic=" parameters read per stream, repeats included: each is found
@@ -33,8 +34,6 @@ static sc_err load_topic(sc_request_env *env, sc_ctx *ctx, const char *topic,
 {
 	sc_store_state tmp = {0};
 	json_object *init = NULL;
-	const char *text;
-	size_t len = 0;
 	sc_err rc;
 
 	if (st == NULL)
@@ -61,12 +60,23 @@ static sc_err load_topic(sc_request_env *env, sc_ctx *ctx, const char *topic,
 	}
 	sc_error_clear(err);
 	rc = sc_store_max_seq(env->store, &st->seq, err);
-	text = sc_json_text(init, &len);
-	if (rc == SC_OK && (text == NULL ||
-			    (st->state = sc_strndup(text, len)) == NULL))
-		rc = sc_error_set(err, SC_ERR_NOMEM, "out of memory");
+	if (rc == SC_OK) {
+		sc_buf text = {0};
+
+		rc = sc_text_write(&text, init);
+		if (rc == SC_OK) {
+			st->state = text.p;
+			st->state_len = text.len;
+		} else {
+			sc_buf_free(&text);
+			rc = sc_error_set(err, rc,
+					  rc == SC_ERR_NOMEM
+					      ? "out of memory"
+					      : "the initial state is too "
+						"large or deep");
+		}
+	}
 	st->version = 0;
-	st->state_len = len;
 out:
 	json_object_put(init);
 	sc_store_state_free(&tmp);

@@ -49,9 +49,11 @@ sc_err sc_diff(json_object *from, json_object *to, json_object **out,
  * made for the ops: this is the form to use when the patch is to be
  * stored or sent.
  *
- * from and to are borrowed and left as they were, but for one thing
- * json-c does to any value it prints: a double of to caches its text
- * in its object, so to is not to be read by another thread meanwhile.
+ * from and to are borrowed and left as they were; nothing is written
+ * into them (json/text.h prints their values without json-c, but for a
+ * double only json-c can print, NaN or one carrying userdata of its own,
+ * whose text json-c caches in it), so other threads may read them
+ * meanwhile.
  * cap is the longest text the caller accepts, in bytes (the NUL not
  * counted); the text is measured before anything is written, so a patch
  * past cap costs no allocation of its size.

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
-#include "json/diffsize.h"
+#include "json/text.h"
 
 /* Grows *p (of *cap elements of size) to hold need elements. */
 static sc_err reserve(void **p, size_t *cap, size_t need, size_t size)
@@ -137,7 +137,7 @@ sc_err sc_diffops_text(const struct sc_diffops *l, size_t cap, char **text,
 	static const char *const heads[] = {
 	    SC_DIFFOPS_ADD_HEAD, SC_DIFFOPS_REM_HEAD, SC_DIFFOPS_REP_HEAD};
 	size_t i, n = l->n > 0 ? l->bytes + 1 : 2; /* brackets, commas */
-	struct sc_diffsize_out out;
+	struct sc_text_out out;
 	char *buf;
 	sc_err rc;
 
@@ -148,29 +148,30 @@ sc_err sc_diffops_text(const struct sc_diffops *l, size_t cap, char **text,
 		return SC_ERR_NOMEM;
 	out.p = buf;
 	out.end = buf + n;
-	rc = sc_diffsize_put(&out, "[", 1);
+	out.buf = NULL; /* measured: exactly n bytes */
+	rc = sc_text_put(&out, "[", 1);
 	for (i = 0; i < l->n && rc == SC_OK; i++) {
 		const struct sc_diffops_op *op = &l->ops[i];
 		const char *head = heads[op->kind];
 
 		if (i > 0)
-			rc = sc_diffsize_put(&out, ",", 1);
+			rc = sc_text_put(&out, ",", 1);
 		if (rc == SC_OK)
-			rc = sc_diffsize_put(&out, head, strlen(head));
+			rc = sc_text_put(&out, head, strlen(head));
 		if (rc == SC_OK)
-			rc = sc_diffsize_write_string(
+			rc = sc_text_put_string(
 			    &out, sc_diffops_path(l, i), op->len);
 		if (rc == SC_OK && op->kind != SC_OP_REMOVE) {
-			rc = sc_diffsize_put(&out, SC_DIFFOPS_VALUE_HEAD,
+			rc = sc_text_put(&out, SC_DIFFOPS_VALUE_HEAD,
 					     sizeof(SC_DIFFOPS_VALUE_HEAD) - 1);
 			if (rc == SC_OK)
-				rc = sc_diffsize_write(&out, op->value, 1);
+				rc = sc_text_put_value(&out, op->value, 1);
 		}
 		if (rc == SC_OK)
-			rc = sc_diffsize_put(&out, "}", 1);
+			rc = sc_text_put(&out, "}", 1);
 	}
 	if (rc == SC_OK)
-		rc = sc_diffsize_put(&out, "]", 1);
+		rc = sc_text_put(&out, "]", 1);
 	if (rc == SC_OK && out.p != out.end)
 		rc = SC_ERR_TOO_BIG;
 	if (rc != SC_OK) {

@@ -1,9 +1,7 @@
 /*
- * json/diffsize.h — sc_diff's compact serialization of json-c values
- * (byte for byte as JSON_C_TO_STRING_PLAIN | NOSLASHESCAPE prints them):
- * their size counted, or their text written, and what replacing a
- * container being diffed would cost, measured lazily and each part once.
- * Prefix sc_diffsize.
+ * json/diffsize.h — what replacing a container being diffed would cost
+ * (its compact size, as json/text.h counts it), measured lazily and each
+ * part once.  Prefix sc_diffsize.
  */
 #ifndef SC_JSON_DIFFSIZE_H
 #define SC_JSON_DIFFSIZE_H
@@ -42,13 +40,6 @@ struct sc_diffsize_scope {
 	int may_keep_sizes; /* ... made on the first one worth keeping */
 };
 
-/* Returns the size of s (n bytes) as a JSON string, quotes included, as
- * json-c escapes it. */
-size_t sc_diffsize_string(const char *s, size_t n);
-
-/* Returns the size of i printed in decimal. */
-size_t sc_diffsize_int(int64_t i);
-
 /*
  * Adds the compact serialized size of o (borrowed; NULL is null), which
  * lies at depth of its document, to *size, stopping early once *size
@@ -83,34 +74,5 @@ size_t *sc_diffsize_scope_sizes(struct sc_diffsize_scope *s);
  */
 sc_err sc_diffsize_elem(const struct sc_diffsize_known *known,
 			struct sc_diffsize_scope *s, size_t i, size_t *size);
-
-/* Where compact text is written: [p, end) is the room left.  The caller
- * owns the memory. */
-struct sc_diffsize_out {
-	char *p;
-	char *end;
-};
-
-/* Copies the n bytes of s to out->p.  Returns SC_OK, or SC_ERR_TOO_BIG
- * (nothing written) when out has no room for them. */
-sc_err sc_diffsize_put(struct sc_diffsize_out *out, const char *s, size_t n);
-
-/* Writes the n bytes of s as a JSON string (quotes included, escaped as
- * json-c escapes it): exactly sc_diffsize_string(s, n) bytes.  Returns
- * SC_OK, or SC_ERR_TOO_BIG when out has no room for them (out->p is then
- * somewhere between where it was and out->end). */
-sc_err sc_diffsize_write_string(struct sc_diffsize_out *out, const char *s,
-				size_t n);
-
-/*
- * Writes the compact text of o (borrowed; NULL is null), which lies at
- * depth of its document: exactly the bytes sc_diffsize_value() counts, in
- * json-c's member order.  Returns SC_OK, SC_ERR_TOO_DEEP as
- * sc_diffsize_value(), or SC_ERR_TOO_BIG when out has no room for it
- * (out->p is then somewhere between where it was and out->end).
- * Recursion is bounded by SC_JSON_MAX_DEPTH.
- */
-sc_err sc_diffsize_write(struct sc_diffsize_out *out, json_object *o,
-			 size_t depth);
 
 #endif

@@ -1,8 +1,9 @@
 /*
- * json/value.c — bounded parsing, deep equality, copy, structural
- * hashing and compact serialization of json-c values.
+ * json/value.c — bounded parsing, deep equality, copy and structural
+ * hashing of json-c values.
  */
 #include "common/hash.h"
+#include "json/text.h"
 #include "json/value.h"
 
 #include <limits.h>
@@ -259,38 +260,6 @@ size_t sc_json_depth(json_object *o)
 	}
 }
 
-/* Returns 1 when s is a JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?
- * ([eE][+-]?[0-9]+)? */
-static int json_number_text(const char *s)
-{
-	if (*s == '-')
-		s++;
-	if (*s == '0')
-		s++;
-	else if (*s >= '1' && *s <= '9')
-		while (*s >= '0' && *s <= '9')
-			s++;
-	else
-		return 0;
-	if (*s == '.') {
-		s++;
-		if (*s < '0' || *s > '9')
-			return 0;
-		while (*s >= '0' && *s <= '9')
-			s++;
-	}
-	if (*s == 'e' || *s == 'E') {
-		s++;
-		if (*s == '+' || *s == '-')
-			s++;
-		if (*s < '0' || *s > '9')
-			return 0;
-		while (*s >= '0' && *s <= '9')
-			s++;
-	}
-	return *s == '\0';
-}
-
 /* Returns 1 when every number in o is a JSON number.  json-c accepts
  * NaN, Infinity, overflowing exponents (1e400) and "5." or "1.e3" even
  * in strict mode, and keeps a parsed double's text for output: none of
@@ -301,9 +270,15 @@ static int numbers_ok(json_object *o)
 	size_t i, n;
 
 	switch (json_object_get_type(o)) {
-	case json_type_double:
+	case json_type_double: {
+		/* json-c keeps a parsed double's text as its userdata */
+		const char *t = json_object_get_userdata(o);
+
+		if (t == NULL)
+			t = json_object_get_string(o);
 		return isfinite(json_object_get_double(o)) &&
-		       json_number_text(json_object_get_string(o));
+		       sc_text_is_number(t);
+	}
 	case json_type_array:
 		n = json_object_array_length(o);
 		for (i = 0; i < n; i++)
@@ -574,22 +549,4 @@ sc_err sc_json_parse(const char *buf, size_t len, json_object **out,
 out:
 	json_object_put(o);
 	return rc;
-}
-
-const char *sc_json_text(json_object *o, size_t *len)
-{
-	const char *s;
-	size_t n = 0;
-
-	if (o == NULL) {
-		s = "null";
-		n = 4;
-	} else {
-		s = json_object_to_json_string_length(
-		    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
-		    &n);
-	}
-	if (len != NULL)
-		*len = s != NULL ? n : 0;
-	return s;
 }

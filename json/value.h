@@ -1,7 +1,8 @@
 /*
  * json/value.h — helpers on json-c values that the rest of StateChannel
- * shares: bounded parsing, deep equality and copy, structural hashing,
- * compact serialization.  Prefix sc_json_.  Knows nothing of HTTP or SQL.
+ * shares: bounded parsing, deep equality and copy, structural hashing
+ * (their compact text: json/text.h).  Prefix sc_json_.  Knows nothing
+ * of HTTP or SQL.
  */
 #ifndef SC_JSON_VALUE_H
 #define SC_JSON_VALUE_H
@@ -61,13 +62,5 @@ uint64_t sc_json_hash(json_object *o);
  * Nesting depth of o: scalars and null are 1, [] and {} are 1, [[1]] is 2.
  */
 size_t sc_json_depth(json_object *o);
-
-/*
- * Compact serialization (no spaces, "/" not escaped).  Returns a string
- * borrowed from o, valid until o is next modified or freed; NULL o gives
- * "null".  *len (if not NULL) receives its length.  NULL on allocation
- * failure.
- */
-const char *sc_json_text(json_object *o, size_t *len);
 
 #endif

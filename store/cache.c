@@ -10,8 +10,10 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/buf.h"
 #include "common/hash.h"
 #include "json/patch.h"
+#include "json/text.h"
 #include "json/value.h"
 #include "store/internal.h"
 #include "store/store.h"
@@ -344,15 +346,31 @@ sc_err sc_cache_current(sc_store *s, sc_centry *e, const sc_topic_meta *m,
 
 const char *sc_cache_text(sc_centry *e, size_t *len, sc_error *err)
 {
-	const char *t;
-
 	if (e->text == NULL) {
-		t = sc_json_text(e->state, &e->text_len);
-		if (t == NULL || (e->text = sc_strndup(t, e->text_len)) == NULL) {
-			e->text_len = 0;
-			sc_error_set(err, SC_ERR_NOMEM, "out of memory");
+		/* written at once into memory of about its size (e->size is
+		 * the snapshot's and the patches' since) */
+		sc_buf b = {0};
+		sc_err rc = sc_buf_grow(&b.p, &b.cap, 0,
+					e->size < SC_BUF_MAX ? e->size : 0,
+					SC_BUF_MAX);
+		char *fit;
+
+		if (rc == SC_OK)
+			rc = sc_text_write(&b, e->state);
+		if (rc != SC_OK) {
+			sc_buf_free(&b);
+			sc_error_set(err, rc,
+				     rc == SC_ERR_NOMEM ? "out of memory"
+							: "the state is too "
+							  "large or deep");
 			return NULL;
 		}
+		/* kept: no more memory than the text's */
+		if (b.cap - b.len > b.len / 8 + 64 &&
+		    (fit = sc_realloc(b.p, b.len + 1)) != NULL)
+			b.p = fit;
+		e->text = b.p;
+		e->text_len = b.len;
 		e->size = e->text_len;
 	}
 	*len = e->text_len;

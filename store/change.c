@@ -16,6 +16,7 @@
 #include "common/buf.h"
 #include "json/diff.h"
 #include "json/patch.h"
+#include "json/text.h"
 #include "json/value.h"
 #include "store/internal.h"
 #include "store/store.h"
@@ -99,29 +100,37 @@ static sc_err log_ops(sc_store_txn *txn, json_object *ops, sc_error *err)
 {
 	size_t i, n = json_object_array_length(ops), mark = txn->len;
 	size_t changes = txn->changes;
+	/* txn's text, as append() caps it: written in place */
+	sc_buf b = {txn->text, txn->len, txn->cap, PATCH_MAX - 2};
 	sc_err rc = SC_OK;
 
 	for (i = 0; i < n && rc == SC_OK; i++) {
 		json_object *op = json_object_array_get_idx(ops, i), *name;
-		size_t len = 0;
-		const char *t = sc_json_text(op, &len);
 
-		if (t == NULL) {
-			rc = sc_error_set(err, SC_ERR_NOMEM, "out of memory");
-			break;
-		}
-		rc = append(txn, txn->len == 0 ? "[" : ",", 1, err);
+		rc = sc_buf_add(&b, b.len == 0 ? "[" : ",", 1);
 		if (rc == SC_OK)
-			rc = append(txn, t, len, err);
+			rc = sc_text_write(&b, op);
 		if (!json_object_object_get_ex(op, "op", &name) ||
 		    strcmp(json_object_get_string(name), "test") != 0)
 			changes++;
 	}
+	txn->text = b.p;
+	txn->cap = b.cap;
+	txn->len = b.len;
 	if (rc != SC_OK) {
 		txn->len = mark;
 		if (txn->text != NULL)
 			txn->text[mark] = '\0';
-		return rc;
+		if (rc == SC_ERR_TOO_BIG)
+			return sc_error_set(err, rc,
+					    "the change's patch is over %u bytes",
+					    PATCH_MAX);
+		if (rc == SC_ERR_TOO_DEEP)
+			return sc_error_set(err, rc,
+					    "a value of the patch nests deeper "
+					    "than %d levels",
+					    SC_JSON_MAX_DEPTH);
+		return sc_error_set(err, rc, "out of memory");
 	}
 	txn->changes = changes;
 	return SC_OK;
@@ -136,8 +145,10 @@ sc_err sc_store_txn_size(sc_store_txn *txn, size_t limit, size_t *size,
 			   : txn->e->size + txn->len;
 	if (*size <= limit)
 		return SC_OK;
-	if (sc_json_text(txn->e->state, &len) == NULL)
-		return sc_error_set(err, SC_ERR_NOMEM, "out of memory");
+	if (sc_text_size(txn->e->state, &len) != SC_OK)
+		return sc_error_set(err, SC_ERR_TOO_DEEP,
+				    "the state nests deeper than %d levels",
+				    SC_JSON_MAX_DEPTH);
 	txn->exact = len;
 	txn->exact_at = txn->len;
 	*size = len;

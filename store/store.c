@@ -16,7 +16,7 @@
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/clock.h"
-#include "json/value.h"
+#include "json/text.h"
 #include "store/internal.h"
 #include "store/sql.h"
 #include "store/store.h"
@@ -449,8 +449,7 @@ sc_err sc_store_get(sc_store *s, const char *topic, sc_store_state *out,
 sc_err sc_store_create(sc_store *s, const char *topic, json_object *initial,
 		       sc_error *err)
 {
-	const char *text;
-	size_t len = 0;
+	sc_buf text = {0};
 	int created = 0;
 	sc_err rc;
 
@@ -460,18 +459,25 @@ sc_err sc_store_create(sc_store *s, const char *topic, json_object *initial,
 	if (s->readonly)
 		return sc_error_set(err, SC_ERR_READONLY,
 				    "the store is open read-only");
-	text = sc_json_text(initial, &len);
-	if (text == NULL)
-		return sc_error_set(err, SC_ERR_NOMEM, "out of memory");
+	rc = sc_text_write(&text, initial);
+	if (rc != SC_OK) {
+		sc_buf_free(&text);
+		return sc_error_set(err, rc,
+				    rc == SC_ERR_NOMEM
+					? "out of memory"
+					: "the initial state is too large or "
+					  "deep");
+	}
 	rc = sc_sql_begin(s->sql, 1, err);
-	if (rc != SC_OK)
-		return rc;
-	rc = sc_store_insert_topic(s, topic, text, len, -1, sc_store_now_ms(),
-				   &created, err);
-	if (rc == SC_OK)
-		rc = sc_sql_commit(s->sql, created, err);
-	if (rc != SC_OK)
-		sc_store_rollback(s);
+	if (rc == SC_OK) {
+		rc = sc_store_insert_topic(s, topic, text.p, text.len, -1,
+					   sc_store_now_ms(), &created, err);
+		if (rc == SC_OK)
+			rc = sc_sql_commit(s->sql, created, err);
+		if (rc != SC_OK)
+			sc_store_rollback(s);
+	}
+	sc_buf_free(&text);
 	return rc;
 }
 

@@ -22,10 +22,42 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include "common/buf.h"
+#include "json/text.h"
 #include "json/value.h"
 #include "store/store.h"
 
 #define SUPPORT_UNUSED __attribute__((unused))
+
+/*
+ * The compact text of o (NULL is null) as json-c prints it
+ * (JSON_C_TO_STRING_PLAIN | NOSLASHESCAPE; borrowed from o, valid until
+ * o is printed again or freed), after checking that our own serializer
+ * (json/text.h) writes it byte for byte and counts its size: every
+ * document a test prints is a case of that.  *len gets its length when
+ * len is not NULL.
+ */
+static inline const char *T(json_object *o, size_t *len)
+{
+	sc_buf b = {0};
+	size_t n = 4, size = 0;
+	const char *want = "null";
+
+	if (o != NULL)
+		want = json_object_to_json_string_length(
+		    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+		    &n);
+	assert_non_null(want);
+	assert_int_equal(sc_text_write(&b, o), SC_OK);
+	if (b.len != n || memcmp(b.p, want, n) != 0 || b.p[n] != '\0')
+		fail_msg("our text %s, json-c's %s", b.p, want);
+	if (sc_text_size(o, &size) == SC_OK)
+		assert_int_equal(size, n);
+	sc_buf_free(&b);
+	if (len != NULL)
+		*len = n;
+	return want;
+}
 
 /* Parses text that must be valid JSON; returns a new reference. */
 static inline json_object *J(const char *text)

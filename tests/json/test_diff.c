@@ -25,6 +25,7 @@
 #include "json/diff.h"
 #include "json/patch.h"
 #include "json/value.h"
+#include "tests/support.h"
 
 /* Parses text, which may nest a little deeper than documents may: a
  * patch holding a value of the deepest nesting allowed. */
@@ -42,22 +43,12 @@ static json_object *parse_patch(const char *text)
 	return o;
 }
 
-static json_object *J(const char *text)
-{
-	json_object *o = NULL;
-	sc_error err;
-
-	if (sc_json_parse(text, strlen(text), &o, &err) != SC_OK)
-		fail_msg("test JSON %s: %s", text, err.message);
-	return o;
-}
-
 /* sc_diff_text(a, b), which must be json-c's text of patch (sc_diff's
  * patch of a and b), with as many ops.  Returns the text (to free). */
 static char *check_text(json_object *a, json_object *b, json_object *patch)
 {
 	size_t len = 0, nops = 0, want_len;
-	const char *want = sc_json_text(patch, &want_len);
+	const char *want = T(patch, &want_len);
 	char *text = NULL;
 	sc_error err;
 
@@ -65,7 +56,7 @@ static char *check_text(json_object *a, json_object *b, json_object *patch)
 		fail_msg("diff_text: %s", err.message);
 	if (len != want_len || strcmp(text, want) != 0 || strlen(text) != len)
 		fail_msg("diff_text %s -> %s gave %s (%zu bytes), want %s",
-			 sc_json_text(a, NULL), sc_json_text(b, NULL), text,
+			 T(a, NULL), T(b, NULL), text,
 			 len, want);
 	assert_int_equal(nops, json_object_array_length(patch));
 	return text;
@@ -88,12 +79,12 @@ static json_object *check_diff(json_object *a, json_object *b)
 	free(text);
 	assert_int_equal(sc_json_copy(a, &doc), SC_OK);
 	if (sc_patch_apply(&doc, parsed, &err) != SC_OK)
-		fail_msg("apply %s to %s: %s", sc_json_text(patch, NULL),
-			 sc_json_text(a, NULL), err.message);
+		fail_msg("apply %s to %s: %s", T(patch, NULL),
+			 T(a, NULL), err.message);
 	if (!sc_json_equal(doc, b))
 		fail_msg("diff %s -> %s gave %s, which makes %s",
-			 sc_json_text(a, NULL), sc_json_text(b, NULL),
-			 sc_json_text(patch, NULL), sc_json_text(doc, NULL));
+			 T(a, NULL), T(b, NULL),
+			 T(patch, NULL), T(doc, NULL));
 	json_object_put(parsed);
 	json_object_put(doc);
 	return patch;
@@ -171,18 +162,18 @@ static void test_table(void **state)
 
 		if (cases[i].patch != NULL) {
 			want = J(cases[i].patch);
-			if (strcmp(sc_json_text(patch, NULL),
-				   sc_json_text(want, NULL)) != 0)
+			if (strcmp(T(patch, NULL),
+				   T(want, NULL)) != 0)
 				fail_msg("case %zu: diff %s -> %s gave %s, "
 					 "want %s",
 					 i, cases[i].from, cases[i].to,
-					 sc_json_text(patch, NULL),
+					 T(patch, NULL),
 					 cases[i].patch);
 			json_object_put(want);
 		} else if (json_object_array_length(patch) !=
 			   (size_t)cases[i].ops) {
 			fail_msg("case %zu: %s has %zu ops, want %d", i,
-				 sc_json_text(patch, NULL),
+				 T(patch, NULL),
 				 json_object_array_length(patch), cases[i].ops);
 		}
 		json_object_put(patch);
@@ -229,7 +220,7 @@ static size_t ops_of(json_object *a, json_object *b, size_t *bytes)
 	json_object *patch = check_diff(a, b);
 	size_t n = json_object_array_length(patch);
 
-	sc_json_text(patch, bytes);
+	T(patch, bytes);
 	json_object_put(patch);
 	json_object_put(a);
 	json_object_put(b);
@@ -292,7 +283,7 @@ static void test_rows(void **state)
 	tmp = check_diff(a, b);
 	assert_int_equal(json_object_array_length(tmp), 1000);
 	assert_string_equal(
-	    sc_json_text(json_object_array_get_idx(tmp, 1), NULL),
+	    T(json_object_array_get_idx(tmp, 1), NULL),
 	    "{\"op\":\"replace\",\"path\":\"/rows/10/label\","
 	    "\"value\":\"pretty red table 11 !!!\"}");
 	json_object_put(tmp);
@@ -325,7 +316,7 @@ static void test_rows(void **state)
 	tmp = check_diff(a, b);
 	assert_int_equal(json_object_array_length(tmp), 1000);
 	assert_non_null(strstr(
-	    sc_json_text(json_object_array_get_idx(tmp, 0), NULL), "/rows/-"));
+	    T(json_object_array_get_idx(tmp, 0), NULL), "/rows/-"));
 	json_object_put(tmp);
 	json_object_put(a);
 	json_object_put(b);
@@ -352,7 +343,7 @@ static void test_rows(void **state)
 	json_object_object_add(row, "label", json_object_new_string("seven"));
 	json_object_array_put_idx(rows, 7, row);
 	tmp = check_diff(a, b);
-	assert_string_equal(sc_json_text(tmp, NULL),
+	assert_string_equal(T(tmp, NULL),
 			    "[{\"op\":\"replace\",\"path\":\"/rows/7/label\","
 			    "\"value\":\"seven\"}]");
 	json_object_put(tmp);
@@ -435,7 +426,7 @@ static void test_shares_to(void **state)
 	assert_ptr_equal(value, member);
 	json_object_put(b);
 	json_object_put(a);
-	assert_string_equal(sc_json_text(patch, NULL),
+	assert_string_equal(T(patch, NULL),
 			    "[{\"op\":\"replace\",\"path\":\"/k\","
 			    "\"value\":{\"x\":[3]}}]");
 	json_object_put(patch);
@@ -795,20 +786,20 @@ static void test_random(void **state)
 		if (sc_patch_apply(&a2, patch, NULL) != SC_OK ||
 		    !sc_json_equal(a2, b))
 			fail_msg("case %d: diff %s -> %s gave %s", i,
-				 sc_json_text(a, NULL), sc_json_text(b, NULL),
-				 sc_json_text(patch, NULL));
+				 T(a, NULL), T(b, NULL),
+				 T(patch, NULL));
 		assert_int_equal(json_object_array_length(patch) == 0,
 				 sc_json_equal(a, b));
 		/* Never larger than replacing the whole document. */
-		sc_json_text(b, &rlen);
+		T(b, &rlen);
 		rlen += sizeof("[{\"op\":\"replace\",\"path\":\"\","
 			       "\"value\":}]") -
 			1;
 		if (plen > rlen)
 			fail_msg("case %d: %s (%zu bytes) is larger than "
 				 "replacing with %s",
-				 i, sc_json_text(patch, NULL), plen,
-				 sc_json_text(b, NULL));
+				 i, T(patch, NULL), plen,
+				 T(b, NULL));
 		json_object_put(patch);
 		assert_int_equal(sc_diff(a, a, &self, NULL), SC_OK);
 		assert_int_equal(json_object_array_length(self), 0);

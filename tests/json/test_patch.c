@@ -289,8 +289,8 @@ static const struct patch_case {
 static void check_take(size_t i, const struct patch_case *c)
 {
 	json_object *doc = J(c->doc), *patch = J(c->patch), *want;
-	char *doc_text = strdup(sc_json_text(doc, NULL));
-	char *patch_text = strdup(sc_json_text(patch, NULL));
+	char *doc_text = strdup(T(doc, NULL));
+	char *patch_text = strdup(T(patch, NULL));
 	sc_err rc;
 
 	assert_non_null(doc_text);
@@ -300,15 +300,15 @@ static void check_take(size_t i, const struct patch_case *c)
 		fail_msg("case %zu (take): got %s, want %s", i,
 			 sc_strerror(rc), sc_strerror(c->rc));
 	if (rc != SC_OK) {
-		assert_string_equal(sc_json_text(doc, NULL), doc_text);
-		assert_string_equal(sc_json_text(patch, NULL), patch_text);
+		assert_string_equal(T(doc, NULL), doc_text);
+		assert_string_equal(T(patch, NULL), patch_text);
 	}
 	json_object_put(patch);
 	if (rc == SC_OK) {
 		want = J(c->expected);
 		if (!sc_json_equal(doc, want))
 			fail_msg("case %zu (take): %s to %s gave %s, want %s",
-				 i, c->patch, c->doc, sc_json_text(doc, NULL),
+				 i, c->patch, c->doc, T(doc, NULL),
 				 c->expected);
 		json_object_put(want);
 	}
@@ -326,7 +326,7 @@ static void test_table(void **state)
 		const struct patch_case *c = &cases[i];
 		json_object *doc = J(c->doc), *patch = J(c->patch);
 		json_object *before = doc, *want;
-		char *text = strdup(sc_json_text(doc, NULL));
+		char *text = strdup(T(doc, NULL));
 		sc_error err;
 		sc_err rc;
 
@@ -342,15 +342,15 @@ static void test_table(void **state)
 			if (!sc_json_equal(doc, want))
 				fail_msg("case %zu: %s to %s gave %s, want %s",
 					 i, c->patch, c->doc,
-					 sc_json_text(doc, NULL), c->expected);
+					 T(doc, NULL), c->expected);
 			json_object_put(want);
 		} else {
 			/* Atomic: the same object, the same text (member
 			 * order included); the op named. */
 			assert_ptr_equal(doc, before);
-			if (strcmp(sc_json_text(doc, NULL), text) != 0)
+			if (strcmp(T(doc, NULL), text) != 0)
 				fail_msg("case %zu: document changed to %s", i,
-					 sc_json_text(doc, NULL));
+					 T(doc, NULL));
 			assert_int_equal(err.code, rc);
 			if (err.index != c->index)
 				fail_msg("case %zu: index %ld, want %ld (%s)",
@@ -410,11 +410,11 @@ static void test_no_sharing(void **state)
 	b = json_object_object_get(doc, "b");
 	src = json_object_object_get(doc, "src");
 	assert_ptr_not_equal(b, src);
-	assert_string_equal(sc_json_text(b, NULL), "{\"deep\":[1]}");
-	assert_string_equal(sc_json_text(src, NULL), "{\"deep\":[[2]]}");
+	assert_string_equal(T(b, NULL), "{\"deep\":[1]}");
+	assert_string_equal(T(src, NULL), "{\"deep\":[[2]]}");
 	json_object_put(patch);
 	/* The document outlives the patch. */
-	assert_string_equal(sc_json_text(a, NULL), "{\"x\":[1,2]}");
+	assert_string_equal(T(a, NULL), "{\"x\":[1,2]}");
 	json_object_put(doc);
 }
 
@@ -516,13 +516,13 @@ static void test_large_array(void **state)
 		json_object_array_add(want, json_object_new_int((int)i));
 	}
 	if (!sc_json_equal(doc, want))
-		fail_msg("got %.200s", sc_json_text(doc, NULL));
+		fail_msg("got %.200s", T(doc, NULL));
 	json_object_put(patch);
 	/* A failing patch after many changes restores every element. */
 	json_object_put(want);
 	want = json_object_get(doc);
 	{
-		char *text = strdup(sc_json_text(doc, NULL));
+		char *text = strdup(T(doc, NULL));
 
 		assert_non_null(text);
 		patch = json_object_new_array();
@@ -536,7 +536,7 @@ static void test_large_array(void **state)
 		    patch, J("{\"op\":\"test\",\"path\":\"/0\",\"value\":0}"));
 		assert_int_equal(sc_patch_apply(&doc, patch, NULL),
 				 SC_ERR_TEST);
-		assert_string_equal(sc_json_text(doc, NULL), text);
+		assert_string_equal(T(doc, NULL), text);
 		free(text);
 	}
 	json_object_put(patch);
@@ -550,7 +550,7 @@ static void test_object_undo_after_growth(void **state)
 {
 	json_object *doc = J("{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3}");
 	json_object *patch = json_object_new_array();
-	char *text = strdup(sc_json_text(doc, NULL));
+	char *text = strdup(T(doc, NULL));
 	char op[128];
 	int i;
 
@@ -570,7 +570,7 @@ static void test_object_undo_after_growth(void **state)
 	json_object_array_add(patch, J("{\"op\":\"test\",\"path\":\"/k2\","
 				       "\"value\":2}"));
 	assert_int_equal(sc_patch_apply(&doc, patch, NULL), SC_ERR_PATCH);
-	assert_string_equal(sc_json_text(doc, NULL), text);
+	assert_string_equal(T(doc, NULL), text);
 	free(text);
 	json_object_put(patch);
 	json_object_put(doc);
@@ -604,7 +604,7 @@ static void test_alloc_failure(void **state)
 			json_object *doc = J("{\"a\":1,\"b\":2,\"arr\":[true],"
 					     "\"d\":null}");
 			json_object *before = doc;
-			char *text = strdup(sc_json_text(doc, NULL));
+			char *text = strdup(T(doc, NULL));
 			sc_error err;
 			sc_err rc;
 
@@ -617,7 +617,7 @@ static void test_alloc_failure(void **state)
 			} else {
 				assert_int_equal(rc, SC_ERR_NOMEM);
 				assert_ptr_equal(doc, before);
-				assert_string_equal(sc_json_text(doc, NULL),
+				assert_string_equal(T(doc, NULL),
 						    text);
 			}
 			free(text);
@@ -793,7 +793,7 @@ static void test_random(void **state)
 	for (iter = 0; iter < 10000; iter++) {
 		json_object *doc = gen_value(4), *patch = gen_patch(doc);
 		json_object *whole = copy_of(doc), *single = copy_of(doc);
-		char *text = strdup(sc_json_text(doc, NULL));
+		char *text = strdup(T(doc, NULL));
 		size_t i, n = json_object_array_length(patch);
 		sc_error err, e1;
 		sc_err rc, rc1 = SC_OK;
@@ -803,16 +803,16 @@ static void test_random(void **state)
 		/* Taking the values of a copy of the patch: the same. */
 		{
 			json_object *taken = copy_of(patch), *t = copy_of(doc);
-			char *ptext = strdup(sc_json_text(taken, NULL));
+			char *ptext = strdup(T(taken, NULL));
 
 			assert_non_null(ptext);
 			assert_int_equal(sc_patch_apply_take(&t, taken, NULL),
 					 rc);
 			if (rc != SC_OK) {
-				assert_string_equal(sc_json_text(t, NULL),
+				assert_string_equal(T(t, NULL),
 						    text);
 				assert_string_equal(
-				    sc_json_text(taken, NULL), ptext);
+				    T(taken, NULL), ptext);
 			}
 			json_object_put(taken);
 			if (rc == SC_OK)
@@ -835,7 +835,7 @@ static void test_random(void **state)
 		if (rc != rc1 || (rc != SC_OK && (size_t)err.index != i))
 			fail_msg("iteration %d: %s on %s: whole %s (%s), "
 				 "single %s at %zu",
-				 iter, sc_json_text(patch, NULL), text,
+				 iter, T(patch, NULL), text,
 				 sc_strerror(rc), err.message, sc_strerror(rc1),
 				 i);
 		if (rc == SC_OK) {
@@ -862,10 +862,10 @@ static void test_random(void **state)
 		rc = sc_patch_apply(&single, patch, &err);
 		if (rc == SC_OK)
 			fail_msg("iteration %d: should fail", iter);
-		if (strcmp(sc_json_text(single, NULL), text) != 0)
+		if (strcmp(T(single, NULL), text) != 0)
 			fail_msg("iteration %d: %s on %s left %s", iter,
-				 sc_json_text(patch, NULL), text,
-				 sc_json_text(single, NULL));
+				 T(patch, NULL), text,
+				 T(single, NULL));
 		free(text);
 		json_object_put(single);
 		json_object_put(whole);

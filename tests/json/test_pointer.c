@@ -216,7 +216,7 @@ static void test_get_rfc(void **state)
 				assert_ptr_equal(out, doc);
 			else if (!sc_json_equal(out, want))
 				fail_msg("get '%s' = %s", c->pointer,
-					 sc_json_text(out, NULL));
+					 T(out, NULL));
 			json_object_put(want);
 		} else {
 			assert_ptr_equal(out, (json_object *)&out);

@@ -312,7 +312,7 @@ static void test_copy(void **state)
 	assert_ptr_not_equal(src, dst);
 	assert_true(sc_json_equal(src, dst));
 	assert_string_equal(
-	    sc_json_text(dst, &len),
+	    T(dst, &len),
 	    "{\"a\":[1,{\"b\":null}],\"n\":18446744073709551615,"
 	    "\"d\":1.10,\"s\":\"x\\u0000y\"}");
 	assert_true(json_object_object_get_ex(src, "a", &a1));
@@ -362,21 +362,6 @@ static void test_depth(void **state)
 	}
 }
 
-static void test_text(void **state)
-{
-	json_object *o = J(" { \"a\" : \"x/y\" , \"b\" : [ 1 , 2.50 ] } ");
-	size_t len = 0;
-
-	(void)state;
-	assert_string_equal(sc_json_text(o, &len),
-			    "{\"a\":\"x/y\",\"b\":[1,2.50]}");
-	assert_int_equal(len, strlen("{\"a\":\"x/y\",\"b\":[1,2.50]}"));
-	json_object_put(o);
-	assert_string_equal(sc_json_text(NULL, &len), "null");
-	assert_int_equal(len, 4);
-	assert_string_equal(sc_json_text(NULL, NULL), "null");
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,7 +372,6 @@ int main(void)
 	    cmocka_unit_test(test_equal_built),
 	    cmocka_unit_test(test_copy),
 	    cmocka_unit_test(test_depth),
-	    cmocka_unit_test(test_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

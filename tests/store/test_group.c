@@ -1014,15 +1014,15 @@ static void test_snapshot_random(void **state)
 		if (rnd() % 50 == 0)
 			assert_int_equal(sc_store_compact(w, 0, &err), SC_OK);
 		t = state_of(w, name, &v);
-		expect_equal_json(t, sc_json_text(model[k], NULL));
+		expect_equal_json(t, T(model[k], NULL));
 		free(t);
 		t = state_of(r, name, NULL);
-		expect_equal_json(t, sc_json_text(model[k], NULL));
+		expect_equal_json(t, T(model[k], NULL));
 		free(t);
 		if (i % 7 == 0) {
 			n = open_sh(path, NULL);
 			t = state_of(n, name, NULL);
-			expect_equal_json(t, sc_json_text(model[k], NULL));
+			expect_equal_json(t, T(model[k], NULL));
 			free(t);
 			sc_store_close(n);
 		}
