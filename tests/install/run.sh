@@ -78,14 +78,16 @@ cc -std=c17 -Wall -Wextra -Werror -o hello-static.fcgi app.c \
 	$(pkg-config --cflags statechannel) \
 	$(pkg-config --static --libs statechannel | sed 's/-lstatechannel/-l:libstatechannel.a/') ||
 	fail "README's example does not build statically"
-ldd hello.fcgi | grep -q 'libstatechannel.so.0 => not found' || ldd hello.fcgi | grep -q libstatechannel.so.0 ||
+# Outputs are read whole before grep -q looks at them: under pipefail, a
+# grep -q that stops at its match can fail the pipe (SIGPIPE upstream).
+grep -q libstatechannel.so.0 <<<"$(ldd hello.fcgi)" ||
 	fail "hello.fcgi does not use the shared library"
-! ldd hello-static.fcgi | grep -q libstatechannel || fail "hello-static.fcgi uses the shared library"
+! grep -q libstatechannel <<<"$(ldd hello-static.fcgi)" || fail "hello-static.fcgi uses the shared library"
 export LD_LIBRARY_PATH="$P/lib"
-./hello.fcgi --version | grep -qx "./hello.fcgi (StateChannel) $version" || fail "hello.fcgi --version"
-./hello-static.fcgi --version | grep -q "$version" || fail "hello-static.fcgi --version"
-"$P/bin/statechannel" --version | grep -qx "statechannel $version" || fail "statechannel --version"
-"$P/lib/statechannel/shopping.fcgi" --version | grep -q "$version" || fail "shopping.fcgi --version"
+grep -qx "./hello.fcgi (StateChannel) $version" <<<"$(./hello.fcgi --version)" || fail "hello.fcgi --version"
+grep -q "$version" <<<"$(./hello-static.fcgi --version)" || fail "hello-static.fcgi --version"
+grep -qx "statechannel $version" <<<"$("$P/bin/statechannel" --version)" || fail "statechannel --version"
+grep -q "$version" <<<"$("$P/lib/statechannel/shopping.fcgi" --version)" || fail "shopping.fcgi --version"
 nm -D --defined-only "$P/lib/libstatechannel.so" | grep ' T ' | grep -v ' sc_' &&
 	fail "the shared library exports more than the API"
 
