@@ -33,7 +33,7 @@ if [ ! -d "$ROOT/client/node_modules/solid-js" ] && command -v npm >/dev/null; t
 		echo "run: npm ci in client/ failed: solid.html and vue.html will not load" >&2
 fi
 mkdir -p "$ROOT/var"
-if [ -x "$CLI" ] && "$CLI" --help 2>&1 | grep -qE '^[[:space:]]+init\b'; then
+if [ -x "$CLI" ] && grep -qE '^[[:space:]]+init\b' <<<"$("$CLI" --help 2>&1)"; then
 	"$CLI" --db "$DB" init >/dev/null
 fi
 # lighttpd never runs as root (server.username): started as root, the
