@@ -8,6 +8,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 /* How a number compares: a negative integer, a non-negative integer,
@@ -465,6 +466,51 @@ static sc_err text_check(const char *buf, size_t len, sc_error *err)
  * SC_JSON_MAX_DEPTH that is ~20 KB, more than parsing a small body). */
 #define SHALLOW_DEPTH 32
 
+/* A text up to this size is parsed by the thread's own shallow tokener,
+ * kept between parses (making one costs about a fifth of parsing a
+ * small body); its string buffer grows to the text's size at most. */
+#define KEEP_MAX 65536
+
+static pthread_key_t tok_key;
+static pthread_once_t tok_once = PTHREAD_ONCE_INIT;
+static int tok_ok; /* the key exists */
+
+static void tok_free(void *tok)
+{
+	json_tokener_free(tok);
+}
+
+static void tok_init(void)
+{
+	tok_ok = pthread_key_create(&tok_key, tok_free) == 0;
+}
+
+/* A tokener of depth for a text of len bytes; *kept: it is the thread's
+ * own (not to be freed). */
+static struct json_tokener *tokener(int depth, size_t len, int *kept)
+{
+	struct json_tokener *tok = NULL;
+
+	*kept = 0;
+	if (depth == SHALLOW_DEPTH && len <= KEEP_MAX) {
+		pthread_once(&tok_once, tok_init);
+		if (tok_ok && (tok = pthread_getspecific(tok_key)) != NULL) {
+			json_tokener_reset(tok);
+			*kept = 1;
+			return tok;
+		}
+	}
+	tok = json_tokener_new_ex(depth);
+	if (tok == NULL)
+		return NULL;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+					JSON_TOKENER_VALIDATE_UTF8);
+	if (depth == SHALLOW_DEPTH && len <= KEEP_MAX && tok_ok &&
+	    pthread_setspecific(tok_key, tok) == 0)
+		*kept = 1;
+	return tok;
+}
+
 /*
  * Runs json-c's tokener of the given depth over buf: *o gets the value
  * (NULL on error), *e the tokener's result, *end where it stopped.
@@ -473,13 +519,12 @@ static sc_err text_check(const char *buf, size_t len, sc_error *err)
 static int tokenize(const char *buf, size_t len, int depth, json_object **o,
 		    enum json_tokener_error *e, size_t *end)
 {
-	struct json_tokener *tok = json_tokener_new_ex(depth);
+	int kept;
+	struct json_tokener *tok = tokener(depth, len, &kept);
 
 	*o = NULL;
 	if (tok == NULL)
 		return -1;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-					JSON_TOKENER_VALIDATE_UTF8);
 	*o = json_tokener_parse_ex(tok, buf, (int)len);
 	*e = json_tokener_get_error(tok);
 	*end = json_tokener_get_parse_end(tok);
@@ -489,7 +534,8 @@ static int tokenize(const char *buf, size_t len, int depth, json_object **o,
 		*e = json_tokener_get_error(tok);
 		*end = len;
 	}
-	json_tokener_free(tok);
+	if (!kept)
+		json_tokener_free(tok);
 	return 0;
 }
 
