@@ -11,7 +11,9 @@
 // the 100 µs of an ordinary page.
 //   node bench/adapters_bench.mjs BUILD_DIR WWW_DIR   (bench/browser.sh does it; ONLY=solid for this one alone)
 //   REPS (15): samples a page of each operation, GOAL_REPS (30): of the
-//   two goal operations; ROUNDS (4) pages of each framework, alternating.
+//   two goal operations; ROUNDS (4) pages of each framework, alternating;
+//   WARMUP (10): each goal operation run that many times, not counted,
+//   on each page before its samples (both frameworks alike).
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -21,6 +23,7 @@ const www = path.resolve(process.argv[3] || 'jsbench-www');
 const { startServer, launchBrowser } = await import(pathToFileURL(path.join(root, 'tests/browser/lib.mjs')));
 const REPS = Number(process.env.REPS || 15);
 const GOAL_REPS = Number(process.env.GOAL_REPS || 30);
+const WARMUP = Number(process.env.WARMUP ?? 10);
 const ROUNDS = Number(process.env.ROUNDS || 4); // react, solid, react, solid, …: drift hits both
 
 const REPLAYS = Number(process.env.REPLAYS || 200);
@@ -68,6 +71,15 @@ try {
       for (const e of ['create', 'update_every_10th', 'select', 'swap', 'clear', 'create', 'update_every_10th']) {
         await run(e, e === 'select' ? { id: 1 } : undefined); // warm-up
       }
+      // The goal operations WARMUP times each, not counted: a page in use
+      // has run their code before; the samples are its steady state, not
+      // the first frames' (V8 still compiling the page's code then).
+      for (let i = 0; i < WARMUP; i++) {
+        for (const op of ops.filter((o) => o.goal)) {
+          for (const e of op.setup) await run(e);
+          await run(op.event, op.payload ? op.payload(await ids(page), i) : undefined);
+        }
+      }
       for (const op of ops) {
         for (let i = 0; i < (op.goal ? GOAL_REPS : REPS); i++) {
           for (const e of op.setup) await run(e);
@@ -105,7 +117,7 @@ try {
 }
 
 const fmt = (ms) => `${ms.toFixed(2)} ms`.padStart(10);
-console.log(`\nSolid against React: frame arrival → DOM, the same page (compare.jsx) and data, stream path; ${ROUNDS} alternating rounds, samples: ${GOAL_REPS * ROUNDS} of each goal operation, ${REPS * ROUNDS} of the others; timer ${isolated ? '5 µs (cross-origin isolated)' : '100 µs (not isolated)'}`);
+console.log(`\nSolid against React: frame arrival → DOM, the same page (compare.jsx) and data, stream path; ${ROUNDS} alternating rounds, samples: ${GOAL_REPS * ROUNDS} of each goal operation (after ${WARMUP} not counted a page), ${REPS * ROUNDS} of the others; timer ${isolated ? '5 µs (cross-origin isolated)' : '100 µs (not isolated)'}`);
 console.log(`${''.padEnd(30)}${'median'.padStart(30)}${'lower quartile'.padStart(35)}`);
 console.log(`${'operation'.padEnd(30)}${'React'.padStart(10)}${'Solid'.padStart(10)}${'Solid÷React'.padStart(12)}${'React'.padStart(13)}${'Solid'.padStart(10)}${'Solid÷React'.padStart(12)}`);
 for (const op of ops) {
