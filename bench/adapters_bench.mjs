@@ -8,7 +8,10 @@
 // least moved by another process taking the core for part of a frame.
 // The page is served cross-origin isolated (COOP and COEP headers added by
 // the browser's route), so performance.now() counts in 5 µs steps, not
-// the 100 µs of an ordinary page.
+// the 100 µs of an ordinary page.  The same window is also measured in
+// the main thread's CPU time (the thread times of the page's marks at the
+// frame's arrival and at the commit, from a trace of the page): a figure
+// that another process taking the core does not lengthen.
 //   node bench/adapters_bench.mjs BUILD_DIR WWW_DIR   (bench/browser.sh does it; ONLY=solid for this one alone)
 //   REPS (15): samples a page of each operation, GOAL_REPS (30): of the
 //   two goal operations; ROUNDS (4) pages of each framework, alternating;
@@ -57,6 +60,7 @@ await context.route(/\/compare\.html/, async (route) => {
 });
 let isolated = true;
 const times = {}; // op → fw → [ms]
+const cpu = {}; // op → fw → [ms of main-thread CPU]
 const replays = {}; // op → fw → [mean ms]
 try {
   for (let round = 0; round < ROUNDS; round++) {
@@ -68,6 +72,15 @@ try {
       await page.waitForSelector('#meta[data-status="open"]', { timeout: 20000 });
       isolated &&= await page.evaluate(() => globalThis.crossOriginIsolated === true);
       const run = (e, p) => page.evaluate(([ev, q]) => window.bench.run(ev, q), [e, p]);
+      // The page's marks (compare.jsx), traced: their thread times.
+      const cdp = await context.newCDPSession(page);
+      const marks = new Map(); // name → [{ ts, tts }]
+      cdp.on('Tracing.dataCollected', (d) => {
+        for (const e of d.value) if (e.cat === 'blink.user_timing' && e.name.startsWith('sc-')) (marks.get(e.name) || marks.set(e.name, []).get(e.name)).push(e);
+      });
+      const traced = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
+      await cdp.send('Tracing.start', { traceConfig: { includedCategories: ['blink.user_timing'] }, transferMode: 'ReportEvents' });
+      const samples = []; // [op, { version, cursor }]
       for (const e of ['create', 'update_every_10th', 'select', 'swap', 'clear', 'create', 'update_every_10th']) {
         await run(e, e === 'select' ? { id: 1 } : undefined); // warm-up
       }
@@ -91,7 +104,19 @@ try {
           const r = await run(op.event, op.payload ? op.payload(state, i) : undefined);
           if (!r.changed) throw new Error(`${op.name}: the event changed nothing`);
           ((times[op.name] ||= { react: [], solid: [] })[fw]).push(r.ms);
+          samples.push([op.name, r]);
         }
+      }
+      await cdp.send('Tracing.end');
+      await traced;
+      for (const [name, r] of samples) {
+        const a = marks.get(`sc-arrival:${r.cursor}`)?.[0];
+        let c;
+        for (const [k, list] of marks) {
+          if (!k.startsWith('sc-commit:') || Number(k.slice(10)) < r.version) continue;
+          for (const e of list) if (a && e.ts >= a.ts && (!c || e.ts < c.ts)) c = e;
+        }
+        if (a && c && a.tts !== undefined && c.tts !== undefined) ((cpu[name] ||= { react: [], solid: [] })[fw]).push((c.tts - a.tts) / 1000);
       }
       await page.close();
       // The two goal operations again, each frame replayed in the page
@@ -125,6 +150,16 @@ for (const op of ops) {
   const [r, s, r1, s1] = [median(react), median(solid), quantile(react, 0.25), quantile(solid, 0.25)];
   console.log(`${op.name.padEnd(30)}${fmt(r)}${fmt(s)}${(s / r).toFixed(2).padStart(12)}${fmt(r1).padStart(13)}${fmt(s1)}${(s1 / r1).toFixed(2).padStart(12)}${op.goal ? '   (goal ≤ 0.5)' : ''}`);
 }
+const cpuOps = ops.filter((op) => cpu[op.name]?.react.length && cpu[op.name]?.solid.length);
+if (cpuOps.length) {
+  console.log(`\nthe same windows in the main thread's CPU time (thread time of the trace's marks: not lengthened by other processes taking the core)`);
+  console.log(`${'operation'.padEnd(30)}${'React'.padStart(10)}${'Solid'.padStart(10)}${'Solid÷React'.padStart(12)}${'React'.padStart(13)}${'Solid'.padStart(10)}${'Solid÷React'.padStart(12)}   (median, lower quartile)`);
+  for (const op of cpuOps) {
+    const { react, solid } = cpu[op.name];
+    const [r, s, r1, s1] = [median(react), median(solid), quantile(react, 0.25), quantile(solid, 0.25)];
+    console.log(`${op.name.padEnd(30)}${fmt(r)}${fmt(s)}${(s / r).toFixed(2).padStart(12)}${fmt(r1).padStart(13)}${fmt(s1)}${(s1 / r1).toFixed(2).padStart(12)}${op.goal ? `   (n ${react.length}, ${solid.length})` : ''}`);
+  }
+} else console.log('\n(no thread times in the trace: the CPU-time table is left out)');
 console.log(`\nthe same two operations, their last two frames replayed ${REPLAYS} times alternately in the page (dispatched on its EventSource: no network), mean dispatch → DOM (median of ${ROUNDS} rounds)`);
 for (const op of ops.filter((o) => o.goal)) {
   const r = median(replays[op.name].react);

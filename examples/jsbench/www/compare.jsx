@@ -5,7 +5,10 @@
 // resolves with the time from the frame's arrival (the EventSource's
 // "patch" event, before the client parses it) to the DOM showing it (React:
 // the layout effect of the commit; Solid: right after the store's
-// synchronous update).  Driven by bench/adapters_bench.mjs.
+// synchronous update).  Driven by bench/adapters_bench.mjs.  Both moments
+// are also performance marks ("sc-arrival:CURSOR", "sc-commit:VERSION",
+// each after its time was taken): in a trace, their thread times give the
+// main thread's CPU time between the two.
 import { createRoot } from 'react-dom/client';
 import { StateChannelProvider, useStateChannelStore } from '../../../client/src/react.js';
 import { Table, commits } from './react-table.jsx';
@@ -27,17 +30,28 @@ class TimedEventSource extends EventSource {
     // registered before the client's own listener: runs first
     this.addEventListener('patch', (e) => {
       arrivals.set(e.lastEventId, performance.now());
-      if (e.lastEventId) received.push(e.data);
+      if (e.lastEventId) {
+        received.push(e.data);
+        performance.mark(`sc-arrival:${e.lastEventId}`);
+      }
     });
   }
 }
 const options = { applyAnswers: false, EventSource: TimedEventSource };
+// Every commit (React's layout effect, Solid's listener below) pushes
+// [version, time]: the mark follows the push, outside the time taken.
+commits.push = function (c) {
+  const n = Array.prototype.push.call(this, c);
+  performance.mark(`sc-commit:${c[0]}`);
+  return n;
+};
 
 function expose(store) {
   window.bench = {
     fw,
     store,
     async run(event, payload) {
+      performance.clearMarks();
       const t0 = performance.now();
       const answer = await store.push(event, payload);
       const changed = !!(answer.patch && answer.patch.length);
