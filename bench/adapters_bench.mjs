@@ -130,8 +130,14 @@ try {
         for (const e of op.setup) await run2(e);
         const state = await ids(p2);
         for (let i = 0; i < 2; i++) await run2(op.event, op.payload ? op.payload(state, i) : undefined);
-        const ms = await p2.evaluate((n) => window.bench.replay(n), REPLAYS);
-        ((replays[op.name] ||= { react: [], solid: [] })[fw]).push(ms);
+        // A replay that stalls (seen rarely: a frame whose commit never
+        // comes) is reported and left out, not waited for.
+        try {
+          const ms = await p2.evaluate((n) => window.bench.replay(n), REPLAYS);
+          ((replays[op.name] ||= { react: [], solid: [] })[fw]).push(ms);
+        } catch (e) {
+          console.error(`${fw} round ${round}, ${op.name}: ${e.message.split('\n')[0]}`);
+        }
         await p2.close();
       }
     }
@@ -162,6 +168,7 @@ if (cpuOps.length) {
 } else console.log('\n(no thread times in the trace: the CPU-time table is left out)');
 console.log(`\nthe same two operations, their last two frames replayed ${REPLAYS} times alternately in the page (dispatched on its EventSource: no network), mean dispatch → DOM (median of ${ROUNDS} rounds)`);
 for (const op of ops.filter((o) => o.goal)) {
+  if (!replays[op.name]?.react.length || !replays[op.name]?.solid.length) continue;
   const r = median(replays[op.name].react);
   const s = median(replays[op.name].solid);
   console.log(`${op.name.padEnd(30)}${`${r.toFixed(3)} ms`.padStart(10)}${`${s.toFixed(3)} ms`.padStart(10)}${(s / r).toFixed(2).padStart(15)}   (goal ≤ 0.5)`);

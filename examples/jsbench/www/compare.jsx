@@ -60,6 +60,7 @@ function expose(store) {
         const c = commits.find(([v, t]) => v >= answer.version && t >= t0);
         const a = arrivals.get(answer.cursor);
         if (c && a !== undefined) return { ms: c[1] - a, version: answer.version, cursor: answer.cursor, changed };
+        if (performance.now() > t0 + 20000) throw new Error(`${event}: version ${answer.version} was not shown within 20 s (the channel is at version ${store.getVersion()})`);
         await new Promise((r) => setTimeout(r, 0));
       }
     },
@@ -82,7 +83,11 @@ function expose(store) {
         // own: wait for it, and count until the commit's own time stamp
         // (not until this loop saw it).
         let c;
-        while (!(c = commits.find(([cv]) => cv >= v))) await new Promise((r) => setTimeout(r, 0));
+        const deadline = t0 + 10000;
+        while (!(c = commits.find(([cv]) => cv >= v))) {
+          if (performance.now() > deadline) throw new Error(`replay: version ${v} was not committed within 10 s (the channel is at version ${store.getVersion()})`);
+          await new Promise((r) => setTimeout(r, 0));
+        }
         total += c[1] - t0;
         if (commits.length > 100) commits.splice(0, commits.length - 10);
       }
