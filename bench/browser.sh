@@ -9,7 +9,9 @@
 # ten tabs of the demo: live tabs and stream connections with and without
 # the shared stream (bench/browser_tabs.mjs).
 # Then Solid against React on one page
-# (bench/adapters_bench.mjs: frame arrival → DOM, Solid ÷ React).
+# (bench/adapters_bench.mjs: frame arrival → DOM, Solid ÷ React, the
+# median and the lower quartile, in wall time and in the main thread's
+# CPU time).
 #   bench/browser.sh [BUILD_DIR]      (REPS=5 by default)
 #   ONLY=react or ONLY=solid runs one of the two.
 # Installs chromium (apt-get) and the npm packages of tests/browser when

@@ -39,5 +39,9 @@ export declare function applyPatchToStore<S extends object>(
   patch: readonly PatchOperation[],
   base?: readonly (string | number)[],
 ): void;
+/** The selection of a keyed list, O(1) a change (a signal per row; Solid's
+ *  createSelector walks every subscribed key on each change): returns
+ *  rowSelected(key), called where a row is made, that row's accessor. */
+export declare function createKeyedSelection<K>(selected: Accessor<K>): (key: K) => Accessor<boolean>;
 /** A deep copy of a JSON value. */
 export declare function cloneJSON<T>(value: T): T;

@@ -25,7 +25,7 @@
 // optimistic updates), a rollback, are reconciled against
 // channel.getState().
 
-import { $PROXY, batch, createSignal, getOwner, onCleanup } from 'solid-js';
+import { $PROXY, batch, createComputed, createSignal, getOwner, onCleanup } from 'solid-js';
 import { createStore, produce, reconcile, unwrap } from 'solid-js/store';
 import { createStateChannel } from './index.js';
 import { parsePointer, jsonEqual, PatchError } from './patch.js';
@@ -33,6 +33,7 @@ import { parsePointer, jsonEqual, PatchError } from './patch.js';
 export { createStateChannel };
 
 const EMPTY = Object.freeze([]);
+const hasOwn = Object.hasOwn;
 
 function isContainer(v) {
   return v !== null && typeof v === 'object';
@@ -47,36 +48,34 @@ export function cloneJSON(v) {
     return a;
   }
   const o = {};
-  for (const k in v) if (Object.prototype.hasOwnProperty.call(v, k)) o[k] = cloneJSON(v[k]);
+  for (const k in v) if (hasOwn(v, k)) o[k] = cloneJSON(v[k]);
   return o;
+}
+
+// The array index the characters start..end of pointer spell, read off
+// the string (no slice, no regular expression); -1 when they are not one
+// (empty, not all digits, a leading zero, too long).
+function indexAt(pointer, start, end) {
+  const n = end - start;
+  if (n === 0 || n > 15) return -1;
+  let i = pointer.charCodeAt(start) - 48;
+  if (i < 0 || i > 9 || (i === 0 && n > 1)) return -1;
+  for (let j = start + 1; j < end; j++) {
+    const c = pointer.charCodeAt(j) - 48;
+    if (c < 0 || c > 9) return -1;
+    i = i * 10 + c;
+  }
+  return i;
 }
 
 function child(node, key, path) {
   if (Array.isArray(node)) {
-    if (!/^(?:0|[1-9][0-9]*)$/.test(key) || Number(key) >= node.length) throw new PatchError(`no value at "${path}"`);
-    return node[Number(key)];
+    const i = indexAt(key, 0, key.length);
+    if (i < 0 || i >= node.length) throw new PatchError(`no value at "${path}"`);
+    return node[i];
   }
-  if (!isContainer(node) || !Object.prototype.hasOwnProperty.call(node, key)) throw new PatchError(`no value at "${path}"`);
+  if (!isContainer(node) || !hasOwn(node, key)) throw new PatchError(`no value at "${path}"`);
   return node[key];
-}
-
-// The node that holds the last key of pointer, walked along the string (no
-// arrays made), the key in lastKey; null when the pointer is the root or
-// has an escape ("~"): the general path (parsePointer).
-let lastKey = '';
-function parentOf(doc, pointer) {
-  if (typeof pointer !== 'string' || pointer.length < 2 || pointer.charCodeAt(0) !== 47 || pointer.indexOf('~') !== -1) return null;
-  let node = doc;
-  let start = 1;
-  for (;;) {
-    const end = pointer.indexOf('/', start);
-    if (end === -1) {
-      lastKey = pointer.slice(start);
-      return node;
-    }
-    node = child(node, pointer.slice(start, end), pointer);
-    start = end + 1;
-  }
 }
 
 function walk(node, parts, end, path) {
@@ -86,23 +85,29 @@ function walk(node, parts, end, path) {
 
 function arrayIndex(arr, key, forAdd) {
   if (forAdd && key === '-') return arr.length;
-  const i = Number(key);
-  if (!/^(?:0|[1-9][0-9]*)$/.test(key) || i > arr.length || (!forAdd && i === arr.length)) throw new PatchError(`"${key}" is not an index of this array`);
+  const i = indexAt(key, 0, key.length);
+  if (i < 0 || i > arr.length || (!forAdd && i === arr.length)) throw new PatchError(`"${key}" is not an index of this array`);
   return i;
 }
 
 // The writable view of a store node: produce's proxy, whose writes are
 // Solid's own store writes (the signal of the key fires, and the array's
 // length and the node's own signal when they change).  Reached directly
-// from the raw node the op names: no path walk, no path arrays.
+// from the raw node the op names (no path walk, no path arrays), and kept
+// per node: a write is one look-up, then Solid's.
 let grabbed = null;
 const grab = produce((w) => {
   grabbed = w;
 });
+const writers = new WeakMap();
 function writable(raw) {
-  grab(raw);
-  const w = grabbed;
-  grabbed = null;
+  let w = writers.get(raw);
+  if (w === undefined) {
+    grab(raw);
+    w = grabbed;
+    grabbed = null;
+    writers.set(raw, w);
+  }
   return w;
 }
 
@@ -115,41 +120,51 @@ function writable(raw) {
 export function applyPatchToStore(store, patch, base = EMPTY) {
   batch(() => {
     const raw = unwrap(store);
-    const doc = walk(raw, base, base.length, '');
-    for (const op of patch) {
-      if ((op.op === 'replace' || op.op === 'add') && quickPut(doc, op)) continue;
-      const parts = parsePointer(op.path);
-      switch (op.op) {
-        case 'add':
-          put(raw, base, doc, parts, cloneJSON(op.value), true, op.path);
-          break;
-        case 'replace':
-          put(raw, base, doc, parts, cloneJSON(op.value), false, op.path);
-          break;
-        case 'remove':
-          remove(raw, base, doc, parts, op.path);
-          break;
-        case 'move': {
-          if (op.from === op.path) break;
-          const from = parsePointer(op.from);
-          const v = walk(doc, from, from.length, op.from);
-          remove(raw, base, doc, from, op.from);
-          put(raw, base, doc, parts, v, true, op.path);
-          break;
-        }
-        case 'copy': {
-          const from = parsePointer(op.from);
-          put(raw, base, doc, parts, cloneJSON(walk(doc, from, from.length, op.from)), true, op.path);
-          break;
-        }
-        case 'test':
-          if (!jsonEqual(walk(doc, parts, parts.length, op.path), op.value)) throw new PatchError(`test failed at "${op.path}"`);
-          break;
-        default:
-          throw new PatchError(`unknown op "${op.op}"`);
-      }
+    const doc = base.length === 0 ? raw : walk(raw, base, base.length, '');
+    for (let n = 0; n < patch.length; n++) {
+      const op = patch[n];
+      const kind = op.op;
+      if (kind === 'replace' ? !quickPut(doc, op, false) : kind !== 'add' || !quickPut(doc, op, true)) general(raw, base, doc, op);
     }
   });
+}
+
+// Any op, its paths parsed into arrays.
+function general(raw, base, doc, op) {
+  const parts = parsePointer(op.path);
+  switch (op.op) {
+    case 'add':
+    case 'replace':
+      if (!('value' in op)) throw new PatchError(`"${op.op}" needs a value`);
+      put(raw, base, doc, parts, cloneJSON(op.value), op.op === 'add', op.path);
+      break;
+    case 'remove':
+      remove(raw, base, doc, parts, op.path);
+      break;
+    case 'move': {
+      if (op.from === op.path) break;
+      const from = parsePointer(op.from);
+      const v = walk(doc, from, from.length, op.from);
+      remove(raw, base, doc, from, op.from);
+      try {
+        put(raw, base, doc, parts, v, true, op.path);
+      } catch (e) {
+        put(raw, base, doc, from, v, true, op.from); // back where it was: an op fails whole
+        throw e;
+      }
+      break;
+    }
+    case 'copy': {
+      const from = parsePointer(op.from);
+      put(raw, base, doc, parts, cloneJSON(walk(doc, from, from.length, op.from)), true, op.path);
+      break;
+    }
+    case 'test':
+      if (!jsonEqual(walk(doc, parts, parts.length, op.path), op.value)) throw new PatchError(`test failed at "${op.path}"`);
+      break;
+    default:
+      throw new PatchError(`unknown op "${op.op}"`);
+  }
 }
 
 // Sets key of a node to value: an object or array replacing one of the
@@ -157,28 +172,54 @@ export function applyPatchToStore(store, patch, base = EMPTY) {
 // it, so its unchanged parts keep their identity and signals; anything
 // else is one write.
 function set(node, key, value) {
-  const prev = node[key];
-  if (isContainer(prev) && isContainer(value) && Array.isArray(prev) === Array.isArray(value) && prev.id === value.id) reconcile(value)(prev);
-  else writable(node)[key] = value;
+  if (typeof value === 'object' && value !== null) {
+    const prev = node[key];
+    if (isContainer(prev) && Array.isArray(prev) === Array.isArray(value) && prev.id === value.id) {
+      reconcile(value)(prev);
+      return;
+    }
+  }
+  writable(node)[key] = value;
 }
 
-// The common add and replace: a key of an object, an item of an array
-// replaced or appended, found along the path string.  false: not one of
-// those (the root, an escape, an insert in the middle): put() does it.
-function quickPut(doc, op) {
-  const parent = parentOf(doc, op.path);
-  if (parent === null || !Object.prototype.hasOwnProperty.call(op, 'value')) return false;
-  const adding = op.op === 'add';
-  if (Array.isArray(parent)) {
-    const i = arrayIndex(parent, lastKey, adding);
-    if (!adding) set(parent, i, cloneJSON(op.value));
-    else if (i === parent.length) writable(parent)[i] = cloneJSON(op.value);
+// The common add and replace, each op one call: a key of an object, an
+// item of an array replaced or appended, walked along the path string (no
+// arrays, no slices but the object keys).  false: not one of those (the
+// root, an escape, an insert in the middle, no value): general() does it.
+function quickPut(doc, op, adding) {
+  const p = op.path;
+  if (typeof p !== 'string' || p.length < 2 || p.charCodeAt(0) !== 47 || p.indexOf('~') !== -1 || !('value' in op)) return false;
+  let node = doc;
+  let start = 1;
+  for (let end = p.indexOf('/', 1); end !== -1; start = end + 1, end = p.indexOf('/', start)) {
+    if (Array.isArray(node)) {
+      const i = indexAt(p, start, end);
+      if (i < 0 || i >= node.length) throw new PatchError(`no value at "${p}"`);
+      node = node[i];
+    } else {
+      const k = p.slice(start, end);
+      if (!isContainer(node) || !hasOwn(node, k)) throw new PatchError(`no value at "${p}"`);
+      node = node[k];
+    }
+  }
+  const v = op.value;
+  if (Array.isArray(node)) {
+    const end = p.length;
+    if (adding && end - start === 1 && p.charCodeAt(start) === 45) {
+      writable(node)[node.length] = cloneJSON(v); // "-": appended
+      return true;
+    }
+    const i = indexAt(p, start, end);
+    if (i < 0 || i > node.length || (!adding && i === node.length)) throw new PatchError(`"${p.slice(start)}" is not an index of this array`);
+    if (!adding) set(node, i, cloneJSON(v));
+    else if (i === node.length) writable(node)[i] = cloneJSON(v);
     else return false;
     return true;
   }
-  if (!isContainer(parent)) throw new PatchError(`no container at "${op.path}"`);
-  if (!adding && !Object.prototype.hasOwnProperty.call(parent, lastKey)) throw new PatchError(`no value at "${op.path}"`);
-  set(parent, lastKey, cloneJSON(op.value));
+  if (!isContainer(node)) throw new PatchError(`no container at "${p}"`);
+  const k = p.slice(start);
+  if (!adding && !hasOwn(node, k)) throw new PatchError(`no value at "${p}"`);
+  set(node, k, typeof v === 'object' && v !== null ? cloneJSON(v) : v);
   return true;
 }
 
@@ -202,7 +243,7 @@ function put(raw, base, doc, parts, value, adding, path) {
     return;
   }
   if (!isContainer(parent)) throw new PatchError(`no container at "${path}"`);
-  if (!adding && !Object.prototype.hasOwnProperty.call(parent, key)) throw new PatchError(`no value at "${path}"`);
+  if (!adding && !hasOwn(parent, key)) throw new PatchError(`no value at "${path}"`);
   set(parent, key, value);
 }
 
@@ -237,7 +278,7 @@ function remove(raw, base, doc, parts, path) {
     splice(raw, base, doc, parts, parent, arrayIndex(parent, key, false), 1);
     return;
   }
-  if (!isContainer(parent) || !Object.prototype.hasOwnProperty.call(parent, key)) throw new PatchError(`no value at "${path}"`);
+  if (!isContainer(parent) || !hasOwn(parent, key)) throw new PatchError(`no value at "${path}"`);
   delete writable(parent)[key];
 }
 
@@ -354,6 +395,35 @@ export function createStateChannelStore(options = {}) {
       close,
     },
   ];
+}
+
+/**
+ * The selection of a keyed list (one selected key, e.g. state.selected),
+ * O(1) a change: each row has a signal of its own ("am I selected"),
+ * registered by its key; when the selected key changes, one computation
+ * sets the row of the old key to false and the row of the new key to true.
+ * Solid's createSelector gives the same updates (only those two rows'
+ * effects run) but finds them by walking every key subscribed to it, on
+ * every change: 1,000 comparisons a change in a 1,000-row list.
+ * Returns rowSelected(key): called where a row is made (inside <For>),
+ * that row's accessor, unregistered when the row is disposed.
+ */
+export function createKeyedSelection(selected) {
+  const rows = new Map(); // key → the setter of that row's signal
+  let current;
+  createComputed(() => {
+    const key = selected();
+    if (key === current) return;
+    rows.get(current)?.(false);
+    current = key;
+    rows.get(key)?.(true);
+  });
+  return (key) => {
+    const [is, set] = createSignal(key === current);
+    rows.set(key, set);
+    onCleanup(() => rows.get(key) === set && rows.delete(key));
+    return is;
+  };
 }
 
 export default createStateChannelStore;

@@ -1,7 +1,7 @@
 // Compiled (not run) by adapters-types.test.mjs: the adapters' declarations
 // describe their API.
 import { createStateChannel, type StateChannel } from 'statechannel-client';
-import { createStateChannelStore, applyPatchToStore } from 'statechannel-client/solid';
+import { createStateChannelStore, applyPatchToStore, createKeyedSelection } from 'statechannel-client/solid';
 import { defineStateChannelElement, bind, type StateChannelElement } from 'statechannel-client/element';
 import { useStateChannel } from 'statechannel-client/vue';
 import { stateChannelStore } from 'statechannel-client/svelte';
@@ -24,6 +24,9 @@ export async function solid(): Promise<void> {
   more.close();
   const [doc] = createStore({ a: 1 });
   applyPatchToStore(doc, [{ op: 'replace', path: '/a', value: 2 }]);
+  const rowSelected = createKeyedSelection(() => state.items[0]?.id);
+  const selected: boolean = rowSelected('i1')();
+  console.log(selected);
   close();
   console.log(n, s, p, v, ch);
 }

@@ -3,7 +3,7 @@ import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRoot, createRenderEffect, mapArray, createMemo } from 'solid-js';
 import { createStore, unwrap } from 'solid-js/store';
-import { createStateChannelStore, applyPatchToStore } from '../src/solid.js';
+import { createStateChannelStore, applyPatchToStore, createKeyedSelection } from '../src/solid.js';
 import { applyPatch } from '../src/index.js';
 import { FakeEventSource as ES, fakeFetch, heldFetch, json, until } from './fakes.mjs';
 
@@ -343,5 +343,193 @@ test('a state frame is reconciled: unchanged rows keep their identity and their 
   patchFrame(10, [{ op: 'replace', path: '/rows/0/label', value: 'one' }]);
   assert.equal(r1.label, 'one');
   assert.equal(runs[0], 2);
+  dispose();
+});
+
+// A small PRNG: the same sequence every run.
+function prng(seed) {
+  let x = seed;
+  return (n) => {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    return x % n;
+  };
+}
+
+const esc = (k) => String(k).replace(/~/g, '~0').replace(/\//g, '~1');
+
+// Every value of doc but the root: [pointer, value, parent is an array].
+function locations(doc, at = '', out = []) {
+  if (doc === null || typeof doc !== 'object') return out;
+  const keys = Array.isArray(doc) ? doc.map((_, i) => i) : Object.keys(doc);
+  for (const k of keys) {
+    const p = `${at}/${esc(k)}`;
+    out.push([p, doc[k], Array.isArray(doc)]);
+    locations(doc[k], p, out);
+  }
+  return out;
+}
+
+test('applyPatchToStore against the core applyPatch: random patches of every op kind, and ops that must fail', () => {
+  const rnd = prng(11);
+  const pick = (a) => a[rnd(a.length)];
+  let n = 0;
+  const value = () => {
+    switch (rnd(5)) {
+      case 0:
+        return `v${++n}`;
+      case 1:
+        return rnd(3) === 0 ? null : n++;
+      case 2:
+        return { id: ++n, label: `row ${n}`, tags: ['a'] };
+      case 3:
+        return [n++, { id: n }];
+      default:
+        return { [`${rnd(20)}`]: true, 'a/b~c': [1] };
+    }
+  };
+  // A place an "add" can write: a key of an object (new or not), an index of an array (or "-").
+  const addPath = (doc) => {
+    const containers = [['', doc], ...locations(doc).filter(([, v]) => v !== null && typeof v === 'object').map(([p, v]) => [p, v])];
+    const [p, c] = pick(containers);
+    if (Array.isArray(c)) return `${p}/${rnd(4) === 0 ? '-' : rnd(c.length + 1)}`;
+    const keys = Object.keys(c);
+    return `${p}/${esc(keys.length && rnd(2) ? pick(keys) : pick(['k', '10', 'x~y', 'a/b', `n${rnd(50)}`]))}`;
+  };
+  const [store] = createStore({ rows: rows(6).map((r) => ({ ...r, tags: ['t'] })), meta: { title: 'T', 10: 'ten', 'a/b': { x: 1 } }, selected: null });
+  let doc = structuredClone(unwrap(store));
+  let failed = 0;
+  for (let step = 0; step < 1500; step++) {
+    const locs = locations(doc);
+    const ops = [];
+    let next = doc;
+    for (let k = 1 + rnd(3); k > 0; k--) {
+      const all = locations(next);
+      const [p, v] = pick(all.length ? all : [['/selected', null]]);
+      let op;
+      switch (rnd(7)) {
+        case 0:
+          op = { op: 'add', path: addPath(next), value: value() };
+          break;
+        case 1:
+          op = { op: 'remove', path: p };
+          break;
+        case 2:
+          // the same id (reconciled into the object there) or another value
+          op = { op: 'replace', path: p, value: v && typeof v === 'object' && !Array.isArray(v) && rnd(2) ? { ...structuredClone(v), label: `again ${++n}` } : value() };
+          break;
+        case 3: {
+          const to = addPath(next);
+          op = { op: 'move', from: p, path: to.startsWith(`${p}/`) ? p : to };
+          break;
+        }
+        case 4:
+          op = { op: 'copy', from: p, path: addPath(next) };
+          break;
+        case 5:
+          op = { op: 'test', path: p, value: rnd(4) ? structuredClone(v) : 'other' };
+          break;
+        default:
+          op = { op: 'replace', path: p, value: value() };
+      }
+      try {
+        next = applyPatch(next, [op]);
+        ops.push(op);
+      } catch {
+        if (ops.length === 0) {
+          // an op the core refuses: the store refuses it too, and stays as it was
+          assert.throws(() => applyPatchToStore(store, [op]), undefined, JSON.stringify(op));
+          assert.deepEqual(structuredClone(unwrap(store)), doc, `unchanged after ${JSON.stringify(op)}`);
+          failed++;
+        }
+        break;
+      }
+    }
+    if (ops.length === 0) continue;
+    applyPatchToStore(store, ops);
+    doc = next;
+    assert.deepEqual(structuredClone(unwrap(store)), doc, `step ${step}: ${JSON.stringify(ops)}`);
+    if (locs.length > 150) {
+      // the document grew: its rows back to four ("add" sets a key that may be gone)
+      const reset = [{ op: 'add', path: '/rows', value: rows(4) }];
+      applyPatchToStore(store, reset);
+      doc = applyPatch(doc, reset);
+    }
+  }
+  assert.ok(failed > 20, `ops that must fail were tried (${failed})`);
+  // ops the core refuses, by hand: bad indexes, missing keys, no value
+  const [s] = createStore({ rows: rows(3), meta: { a: 1 } });
+  const before = structuredClone(unwrap(s));
+  for (const op of [
+    { op: 'replace', path: '/rows/01/label', value: 'x' },
+    { op: 'replace', path: '/rows/3/label', value: 'x' },
+    { op: 'replace', path: '/rows/-', value: 'x' },
+    { op: 'replace', path: '/rows/1e0/label', value: 'x' },
+    { op: 'add', path: '/rows/4', value: 'x' },
+    { op: 'add', path: '/rows/-/label', value: 'x' },
+    { op: 'replace', path: '/meta/b', value: 'x' },
+    { op: 'replace', path: '/meta/a' },
+    { op: 'add', path: '/meta/c' },
+    { op: 'replace', path: '/meta/a/b', value: 1 },
+    { op: 'remove', path: '/meta/toString' },
+    { op: 'replace', path: '/meta/constructor', value: 1 },
+    { op: 'remove', path: '/rows/3' },
+    { op: 'replace', path: 'rows/0/label', value: 'x' },
+  ]) {
+    assert.throws(() => applyPatch(before, [op]), undefined, `the core refuses ${JSON.stringify(op)}`);
+    assert.throws(() => applyPatchToStore(s, [op]), /PatchError|no value|not an index|needs a value|no container|bad JSON Pointer/, JSON.stringify(op));
+    assert.deepEqual(structuredClone(unwrap(s)), before);
+  }
+});
+
+test('createKeyedSelection: a change of the selected id re-runs the effects of the old and the new row only', () => {
+  const initial = { topic: 't', version: 1, cursor: 'E:1', state: { rows: rows(1000), selected: 3 } };
+  const runs = new Map(); // id → [effect runs, what it last saw]
+  const { dispose } = createRoot((dispose) => {
+    const [state] = createStateChannelStore({ topic: 't', initial, EventSource: ES, fetch: noFetch });
+    const rowSelected = createKeyedSelection(() => state.selected);
+    createMemo(
+      mapArray(
+        () => state.rows,
+        (row) => {
+          const id = row.id;
+          const selected = rowSelected(id);
+          createRenderEffect(() => {
+            const r = runs.get(id) || [0, false];
+            runs.set(id, [r[0] + 1, selected()]);
+          });
+        },
+      ),
+    );
+    return { dispose };
+  });
+  const total = () => [...runs.values()].reduce((n, [k]) => n + k, 0);
+  const shown = () => [...runs].filter(([, [, on]]) => on).map(([id]) => id);
+  assert.equal(total(), 1000);
+  assert.deepEqual(shown(), [3], 'a row made while its id is selected starts selected');
+  patchFrame(2, [{ op: 'replace', path: '/selected', value: 700 }]);
+  assert.deepEqual(shown(), [700]);
+  assert.equal(total(), 1002, 'the old and the new row, nothing else');
+  assert.deepEqual([runs.get(3)[0], runs.get(700)[0]], [2, 2]);
+  patchFrame(3, [{ op: 'replace', path: '/selected', value: 700 }]);
+  assert.equal(total(), 1002, 'the same id again: nothing');
+  patchFrame(4, [{ op: 'replace', path: '/selected', value: 5000 }]);
+  assert.deepEqual(shown(), [], 'an id no row has: the old row only');
+  assert.equal(total(), 1003);
+  // the selected row removed, then a row with its id added: it starts selected
+  patchFrame(5, [{ op: 'replace', path: '/selected', value: 10 }]);
+  patchFrame(6, [{ op: 'remove', path: '/rows/9' }]);
+  runs.delete(10);
+  patchFrame(7, [{ op: 'add', path: '/rows/-', value: { id: 10, label: 'back' } }]);
+  assert.deepEqual(shown(), [10]);
+  assert.equal(runs.get(10)[0], 1);
+  // rows replaced and the selection changed in one patch
+  runs.clear();
+  patchFrame(8, [
+    { op: 'replace', path: '/rows', value: [{ id: 2001, label: 'a' }, { id: 2002, label: 'b' }] },
+    { op: 'replace', path: '/selected', value: 2002 },
+  ]);
+  assert.deepEqual(shown(), [2002]);
+  patchFrame(9, [{ op: 'replace', path: '/selected', value: 2001 }]);
+  assert.deepEqual(shown(), [2001]);
   dispose();
 });

@@ -5,7 +5,10 @@
 // resolves with the time from the frame's arrival (the EventSource's
 // "patch" event, before the client parses it) to the DOM showing it (React:
 // the layout effect of the commit; Solid: right after the store's
-// synchronous update).  Driven by bench/adapters_bench.mjs.
+// synchronous update).  Driven by bench/adapters_bench.mjs.  Both moments
+// are also performance marks ("sc-arrival:CURSOR", "sc-commit:VERSION",
+// each after its time was taken): in a trace, their thread times give the
+// main thread's CPU time between the two.
 import { createRoot } from 'react-dom/client';
 import { StateChannelProvider, useStateChannelStore } from '../../../client/src/react.js';
 import { Table, commits } from './react-table.jsx';
@@ -27,17 +30,28 @@ class TimedEventSource extends EventSource {
     // registered before the client's own listener: runs first
     this.addEventListener('patch', (e) => {
       arrivals.set(e.lastEventId, performance.now());
-      if (e.lastEventId) received.push(e.data);
+      if (e.lastEventId) {
+        received.push(e.data);
+        performance.mark(`sc-arrival:${e.lastEventId}`);
+      }
     });
   }
 }
 const options = { applyAnswers: false, EventSource: TimedEventSource };
+// Every commit (React's layout effect, Solid's listener below) pushes
+// [version, time]: the mark follows the push, outside the time taken.
+commits.push = function (c) {
+  const n = Array.prototype.push.call(this, c);
+  performance.mark(`sc-commit:${c[0]}`);
+  return n;
+};
 
 function expose(store) {
   window.bench = {
     fw,
     store,
     async run(event, payload) {
+      performance.clearMarks();
       const t0 = performance.now();
       const answer = await store.push(event, payload);
       const changed = !!(answer.patch && answer.patch.length);
@@ -46,6 +60,7 @@ function expose(store) {
         const c = commits.find(([v, t]) => v >= answer.version && t >= t0);
         const a = arrivals.get(answer.cursor);
         if (c && a !== undefined) return { ms: c[1] - a, version: answer.version, cursor: answer.cursor, changed };
+        if (performance.now() > t0 + 20000) throw new Error(`${event}: version ${answer.version} was not shown within 20 s (the channel is at version ${store.getVersion()})`);
         await new Promise((r) => setTimeout(r, 0));
       }
     },
@@ -68,7 +83,11 @@ function expose(store) {
         // own: wait for it, and count until the commit's own time stamp
         // (not until this loop saw it).
         let c;
-        while (!(c = commits.find(([cv]) => cv >= v))) await new Promise((r) => setTimeout(r, 0));
+        const deadline = t0 + 10000;
+        while (!(c = commits.find(([cv]) => cv >= v))) {
+          if (performance.now() > deadline) throw new Error(`replay: version ${v} was not committed within 10 s (the channel is at version ${store.getVersion()})`);
+          await new Promise((r) => setTimeout(r, 0));
+        }
         total += c[1] - t0;
         if (commits.length > 100) commits.splice(0, commits.length - 10);
       }
