@@ -430,6 +430,49 @@ static void test_batch_reuses_rows(void **state)
 	sc_store_shared_free(sh);
 }
 
+/* A batch of n events of kinds[i] on topics[i] (key keys[i], or "k"):
+ * each its own store on one shared object (returned), the app table,
+ * and the topics of make (NULL-terminated) created with {}. */
+static sc_store_shared *batch_setup(const char *path, sc_store **cs, ev *evs,
+				    size_t n, const char *const *keys,
+				    const char *const *topics,
+				    const enum kind *kinds,
+				    const char *const *make)
+{
+	sc_store_shared *sh;
+	sc_error err;
+	json_object *o = J("{}");
+	size_t i;
+
+	memset(evs, 0, n * sizeof(*evs));
+	assert_int_equal(sc_store_shared_new(0, &sh, &err), SC_OK);
+	assert_int_equal(db_exec(path, "CREATE TABLE app (k TEXT)"), 0);
+	for (i = 0; i < n; i++) {
+		cs[i] = open_sh(path, sh);
+		evs[i].s = cs[i];
+		evs[i].key = keys != NULL ? keys[i] : "k";
+		evs[i].topic = topics[i];
+		evs[i].kind = kinds[i];
+	}
+	for (i = 0; make[i] != NULL; i++)
+		assert_int_equal(sc_store_create(cs[0], make[i], o, &err),
+				 SC_OK);
+	json_object_put(o);
+	return sh;
+}
+
+/* Frees what batch_setup made and the events' results. */
+static void batch_free(sc_store **cs, ev *evs, size_t n, sc_store_shared *sh)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		sc_store_result_free(&evs[i].res);
+		sc_store_close(cs[i]);
+	}
+	sc_store_shared_free(sh);
+}
+
 /*
  * In a batch, a change writes its log row only; the topic rows (and the
  * counter row on PostgreSQL) are written once before the COMMIT, or
@@ -451,34 +494,17 @@ static void test_deferred_rows(void **state)
 					"t", "u", "u", "t"};
 	static const enum kind kinds[N] = {SLOW, PLAIN, PLAIN, PLAIN, NOOP,
 					   FAIL, MOVE,	PLAIN, PLAIN};
+	static const char *const make[] = {"w", "t", "u", NULL};
 	sc_store_shared *sh, *sh2;
 	sc_store *cs[N], *reader;
 	ev evs[N], next;
 	sc_error err;
 	char *t;
 	int64_t v;
-	size_t i;
 
 	(void)state;
-	memset(evs, 0, sizeof(evs));
 	memset(&next, 0, sizeof(next));
-	assert_int_equal(sc_store_shared_new(0, &sh, &err), SC_OK);
-	assert_int_equal(db_exec(path, "CREATE TABLE app (k TEXT)"), 0);
-	for (i = 0; i < N; i++) {
-		cs[i] = open_sh(path, sh);
-		evs[i].s = cs[i];
-		evs[i].key = keys[i];
-		evs[i].topic = topics[i];
-		evs[i].kind = kinds[i];
-	}
-	{
-		json_object *o = J("{}");
-
-		assert_int_equal(sc_store_create(cs[0], "w", o, &err), SC_OK);
-		assert_int_equal(sc_store_create(cs[0], "t", o, &err), SC_OK);
-		assert_int_equal(sc_store_create(cs[0], "u", o, &err), SC_OK);
-		json_object_put(o);
-	}
+	sh = batch_setup(path, cs, evs, N, keys, topics, kinds, make);
 	run_gated(evs, N, sh);
 	assert_int_equal(evs[1].rc, SC_OK);
 	assert_int_equal(evs[1].res.version, 1);
@@ -528,13 +554,9 @@ static void test_deferred_rows(void **state)
 	assert_int_equal(next.res.version, 102);
 	assert_int_equal(next.res.seq, evs[8].res.seq + 1);
 	sc_store_result_free(&next.res);
-	for (i = 0; i < N; i++) {
-		sc_store_result_free(&evs[i].res);
-		sc_store_close(cs[i]);
-	}
 	sc_store_close(reader);
 	sc_store_shared_free(sh2);
-	sc_store_shared_free(sh);
+	batch_free(cs, evs, N, sh);
 }
 
 /*
@@ -547,44 +569,22 @@ static void test_rows_after_sql(void **state)
 {
 	enum { N = 3 };
 	const char *path = fresh();
+	static const char *const topics[N] = {"w", "w", "v"};
+	static const enum kind kinds[N] = {SLOW, MOVE, PLAIN};
+	static const char *const make[] = {"w", "v", NULL};
 	sc_store_shared *sh;
 	sc_store *cs[N];
 	ev evs[N];
-	sc_error err;
 	size_t i;
 
 	(void)state;
-	memset(evs, 0, sizeof(evs));
-	assert_int_equal(sc_store_shared_new(0, &sh, &err), SC_OK);
-	for (i = 0; i < N; i++) {
-		cs[i] = open_sh(path, sh);
-		evs[i].s = cs[i];
-		evs[i].key = "k";
-	}
-	evs[0].topic = "w";
-	evs[0].kind = SLOW;
-	evs[1].topic = "w";
-	evs[1].kind = MOVE;
+	sh = batch_setup(path, cs, evs, N, NULL, topics, kinds, make);
 	evs[1].target = "v";
-	evs[2].topic = "v";
-	evs[2].kind = PLAIN;
-	assert_int_equal(db_exec(path, "CREATE TABLE app (k TEXT)"), 0);
-	{
-		json_object *o = J("{}");
-
-		assert_int_equal(sc_store_create(cs[0], "w", o, &err), SC_OK);
-		assert_int_equal(sc_store_create(cs[0], "v", o, &err), SC_OK);
-		json_object_put(o);
-	}
 	run_gated(evs, N, sh);
 	for (i = 0; i < N; i++)
 		assert_int_equal(evs[i].rc, SC_OK);
 	assert_int_equal(evs[2].res.version, 101);
-	for (i = 0; i < N; i++) {
-		sc_store_result_free(&evs[i].res);
-		sc_store_close(cs[i]);
-	}
-	sc_store_shared_free(sh);
+	batch_free(cs, evs, N, sh);
 }
 
 /*
