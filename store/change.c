@@ -415,19 +415,16 @@ typedef struct held {
 	int foreign; /* a handler took the SQL connection */
 } held;
 
-/* Writes the deferred topic rows of h (dirty), each from its m[]; the
- * flags are cleared, and copied to refl[] when keep.  The statements
- * may only be sent (PostgreSQL): a failure shows at the next read. */
-static sc_err flush_rows(sc_store *s, held *h, int64_t now, int keep,
-			 sc_error *err)
+/* Writes the deferred topic rows of h (dirty), each from its m[], and
+ * clears the flags.  The statements may only be sent (PostgreSQL): a
+ * failure shows at the next read. */
+static sc_err flush_rows(sc_store *s, held *h, int64_t now, sc_error *err)
 {
 	sc_sqlq *q;
 	sc_err rc = SC_OK;
 	size_t i;
 
 	for (i = 0; i < h->n && rc == SC_OK; i++) {
-		if (keep)
-			h->refl[i] = h->dirty[i];
 		if (!h->dirty[i])
 			continue;
 		rc = sc_store_bind_topic(s, ST_TOPIC_FLUSH, h->e[i]->topic,
@@ -450,7 +447,8 @@ static void foreign_sql(sc_store_txn *txn)
 	if (h == NULL)
 		return;
 	if (!h->foreign && txn->flush_rc == SC_OK) {
-		txn->flush_rc = flush_rows(txn->s, h, sc_store_now_ms(), 1,
+		memcpy(h->refl, h->dirty, h->n);
+		txn->flush_rc = flush_rows(txn->s, h, sc_store_now_ms(),
 					   &txn->flush_err);
 		txn->flushed = 1;
 	}
@@ -633,7 +631,7 @@ out:
 		if (txn.flushed) {
 			for (i = 0; i < h->n; i++)
 				h->dirty[i] |= h->refl[i];
-			if (flush_rows(s, h, now, 0, NULL) != SC_OK)
+			if (flush_rows(s, h, now, NULL) != SC_OK)
 				sc_store_rollback(s);
 		}
 	}
@@ -746,7 +744,7 @@ void sc_store_run_batch(sc_store *s, sc_store_gc_item *batch)
 			}
 		}
 		if (rc == SC_OK)
-			rc = flush_rows(s, &h, now, 0, &err);
+			rc = flush_rows(s, &h, now, &err);
 		if (rc == SC_OK)
 			rc = sc_sql_commit(s->sql, logged, &err);
 	}

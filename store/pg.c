@@ -222,11 +222,10 @@ struct pgc {
 	/* ST_LOG_ROW was sent in this transaction (deferred), and the
 	 * counter row is behind next_seq - 1: the COMMIT writes it. */
 	int deferred_rows, seq_dirty;
-	/* The topic rows the BEGIN fetched (sc_sql_topics_hint), each
-	 * answered once (pre_res[i] NULL then); hint: for the next BEGIN. */
-	const char *hint[PRE_MAX];
-	size_t nhint;
+	/* The topics of the next BEGIN (sc_sql_topics_hint), and the rows
+	 * it fetched, each answered once (pre_res[i] NULL then). */
 	const char *pre_topic[PRE_MAX];
+	size_t nhint;
 	PGresult *pre_res[PRE_MAX];
 	size_t npre;
 	int foreign; /* the application had the connection (sc_pg): the
@@ -440,7 +439,7 @@ static void pg_topics_hint(sc_sql *sql, const char *const *topics, size_t n)
 	pgc *c = (pgc *)sql;
 
 	c->nhint = n < PRE_MAX ? n : PRE_MAX;
-	memcpy(c->hint, topics, c->nhint * sizeof(*topics));
+	memcpy(c->pre_topic, topics, c->nhint * sizeof(*topics));
 }
 
 static void pg_reset(sc_sqlq *sq)
@@ -983,6 +982,7 @@ static sc_err begin_write(pgc *c, PGresult **res, sc_error *err)
 {
 	PGresult *got[2 + PRE_MAX], *r;
 	const char *topic;
+	char name[16];
 	size_t i, n = 2 + c->nhint, k;
 	sc_err rc = SC_OK;
 	int ok;
@@ -1010,11 +1010,9 @@ static sc_err begin_write(pgc *c, PGresult **res, sc_error *err)
 				 NULL, 0) &&
 	     PQsendQueryPrepared(c->conn, txn_sql[TX_LOCK][0], 0, NULL, NULL,
 				 NULL, 0);
+	snprintf(name, sizeof(name), "sc%d", ST_TOPIC_META);
 	for (i = 0; ok && i < c->nhint; i++) {
-		char name[16];
-
-		snprintf(name, sizeof(name), "sc%d", ST_TOPIC_META);
-		topic = c->hint[i];
+		topic = c->pre_topic[i];
 		ok = PQsendQueryPrepared(c->conn, name, 1, &topic, NULL, NULL,
 					 0);
 	}
@@ -1041,10 +1039,8 @@ static sc_err begin_write(pgc *c, PGresult **res, sc_error *err)
 			rc = pgerr(c, got[i], "begin", err);
 	if (ok && rc == SC_OK) {
 		*res = got[1];
-		for (i = 0; i < c->nhint; i++) {
-			c->pre_topic[i] = c->hint[i];
+		for (i = 0; i < c->nhint; i++)
 			c->pre_res[i] = got[2 + i];
-		}
 		c->npre = c->nhint;
 		PQclear(got[0]);
 	} else {

@@ -32,6 +32,9 @@ extern const char sc_schema_sql[];
  * of the rowid tree. */
 #define SEQ_NOW	 "coalesce((SELECT max(seq) FROM log), 0)"
 #define LOG_COLS "SELECT seq, topic, version, time_ms, event, patch FROM log "
+#define LOG_INSERT                                                             \
+	"INSERT INTO log (topic, version, time_ms, event, patch) "             \
+	"VALUES (?1, ?2, ?3, ?4, ?5)"
 /* Which topics sc_store_drop takes: ?1 the name (NULL: any), ?2 1 to
  * drop regardless of age, ?3 the time before which a topic counts as
  * idle.  A topic never written (version 0) is always idle: it holds
@@ -69,10 +72,9 @@ static const char *const st_sql[ST__COUNT] = {
      * the row of lite_step (see lite_q.rowid), not by RETURNING: that
      * builds a temporary table per statement, about a fifth of a
      * change's instructions. */
-    [ST_LOG_INSERT] = "INSERT INTO log (topic, version, time_ms, event, "
-		      "patch) VALUES (?1, ?2, ?3, ?4, ?5)",
-    [ST_LOG_ROW] = "INSERT INTO log (topic, version, time_ms, event, "
-		   "patch) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_LOG_INSERT] = LOG_INSERT,
+    /* The same here: the topic's row is written by the store. */
+    [ST_LOG_ROW] = LOG_INSERT,
     [ST_TOPIC_FLUSH] = "UPDATE topics SET version = ?2, updated_ms = ?3, "
 		       "tail_bytes = ?4 WHERE name = ?1",
     [ST_LOG_ONE] = LOG_COLS "WHERE topic = ?1 AND seq > ?2 "
