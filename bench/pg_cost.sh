@@ -8,7 +8,9 @@
 #   * the store's SQL replayed by pgbench (bench/pg_cost/*.sql): bare,
 #     the log row alone, one event as store/pg.c writes it, a batch of 8
 #     with the counter and topic rows written by every event (as before
-#     the deferred rows), and as store/pg.c writes it now (once at its end).
+#     the deferred rows), with them written once at its end and a
+#     SAVEPOINT per event (deferred8), and as store/pg.c writes it now,
+#     without the SAVEPOINTs (nosave8).
 # The server's CPU is the postmaster's cutime + cstime: a backend's CPU
 # is added there when its connection ends.  Counters of CPU time, so
 # less moved by other load than rates are (not immune: a busy machine
@@ -41,7 +43,7 @@ fresh() {
 }
 per() { awk -v a="$1" -v b="$2" -v n="$3" -v hz="$hz" 'BEGIN { printf "%.0f", (b - a) * 1e6 / hz / n }'; }
 bare=
-for f in bare logrow store1 store8 deferred8; do
+for f in bare logrow store1 store8 deferred8 nosave8; do
 	ev=1; case $f in *8) ev=8 ;; esac
 	n=$((N / ev))
 	# A batch's file holds the line "-- @EVENT x8": its event, 8 times.

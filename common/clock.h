@@ -5,12 +5,20 @@
 #ifndef SC_COMMON_CLOCK_H
 #define SC_COMMON_CLOCK_H
 
+#include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Monotonic time (CLOCK_MONOTONIC), for intervals and deadlines. */
 int64_t sc_clock_mono_ms(void);
 int64_t sc_clock_mono_us(void);
 int64_t sc_clock_mono_ns(void);
+
+/* A condition variable whose timed waits run on CLOCK_MONOTONIC, and
+ * the absolute time ns from now that pthread_cond_timedwait takes of
+ * it. */
+void sc_clock_cond_init(pthread_cond_t *c);
+void sc_clock_mono_after(int64_t ns, struct timespec *ts);
 
 /* Wall-clock time in ms since the Unix epoch (CLOCK_REALTIME), for
  * what is stored or shown. */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/clock.h"
 #include "common/buf.h"
 #include "common/hash.h"
 #include "json/patch.h"
@@ -36,6 +37,7 @@ sc_err sc_store_shared_new(size_t cache_bytes, sc_store_shared **out,
 	pthread_mutex_init(&sh->lock, NULL);
 	pthread_cond_init(&sh->done, NULL);
 	pthread_cond_init(&sh->work, NULL);
+	sc_clock_cond_init(&sh->arrived);
 	*out = sh;
 	return SC_OK;
 }
@@ -77,6 +79,7 @@ void sc_store_shared_free(sc_store_shared *sh)
 	sc_free(sh->table);
 	pthread_cond_destroy(&sh->done);
 	pthread_cond_destroy(&sh->work);
+	pthread_cond_destroy(&sh->arrived);
 	pthread_mutex_destroy(&sh->lock);
 	sc_free(sh);
 }

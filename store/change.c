@@ -1,7 +1,12 @@
 /*
  * store/change.c — the write path: a batch of changes in one
  * transaction, each in a SAVEPOINT of its own (the queue that forms the
- * batches is in store/group.c).  A change loads its
+ * batches is in store/group.c).  Where the store's writes are only sent
+ * and a failed one fails the batch anyway (PostgreSQL, sc_sql_pipelined)
+ * the SAVEPOINT is taken when a handler asks for the SQL connection, as
+ * it is only its SQL there is to undo alone: a change that writes
+ * nothing but what the store writes for it costs no SAVEPOINT and no
+ * RELEASE.  A change loads its
  * topic's current state (the process's cache), lets the caller change
  * it (a whole new state, diffed; or patch ops, applied and logged as
  * they are), and writes one log row, the topic's version and, when the
@@ -34,7 +39,10 @@ struct sc_store_txn {
 	int64_t version;
 	sc_centry *e; /* the topic's entry (locked): e->state is the state */
 	int touched;  /* e->state was changed */
-	int flushed;  /* foreign_sql wrote the batch's deferred rows */
+	int solo;     /* alone in its batch: no SAVEPOINT */
+	int saved;    /* in its SAVEPOINT */
+	int flushed;  /* foreign_sql wrote the batch's deferred rows inside
+			 the SAVEPOINT */
 	sc_err flush_rc; /* ... and failed */
 	sc_error flush_err;
 	char *text;   /* the log patch being built: "[op,op,..." */
@@ -440,6 +448,20 @@ static sc_err flush_rows(sc_store *s, held *h, int64_t now, sc_error *err)
 	return rc;
 }
 
+/* The change's SAVEPOINT, once (none for a change alone). */
+static sc_err save(sc_store_txn *txn, sc_error *err)
+{
+	sc_err rc = SC_OK;
+
+	if (!txn->solo && !txn->saved) {
+		rc = sc_store_exec(txn->s, ST_SAVEPOINT, "savepoint", err);
+		txn->saved = rc == SC_OK;
+	}
+	return rc;
+}
+
+/* A handler asks for the SQL connection: the batch's deferred rows are
+ * written first, and the change gets its SAVEPOINT if it has none. */
 static void foreign_sql(sc_store_txn *txn)
 {
 	held *h = txn->h;
@@ -450,8 +472,10 @@ static void foreign_sql(sc_store_txn *txn)
 		memcpy(h->refl, h->dirty, h->n);
 		txn->flush_rc = flush_rows(txn->s, h, sc_store_now_ms(),
 					   &txn->flush_err);
-		txn->flushed = 1;
+		txn->flushed = txn->saved;
 	}
+	if (txn->flush_rc == SC_OK)
+		txn->flush_rc = save(txn, &txn->flush_err);
 	h->foreign = 1;
 }
 
@@ -528,17 +552,18 @@ static sc_err run_one(sc_store *s, held *h, sc_store_gc_item *it, int64_t now,
 	sc_error *err = &it->err;
 	sc_store_txn txn;
 	sc_topic_meta m;
-	int found = 0, create = 0, fresh = 0, hi = -1, defer;
+	int found = 0, create = 0, fresh = 0, hi = -1, defer = 0, clean = 0;
 	size_t i;
-	sc_err rc;
+	sc_err rc = SC_OK;
 
 	memset(&txn, 0, sizeof(txn));
 	txn.s = s;
 	txn.topic = req->topic;
 	/* Alone in its batch, a change needs no SAVEPOINT: the batch's
-	 * transaction is its own, rolled back whole when it fails. */
-	if (!solo && (rc = sc_store_exec(s, ST_SAVEPOINT, "savepoint",
-					 err)) != SC_OK)
+	 * transaction is its own, rolled back whole when it fails.  A
+	 * pipelined backend takes it only for a handler's SQL. */
+	txn.solo = solo;
+	if (!sc_sql_pipelined(s->sql) && (rc = save(&txn, err)) != SC_OK)
 		return rc;
 	if (req->idem_key != NULL)
 		rc = idem_lookup(s, req->topic, req->idem_key, out,
@@ -548,6 +573,7 @@ static sc_err run_one(sc_store *s, held *h, sc_store_gc_item *it, int64_t now,
 	hi = hold(s, h, req->topic);
 	if (hi < 0) {
 		rc = sc_error_set(err, SC_ERR_NOMEM, "out of memory");
+		clean = 1;
 		goto out;
 	}
 	txn.e = h->e[hi];
@@ -568,8 +594,13 @@ static sc_err run_one(sc_store *s, held *h, sc_store_gc_item *it, int64_t now,
 		h->known[hi] = 0;
 		rc = load(s, req, &txn, &m, &create, err);
 	}
-	if (rc == SC_OK)
+	/* A failure that left the database as it was: no such topic (a
+	 * read that found nothing), or the handler's own. */
+	clean = rc == SC_ERR_NOT_FOUND;
+	if (rc == SC_OK) {
 		rc = req->fn(&txn, req->arg, err);
+		clean = rc != SC_OK && txn.flush_rc == SC_OK;
+	}
 	if (rc == SC_OK && txn.flush_rc != SC_OK) {
 		rc = txn.flush_rc;
 		*err = txn.flush_err;
@@ -619,11 +650,13 @@ static sc_err run_one(sc_store *s, held *h, sc_store_gc_item *it, int64_t now,
 		rc = idem_store(s, req->topic, req->idem_key, out, now,
 					 err);
 out:
-	if (rc == SC_OK && !solo) {
+	if (rc == SC_OK && txn.saved) {
 		rc = sc_store_exec(s, ST_RELEASE, "release", err);
-	} else if (rc != SC_OK && solo) {
+	} else if (rc != SC_OK && (solo || (!txn.saved && !clean))) {
+		/* Nothing to undo it alone: the transaction goes (with the
+		 * rest of its batch, which run_batch fails). */
 		sc_store_rollback(s);
-	} else if (rc != SC_OK && sc_sql_in_txn(s->sql)) {
+	} else if (rc != SC_OK && txn.saved && sc_sql_in_txn(s->sql)) {
 		sc_store_exec(s, ST_ROLLBACK_TO, "rollback", NULL);
 		sc_store_exec(s, ST_RELEASE, "release", NULL);
 		/* The ROLLBACK TO undid this change's flush: again, outside

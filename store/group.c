@@ -6,11 +6,22 @@
  * (sc_store_submit_async) leaves its change to the writer thread and is
  * called back.  Either way the changes that arrive while a batch
  * commits form the next batch, and the first change commits at once.
+ *
+ * The linger.  Under load, the threads a commit answers come back a
+ * little later, each with its next change; a leader that began at once
+ * would commit the first one or two of them alone and leave the rest to
+ * the batch after.  So when the last batch held n > 1 changes, the next
+ * leader waits for n to be queued, at most as long as the last batch
+ * took (capped at LINGER_MAX_NS), as PostgreSQL's commit_delay does
+ * when other transactions are active.  A change that arrives alone
+ * after a batch of one never waits, and a linger that times out makes
+ * the next batch smaller and so the next linger shorter or none.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/clock.h"
 #include "store/internal.h"
 #include "store/store.h"
 
@@ -32,6 +43,9 @@ static sc_err check(sc_store *s, const sc_store_req *req, sc_error *err)
 	return SC_OK;
 }
 
+/* The longest linger, in ns. */
+#define LINGER_MAX_NS 2000000
+
 static void enqueue(sc_store_shared *sh, sc_store_gc_item *it)
 {
 	it->next = NULL;
@@ -41,6 +55,26 @@ static void enqueue(sc_store_shared *sh, sc_store_gc_item *it)
 		sh->qhead = it;
 	sh->qtail = it;
 	sh->queued++;
+	if (sh->lingering)
+		pthread_cond_signal(&sh->arrived);
+}
+
+/* With sh->lock held and sh->leading set: the linger (see the top). */
+static void linger(sc_store_shared *sh)
+{
+	size_t want = sh->last_n;
+	struct timespec until;
+
+	if (want <= 1 || sh->queued >= want)
+		return;
+	sc_clock_mono_after(sh->last_ns < LINGER_MAX_NS ? sh->last_ns
+							: LINGER_MAX_NS,
+			    &until);
+	sh->lingering = 1;
+	while (sh->queued < want &&
+	       pthread_cond_timedwait(&sh->arrived, &sh->lock, &until) == 0)
+		;
+	sh->lingering = 0;
 }
 
 /*
@@ -53,8 +87,10 @@ static void lead(sc_store_shared *sh, sc_store *s)
 {
 	sc_store_gc_item *batch, *last, *it, *next, *async = NULL;
 	size_t n;
+	int64_t t0;
 
 	sh->leading = 1;
+	linger(sh);
 	batch = last = sh->qhead;
 	for (n = 1; n < SC_STORE_BATCH_MAX && last->next != NULL; n++)
 		last = last->next;
@@ -64,8 +100,12 @@ static void lead(sc_store_shared *sh, sc_store *s)
 	sh->queued -= n;
 	last->next = NULL;
 	pthread_mutex_unlock(&sh->lock);
+	t0 = sc_clock_mono_ns();
 	sc_store_run_batch(s, batch);
+	t0 = sc_clock_mono_ns() - t0;
 	pthread_mutex_lock(&sh->lock);
+	sh->last_n = n;
+	sh->last_ns = t0;
 	for (it = batch; it != NULL; it = next) {
 		next = it->next;
 		if (it->done_fn != NULL) {

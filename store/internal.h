@@ -39,7 +39,7 @@ enum st_id {
 	ST_IDEM_PUT,
 	ST_SNAP_NEXT,
 	ST_PRUNE_NEXT,
-	ST_PRUNE_WALK,
+	ST_PRUNE_WALK, /* a page of SC_STORE_PRUNE_PAGE rows in (?2, ?3] */
 	ST_PRUNE_TOPIC_FLOOR,
 	ST_PRUNE_TOPIC_LOG,
 	ST_PRUNE_IDEM,
@@ -143,6 +143,13 @@ struct sc_store_shared {
 	sc_store_gc_item *qhead, *qtail;
 	size_t queued;	/* items in the queue */
 	int leading;	/* a thread is committing a batch */
+	/* The linger (store/group.c): the size and duration of the last
+	 * batch, and a leader waiting for the next one to fill (signalled
+	 * through arrived by each change queued meanwhile). */
+	size_t last_n;
+	int64_t last_ns;
+	int lingering;
+	pthread_cond_t arrived; /* on CLOCK_MONOTONIC */
 	/* The writer thread (sc_store_writer_start), which commits what is
 	 * queued when no submitter does. */
 	pthread_cond_t work;
@@ -257,6 +264,12 @@ void sc_store_rollback(sc_store *s);
 /* How often (in versions of a topic) a change also prunes that topic's
  * log and the expired idempotency keys, in its own transaction. */
 #define SC_STORE_PRUNE_EVERY 256
+/* Rows of the log retention reads at a time (ST_PRUNE_WALK's LIMIT):
+ * it mostly stops at the first, and PostgreSQL sends a statement's
+ * rows all at once. */
+#define SC_STORE_PRUNE_PAGE 256
+#define SC_STORE_STR(x) SC_STORE_STR_(x)
+#define SC_STORE_STR_(x) #x
 
 /* The patches after a snapshot may pass its size up to this many bytes
  * before it is rewritten (store/change.c): a small state is not

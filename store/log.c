@@ -171,24 +171,41 @@ static sc_err prune_one(sc_store *s, const char *topic, int64_t version,
 	int64_t keep = s->keep_versions > 0 ? s->keep_versions : 1;
 	int64_t vcut = version - keep;
 	int64_t tcut = now - (int64_t)s->keep_seconds * 1000;
-	int64_t cand = 0, cut = 0;
-	int r;
-	sc_err rc = sc_store_bind_topic(s, ST_PRUNE_WALK, topic, NULL, &q, err);
+	int64_t cand = 0, cut = 0, after, rows;
+	int r, more = 1;
+	sc_topic_meta m;
+	sc_err rc = sc_store_meta(s, topic, &m, err);
 
-	if (rc != SC_OK)
-		return rc;
-	while ((r = sc_sql_step(q, "prune", err)) == SC_SQL_ROW) {
-		cut = cand; /* a later row exists: the candidate may go */
-		if (sc_sql_col_int64(q, 1) > vcut ||
-		    sc_sql_col_int64(q, 2) >= tcut) {
-			r = SC_OK;
-			break;
+	if (rc == SC_ERR_NOT_FOUND)
+		return SC_OK;
+	/* The rows above the floor that the snapshot holds, in seq order, a
+	 * page at a time, up to the first one retention keeps.  The bounds
+	 * are plain parameters: with them PostgreSQL walks log_topic in
+	 * order whatever its statistics say. */
+	after = m.floor;
+	while (rc == SC_OK && more) {
+		rc = sc_store_bind_topic(s, ST_PRUNE_WALK, topic, NULL, &q, err);
+		if (rc != SC_OK)
+			return rc;
+		sc_sql_int64(q, 2, after);
+		sc_sql_int64(q, 3, m.snap_seq);
+		rows = 0;
+		while ((r = sc_sql_step(q, "prune", err)) == SC_SQL_ROW) {
+			rows++;
+			cut = cand; /* a later row exists: the candidate may go */
+			if (sc_sql_col_int64(q, 1) > vcut ||
+			    sc_sql_col_int64(q, 2) >= tcut) {
+				r = SC_OK;
+				rows = 0;
+				break;
+			}
+			cand = after = sc_sql_col_int64(q, 0);
 		}
-		cand = sc_sql_col_int64(q, 0);
+		if (r != SC_OK)
+			rc = (sc_err)r;
+		sc_sql_reset(q);
+		more = rows == SC_STORE_PRUNE_PAGE;
 	}
-	if (r != SC_OK)
-		rc = (sc_err)r;
-	sc_sql_reset(q);
 	if (rc == SC_OK && cut > 0)
 		rc = run(s, ST_PRUNE_TOPIC_FLOOR, topic, cut, NULL, err);
 	if (rc == SC_OK && cut > 0)

@@ -153,11 +153,10 @@ static const char *const pg_sql[ST__COUNT] = {
 		     "AND patch_bytes > 0 ORDER BY name LIMIT 1",
     [ST_PRUNE_NEXT] = "SELECT name, version FROM topics WHERE name > $1 "
 		      "ORDER BY name LIMIT 1",
-    /* Only rows the snapshot holds may go (seq <= snapshot_seq). */
-    [ST_PRUNE_WALK] = "SELECT l.seq, l.version, l.time_ms FROM log l, "
-		      "topics t WHERE t.name = $1 AND l.topic = $1 "
-		      "AND l.seq > t.floor AND l.seq <= t.snapshot_seq "
-		      "ORDER BY l.seq",
+    /* Only rows the snapshot holds may go ($3: snapshot_seq). */
+    [ST_PRUNE_WALK] = "SELECT seq, version, time_ms FROM log WHERE topic = $1 "
+		      "AND seq > $2::bigint AND seq <= $3::bigint ORDER BY seq "
+		      "LIMIT " SC_STORE_STR(SC_STORE_PRUNE_PAGE),
     [ST_PRUNE_TOPIC_FLOOR] = "UPDATE topics SET floor = $2 "
 			     "WHERE name = $1 AND floor < $2",
     [ST_PRUNE_TOPIC_LOG] = "DELETE FROM log WHERE topic = $1 AND seq <= $2",
@@ -1381,6 +1380,7 @@ static const sc_sql_ops pg_ops = {
     .handle = pg_handle,
     .close = pg_close,
     .topics_hint = pg_topics_hint,
+    .pipelined = 1,
 };
 
 /* --- opening: the schema -------------------------------------------- */

@@ -52,6 +52,11 @@ typedef struct sc_sql_ops {
 	void (*close)(sc_sql *c);
 	/* NULL: the backend has no use for the hint (sc_sql_topics_hint). */
 	void (*topics_hint)(sc_sql *c, const char *const *topics, size_t n);
+	/* 1: the store's own writes are only sent, and one that fails
+	 * fails the whole transaction (PostgreSQL's pipeline): a change's
+	 * SAVEPOINT would guard nothing of them, only a handler's own SQL
+	 * (sc_sql_pipelined). */
+	int pipelined;
 } sc_sql_ops;
 
 /* The first member of every backend's connection and statement. */
@@ -149,6 +154,11 @@ static inline void sc_sql_topics_hint(sc_sql *c, const char *const *topics,
 static inline sc_err sc_sql_commit(sc_sql *c, int wake, sc_error *err)
 {
 	return c->ops->commit(c, wake, err);
+}
+/* Whether the store's writes are only sent (see sc_sql_ops.pipelined). */
+static inline int sc_sql_pipelined(sc_sql *c)
+{
+	return c->ops->pipelined;
 }
 /* Rolls back the open transaction, if any; never fails visibly. */
 static inline void sc_sql_rollback(sc_sql *c)

@@ -96,9 +96,8 @@ static const char *const st_sql[ST__COUNT] = {
 		      "ORDER BY name LIMIT 1",
     /* Only rows the snapshot holds may go (seq <= snap_seq). */
     [ST_PRUNE_WALK] = "SELECT seq, version, time_ms FROM log WHERE topic = ?1 "
-		      "AND seq > (SELECT floor FROM topics WHERE name = ?1) "
-		      "AND seq <= (SELECT snap_seq FROM topics WHERE name = ?1) "
-		      "ORDER BY seq",
+		      "AND seq > ?2 AND seq <= ?3 ORDER BY seq LIMIT "
+		      SC_STORE_STR(SC_STORE_PRUNE_PAGE),
     [ST_PRUNE_TOPIC_FLOOR] = "UPDATE topics SET floor = ?2 "
 			     "WHERE name = ?1 AND floor < ?2",
     [ST_PRUNE_TOPIC_LOG] = "DELETE FROM log WHERE topic = ?1 AND seq <= ?2",

@@ -1,5 +1,5 @@
--- A batch of 8 events as store/pg.c writes it: the log rows, then the
--- counter and the topic's row once, at its end; a SAVEPOINT each.
+-- A batch of 8 events with the deferred rows (the log rows, then the
+-- counter and the topic's row once, at its end) and a SAVEPOINT each.
 BEGIN;
 SELECT value FROM meta WHERE key = 'seq' FOR UPDATE;
 SELECT version, floor, created_ms, snapshot_version, snapshot_seq, patch_bytes FROM topics WHERE name = 'cost';

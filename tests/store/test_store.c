@@ -664,6 +664,47 @@ static void test_auto_prune(void **state)
 	sc_store_close(s);
 }
 
+/*
+ * Retention reads the log a page of SC_STORE_PRUNE_PAGE rows at a time:
+ * a backlog of several pages all goes, and what stays is exactly the
+ * newest keep_versions rows.
+ */
+static void test_prune_pages(void **state)
+{
+	const char *p = fresh();
+	sc_store *s = open_opt(p, 1000000, 1, 0);
+	sc_store_result res;
+	sc_error err;
+	int64_t removed = -1;
+	char text[16];
+	int i, n = 3 * 256 + 10; /* SC_STORE_PRUNE_PAGE is 256 */
+
+	(void)state;
+	assert_int_equal(create_json(s, "t", "0", &err), SC_OK);
+	for (i = 1; i <= n; i++) {
+		snprintf(text, sizeof(text), "%d", i);
+		assert_int_equal(
+		    change(s, "t", NULL, (chg){.set = text}, &res, &err),
+		    SC_OK);
+		sc_store_result_free(&res);
+	}
+	/* The snapshot at the last version: every row is below it. */
+	assert_int_equal(sc_store_compact(s, 0, &err), SC_OK);
+	assert_int_equal(log_rows(s, "t"), n);
+	sc_store_close(s);
+	usleep(1100 * 1000);
+	s = open_opt(p, 5, 1, 0);
+	assert_int_equal(sc_store_prune(s, &removed, &err), SC_OK);
+	assert_int_equal(removed, n - 5);
+	assert_int_equal(log_rows(s, "t"), 5);
+	assert_int_equal(sc_store_resumable(s, "t", n - 6, &err),
+			 SC_ERR_CURSOR);
+	assert_int_equal(sc_store_resumable(s, "t", n - 5, &err), SC_OK);
+	snprintf(text, sizeof(text), "%d", n);
+	expect_state(s, "t", n, text);
+	sc_store_close(s);
+}
+
 /* One change of topic to state text; returns its seq. */
 static int64_t commit_seq(sc_store *s, const char *topic, const char *text)
 {
@@ -1100,6 +1141,7 @@ int main(void)
 	    cmocka_unit_test(test_log_walk),
 	    cmocka_unit_test(test_retention),
 	    cmocka_unit_test(test_auto_prune),
+	    cmocka_unit_test(test_prune_pages),
 	    cmocka_unit_test(test_seq_not_reused),
 	    cmocka_unit_test(test_set_in_place),
 	    cmocka_unit_test(test_wake_local),

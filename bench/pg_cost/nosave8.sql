@@ -1,0 +1,11 @@
+-- A batch of 8 events as store/pg.c writes it: the log rows, then the
+-- counter and the topic's row once, at its end; no SAVEPOINT (a change
+-- gets one only when its handler takes the connection).
+BEGIN;
+SELECT value FROM meta WHERE key = 'seq' FOR UPDATE;
+SELECT version, floor, created_ms, snapshot_version, snapshot_seq, patch_bytes FROM topics WHERE name = 'cost';
+-- @EVENT x8 (nosave8.event.sql)
+UPDATE topics SET version = version + 8, updated_ms = 1, patch_bytes = patch_bytes + 320 WHERE name = 'cost';
+UPDATE meta SET value = (value::bigint + 8)::text WHERE key = 'seq';
+NOTIFY statechannel;
+COMMIT;
