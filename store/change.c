@@ -1,12 +1,14 @@
 /*
  * store/change.c — the write path: a batch of changes in one
  * transaction, each in a SAVEPOINT of its own (the queue that forms the
- * batches is in store/group.c).  Where the store's writes are only sent
- * and a failed one fails the batch anyway (PostgreSQL, sc_sql_pipelined)
- * the SAVEPOINT is taken when a handler asks for the SQL connection, as
- * it is only its SQL there is to undo alone: a change that writes
- * nothing but what the store writes for it costs no SAVEPOINT and no
- * RELEASE.  A change loads its
+ * batches is in store/group.c).  The SAVEPOINT is taken only where
+ * there is something to undo alone: when a handler asks for the SQL
+ * connection, and, where the store's own writes are synchronous
+ * (SQLite), before them when they are more than one statement (one
+ * statement is atomic by itself).  Where they are only sent and a failed
+ * one fails the batch anyway (PostgreSQL, sc_sql_pipelined), only for a
+ * handler's SQL.  So the usual change, one log row, costs no SAVEPOINT
+ * and no RELEASE.  A change loads its
  * topic's current state (the process's cache), lets the caller change
  * it (a whole new state, diffed; or patch ops, applied and logged as
  * they are), and writes one log row, the topic's version and, when the
@@ -325,6 +327,17 @@ static sc_err bind_change(sc_store *s, enum st_id id, const sc_store_txn *txn,
  * snap is set (a new topic; a small one at a version where retention
  * runs, so that it may prune every row but the newest as before).
  */
+/* Whether a change of len bytes on a topic whose row is m rewrites the
+ * snapshot (see write_change). */
+static int snap_due(const sc_topic_meta *m, size_t len, int create, int snap)
+{
+	int64_t room = m->snap_bytes > SC_STORE_SNAP_FLOOR
+			   ? m->snap_bytes
+			   : SC_STORE_SNAP_FLOOR;
+
+	return create || snap || m->tail_bytes + (int64_t)len > room;
+}
+
 static sc_err write_change(sc_store *s, sc_store_txn *txn, const char *event,
 			   sc_topic_meta *m, int create, int snap, int defer,
 			   int64_t now, sc_store_result *out, sc_error *err)
@@ -333,7 +346,7 @@ static sc_err write_change(sc_store *s, sc_store_txn *txn, const char *event,
 	const char *text;
 	size_t len = 0;
 	sc_err rc;
-	int r;
+	int r, due = snap_due(m, txn->len, create, snap);
 
 	/* Deferred (struct held): the log row alone. */
 	rc = bind_change(s, defer ? ST_LOG_ROW : ST_LOG_INSERT, txn, now, &q,
@@ -370,9 +383,7 @@ static sc_err write_change(sc_store *s, sc_store_txn *txn, const char *event,
 	m->tail_bytes += (int64_t)txn->len;
 	if (create)
 		m->created_ms = now;
-	if (!create && !snap &&
-	    m->tail_bytes <= (m->snap_bytes > SC_STORE_SNAP_FLOOR ? m->snap_bytes
-							  : SC_STORE_SNAP_FLOOR))
+	if (!due)
 		return rc;
 	/* The snapshot: serialized once, and kept for reads of this
 	 * version. */
@@ -560,11 +571,9 @@ static sc_err run_one(sc_store *s, held *h, sc_store_gc_item *it, int64_t now,
 	txn.s = s;
 	txn.topic = req->topic;
 	/* Alone in its batch, a change needs no SAVEPOINT: the batch's
-	 * transaction is its own, rolled back whole when it fails.  A
-	 * pipelined backend takes it only for a handler's SQL. */
+	 * transaction is its own, rolled back whole when it fails.  Else
+	 * see the top of the file. */
 	txn.solo = solo;
-	if (!sc_sql_pipelined(s->sql) && (rc = save(&txn, err)) != SC_OK)
-		return rc;
 	if (req->idem_key != NULL)
 		rc = idem_lookup(s, req->topic, req->idem_key, out,
 					  &found, err);
@@ -613,8 +622,15 @@ static sc_err run_one(sc_store *s, held *h, sc_store_gc_item *it, int64_t now,
 	defer = !solo && !h->foreign;
 	if (txn.changes > 0) {
 		int prune = (txn.version + 1) % SC_STORE_PRUNE_EVERY == 0;
+		int snap = prune && m.snap_bytes <= SC_STORE_SNAP_FLOOR;
 
 		rc = append(&txn, "]", 1, err);
+		/* More than the log row to write: undone together if one
+		 * fails. */
+		if (rc == SC_OK && !sc_sql_pipelined(s->sql) &&
+		    (create || !defer || prune || req->idem_key != NULL ||
+		     snap_due(&m, txn.len, create, snap)))
+			rc = save(&txn, err);
 		if (rc == SC_OK && create)
 			rc = sc_store_insert_topic(s, req->topic, NULL, 0, -1,
 						   now, &fresh, err);
@@ -628,9 +644,7 @@ static sc_err run_one(sc_store *s, held *h, sc_store_gc_item *it, int64_t now,
 					  req->topic);
 		if (rc == SC_OK)
 			rc = write_change(s, &txn, req->event, &m, create,
-					  prune && m.snap_bytes <=
-						       SC_STORE_SNAP_FLOOR,
-					  defer, now, out, err);
+					  snap, defer, now, out, err);
 		/* Retention as it goes, every so many versions. */
 		if (rc == SC_OK && prune)
 			rc = sc_store_prune_topic(s, req->topic,
@@ -652,9 +666,12 @@ static sc_err run_one(sc_store *s, held *h, sc_store_gc_item *it, int64_t now,
 out:
 	if (rc == SC_OK && txn.saved) {
 		rc = sc_store_exec(s, ST_RELEASE, "release", err);
-	} else if (rc != SC_OK && (solo || (!txn.saved && !clean))) {
+	} else if (rc != SC_OK &&
+		   (solo || (!txn.saved && !clean && sc_sql_pipelined(s->sql)))) {
 		/* Nothing to undo it alone: the transaction goes (with the
-		 * rest of its batch, which run_batch fails). */
+		 * rest of its batch, which run_batch fails).  On SQLite a
+		 * change without its SAVEPOINT failed in a read or in its one
+		 * write, which SQLite undid. */
 		sc_store_rollback(s);
 	} else if (rc != SC_OK && txn.saved && sc_sql_in_txn(s->sql)) {
 		sc_store_exec(s, ST_ROLLBACK_TO, "rollback", NULL);

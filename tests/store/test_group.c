@@ -671,6 +671,94 @@ static void test_pipeline_failure(void **state)
 	sc_store_shared_free(sh);
 }
 
+/*
+ * A change whose second write fails (its idempotency row, refused by a
+ * trigger) after its log row was written: on SQLite that change alone
+ * fails, and its log row goes with it (its SAVEPOINT: a change that
+ * writes more than its log row takes one); on PostgreSQL the failed
+ * statement was only sent, and the whole batch fails.
+ */
+static void test_second_write_fails(void **state)
+{
+	enum { N = 3 };
+	const char *path = fresh();
+	static const char *topics[N] = {"w", "x", "y"};
+	sc_store_shared *sh;
+	sc_store *cs[N], *reader;
+	ev evs[N];
+	sc_error err;
+	char *t;
+	int64_t v;
+	size_t i;
+
+	(void)state;
+	memset(evs, 0, sizeof(evs));
+	assert_int_equal(sc_store_shared_new(0, &sh, &err), SC_OK);
+	for (i = 0; i < N; i++) {
+		cs[i] = open_sh(path, sh);
+		evs[i].s = cs[i];
+		evs[i].topic = topics[i];
+		evs[i].key = "k";
+		evs[i].kind = i == 0 ? SLOW : PLAIN;
+	}
+	evs[1].idem = "bad";
+	assert_int_equal(db_exec(path, "CREATE TABLE app (k TEXT)"), 0);
+	{
+		json_object *o = J("{}");
+
+		for (i = 0; i < N; i++)
+			assert_int_equal(
+			    sc_store_create(cs[0], topics[i], o, &err), SC_OK);
+		json_object_put(o);
+	}
+	assert_int_equal(
+	    db_exec(path,
+		    test_on_pg()
+			? "CREATE FUNCTION trap() RETURNS trigger LANGUAGE "
+			  "plpgsql AS $$ BEGIN IF NEW.key = 'bad' THEN RAISE "
+			  "EXCEPTION 'trapped'; END IF; RETURN NEW; END $$; "
+			  "CREATE TRIGGER trap BEFORE INSERT ON idempotency "
+			  "FOR EACH ROW EXECUTE FUNCTION trap()"
+			: "CREATE TRIGGER trap BEFORE INSERT ON idempotency "
+			  "WHEN NEW.key = 'bad' BEGIN SELECT RAISE(ABORT, "
+			  "'trapped'); END"),
+	    0);
+	run_gated(evs, N, sh);
+	assert_int_equal(evs[0].rc, SC_OK);
+	assert_int_not_equal(evs[1].rc, SC_OK);
+	reader = open_sh(path, NULL);
+	t = state_of(reader, "x", &v);
+	expect_equal_json(t, "{}");
+	assert_int_equal(v, 0);
+	free(t);
+	assert_int_equal(
+	    db_value(path, "SELECT count(*) FROM log WHERE topic = 'x'"), 0);
+	t = state_of(reader, "y", &v);
+	if (test_on_pg()) {
+		assert_int_not_equal(evs[2].rc, SC_OK);
+		expect_equal_json(t, "{}");
+		assert_int_equal(v, 0);
+	} else {
+		assert_int_equal(evs[2].rc, SC_OK);
+		expect_equal_json(t, "{\"k\":true}");
+		assert_int_equal(v, 1);
+	}
+	free(t);
+	/* The next change of x in a new process follows version 0. */
+	evs[1].s = reader;
+	evs[1].idem = "good";
+	sc_store_result_free(&evs[1].res);
+	submit_main(&evs[1]);
+	assert_int_equal(evs[1].rc, SC_OK);
+	assert_int_equal(evs[1].res.version, 1);
+	for (i = 0; i < N; i++) {
+		sc_store_result_free(&evs[i].res);
+		sc_store_close(cs[i]);
+	}
+	sc_store_close(reader);
+	sc_store_shared_free(sh);
+}
+
 /* --- init: a topic is created only by a committed change ------------- */
 
 static json_object *init_obj(void *arg, const char *topic)
@@ -1154,6 +1242,7 @@ int main(void)
 	    cmocka_unit_test(test_deferred_rows),
 	    cmocka_unit_test(test_rows_after_sql),
 	    cmocka_unit_test(test_pipeline_failure),
+	    cmocka_unit_test(test_second_write_fails),
 	    cmocka_unit_test(test_create_on_commit),
 	    cmocka_unit_test(test_read_inside_change),
 	    cmocka_unit_test(test_cache),
