@@ -3,6 +3,7 @@
  * hashing of json-c values.
  */
 #include "common/hash.h"
+#include "json/quick.h"
 #include "json/text.h"
 #include "json/value.h"
 
@@ -551,6 +552,15 @@ sc_err sc_json_parse(const char *buf, size_t len, json_object **out,
 	if (len > (size_t)INT_MAX - 1) {
 		rc = sc_error_set(err, SC_ERR_TOO_BIG,
 				  "JSON text of %zu bytes is too large", len);
+		goto out;
+	}
+	r = sc_json_quick_parse(buf, len, &o);
+	if (r > 0) {
+		*out = o;
+		return SC_OK;
+	}
+	if (r < 0) {
+		rc = sc_error_set(err, SC_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	rc = text_check(buf, len, err);
