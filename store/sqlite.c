@@ -658,6 +658,17 @@ static sc_err set_journal(lite *c, const sc_store_options *opt, sc_error *err)
 	sc_err rc = SC_OK;
 	int r;
 
+	/* Before WAL mode, where it could not change any more; a no-op on a
+	 * database that has pages already. */
+	{
+		char sql[48];
+
+		snprintf(sql, sizeof(sql), "PRAGMA page_size = %d",
+			 SC_STORE_PAGE_SIZE);
+		rc = exec_sql(c, sql, "set the page size", err);
+		if (rc != SC_OK)
+			return rc;
+	}
 	r = sqlite3_prepare_v2(c->db, "PRAGMA journal_mode = WAL", -1, &st,
 			       NULL);
 	if (r == SQLITE_OK)

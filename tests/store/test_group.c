@@ -1168,6 +1168,34 @@ static sc_err add_z(sc_store_txn *txn, void *arg, sc_error *err)
 	return rc;
 }
 
+/* A new SQLite file gets SC_STORE_PAGE_SIZE pages, and works. */
+static void test_page_size(void **state)
+{
+	const char *path = fresh();
+	sc_store *s = open_sh(path, NULL);
+	char *t;
+	int64_t v;
+
+	(void)state;
+	assert_int_equal(db_value(path, "PRAGMA page_size"),
+			 SC_STORE_PAGE_SIZE);
+	{
+		json_object *o = J("{}");
+		sc_error err;
+
+		assert_int_equal(sc_store_create(s, "p", o, &err), SC_OK);
+		json_object_put(o);
+	}
+	sc_store_close(s);
+	s = open_sh(path, NULL);
+	t = state_of(s, "p", &v);
+	expect_equal_json(t, "{}");
+	free(t);
+	sc_store_close(s);
+	assert_int_equal(db_value(path, "PRAGMA page_size"),
+			 SC_STORE_PAGE_SIZE);
+}
+
 static void test_migrate_v1(void **state)
 {
 	const char *path = fresh();
@@ -1185,6 +1213,9 @@ static void test_migrate_v1(void **state)
 			 SQLITE_OK);
 	sqlite3_close(db);
 	s = open_sh(path, NULL);
+	/* An existing file keeps its pages (SC_STORE_PAGE_SIZE is for new
+	 * ones). */
+	assert_int_equal(db_value(path, "PRAGMA page_size"), 4096);
 	assert_string_equal(sc_store_epoch(s), "0123456789abcdef");
 	t = state_of(s, "list:a", &v);
 	expect_equal_json(t, "{\"items\":[\"x\",\"y\"]}");
@@ -1251,6 +1282,7 @@ int main(void)
 	/* The migration of an SQLite file of schema 1. */
 	const struct CMUnitTest sqlite_only[] = {
 	    cmocka_unit_test(test_migrate_v1),
+	    cmocka_unit_test(test_page_size),
 	};
 	int failed = cmocka_run_group_tests(tests, setup, scratch_teardown);
 
