@@ -55,7 +55,16 @@ const server = await startServer({ app: 'jsbench.fcgi', docroot: www, procs: 1, 
 const browser = await launchBrowser();
 const context = await browser.newContext();
 await context.route(/\/compare\.html/, async (route) => {
-  const r = await route.fetch();
+  // The fetch may find its kept-alive connection closed by the server
+  // ("socket hang up"): it is tried again, up to three times.
+  let r;
+  for (let tries = 1; !r; tries++) {
+    try {
+      r = await route.fetch();
+    } catch (e) {
+      if (tries === 3) throw e;
+    }
+  }
   await route.fulfill({ response: r, headers: { ...r.headers(), 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } });
 });
 let isolated = true;

@@ -322,7 +322,10 @@ export function createStateChannelStore(options = {}) {
   if (!isContainer(root)) throw new TypeError('createStateChannelStore: the state of a topic must be an object or an array');
   for (const t of topics) shown(t, stateOf(t));
   const [state, setStore] = createStore(root);
-  const [versions, setVersions] = createStore(Object.fromEntries(topics.map((t) => [t, channel.getVersion(t)])));
+  // The version shown of each topic: a signal per topic (a frame writes
+  // one, with no store path to walk).
+  const versions = new Map(topics.map((t) => [t, createSignal(channel.getVersion(t))]));
+  const setVersion = (topic, v) => versions.get(topic)[1](v);
   const [status, setStatus] = createSignal(channel.status);
   const pendingOf = () => channel.pendingEvents ?? EMPTY;
   const [pending, setPending] = createSignal(pendingOf(), { equals: false });
@@ -340,7 +343,7 @@ export function createStateChannelStore(options = {}) {
       view.delete(topic);
       at.set(topic, version);
     }
-    setVersions(topic, channel.getVersion(topic));
+    setVersion(topic, channel.getVersion(topic));
   }
 
   const offPatch = channel.onPatch(({ topic, version, patch }) => {
@@ -351,7 +354,7 @@ export function createStateChannelStore(options = {}) {
     try {
       batch(() => {
         applyPatchToStore(state, patch, base(topic));
-        setVersions(topic, version);
+        setVersion(topic, version);
       });
       at.set(topic, version);
     } catch {
@@ -390,7 +393,7 @@ export function createStateChannelStore(options = {}) {
       push: (event, payload, opts) => channel.push(event, payload, opts),
       status,
       pending,
-      version: (topic = topics[0]) => versions[topic],
+      version: (topic = topics[0]) => versions.get(topic)?.[0](),
       channel,
       close,
     },
