@@ -37,13 +37,13 @@ static void skip_ws(qp *q)
 		q->p++;
 }
 
-/* The length of the well-formed UTF-8 sequence at s (n bytes left), or
- * 0 (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF). */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t sc_json_utf8_seq(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
 	size_t k, i;
 
+	if (c < 0x80)
+		return 1;
 	if (c >= 0xC2 && c <= 0xDF)
 		k = 2;
 	else if (c >= 0xE0 && c <= 0xEF)
@@ -53,13 +53,13 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	else
 		return 0;
 	if (c == 0xE0)
-		lo = 0xA0;
+		lo = 0xA0; /* overlong */
 	else if (c == 0xED)
-		hi = 0x9F;
+		hi = 0x9F; /* surrogates */
 	else if (c == 0xF0)
-		lo = 0x90;
+		lo = 0x90; /* overlong */
 	else if (c == 0xF4)
-		hi = 0x8F;
+		hi = 0x8F; /* past U+10FFFF */
 	if (n < k || s[1] < lo || s[1] > hi)
 		return 0;
 	for (i = 2; i < k; i++)
@@ -96,7 +96,7 @@ static long string(qp *q, char *buf, size_t cap, const char **out)
 		if (c < 0x20)
 			return -1;
 		if (c >= 0x80) {
-			size_t k = utf8_len(s, (size_t)(q->end - s));
+			size_t k = sc_json_utf8_seq(s, (size_t)(q->end - s));
 
 			if (k == 0)
 				return -1;

@@ -19,4 +19,9 @@
  */
 int sc_json_quick_parse(const char *buf, size_t len, json_object **out);
 
+/* The length of the well-formed UTF-8 sequence at s (n > 0 bytes left),
+ * or 0 when it is not one (RFC 3629: no overlong forms, no surrogates,
+ * at most U+10FFFF, not truncated). */
+size_t sc_json_utf8_seq(const unsigned char *s, size_t n);
+
 #endif

@@ -301,40 +301,6 @@ static int numbers_ok(json_object *o)
 	}
 }
 
-/* The length of the well-formed UTF-8 sequence at s (n bytes left), or
- * 0 when it is not one (RFC 3629: no overlong forms, no surrogates, at
- * most U+10FFFF, not truncated). */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-	size_t k, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		k = 2;
-	else if (c >= 0xE0 && c <= 0xEF)
-		k = 3;
-	else if (c >= 0xF0 && c <= 0xF4)
-		k = 4;
-	else
-		return 0;
-	if (c == 0xE0)
-		lo = 0xA0; /* overlong */
-	else if (c == 0xED)
-		hi = 0x9F; /* surrogates */
-	else if (c == 0xF0)
-		lo = 0x90; /* overlong */
-	else if (c == 0xF4)
-		hi = 0x8F; /* past U+10FFFF */
-	if (n < k || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < k; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
-	return k;
-}
-
 /* The value of the 4 hex digits at s, or -1. */
 static long hex4(const char *s, size_t n)
 {
@@ -380,7 +346,7 @@ static sc_err text_check(const char *buf, size_t len, sc_error *err)
 		unsigned char c = u[i];
 
 		if (c >= 0x80) {
-			k = utf8_seq(u + i, len - i);
+			k = sc_json_utf8_seq(u + i, len - i);
 			if (k == 0)
 				return sc_error_set(err, SC_ERR_JSON,
 						    "invalid JSON at byte %zu: "
@@ -413,7 +379,7 @@ static sc_err text_check(const char *buf, size_t len, sc_error *err)
 				long cp, lo;
 
 				if (u[i] >= 0x80) {
-					k = utf8_seq(u + i, len - i);
+					k = sc_json_utf8_seq(u + i, len - i);
 					if (k == 0)
 						return sc_error_set(
 						    err, SC_ERR_JSON,
