@@ -43,8 +43,6 @@ struct sc_store_txn {
 	int touched;  /* e->state was changed */
 	int solo;     /* alone in its batch: no SAVEPOINT */
 	int saved;    /* in its SAVEPOINT */
-	int flushed;  /* foreign_sql wrote the batch's deferred rows inside
-			 the SAVEPOINT */
 	sc_err flush_rc; /* ... and failed */
 	sc_error flush_err;
 	char *text;   /* the log patch being built: "[op,op,..." */
@@ -320,13 +318,6 @@ static sc_err bind_change(sc_store *s, enum st_id id, const sc_store_txn *txn,
 	return rc;
 }
 
-/*
- * Writes the change's log row (out->seq) and the topic's new version;
- * rewrites the snapshot when the patches after it (m->tail_bytes and
- * this one) pass its size or SC_STORE_SNAP_FLOOR, whichever is larger, or when
- * snap is set (a new topic; a small one at a version where retention
- * runs, so that it may prune every row but the newest as before).
- */
 /* Whether a change of len bytes on a topic whose row is m rewrites the
  * snapshot (see write_change). */
 static int snap_due(const sc_topic_meta *m, size_t len, int create, int snap)
@@ -338,6 +329,13 @@ static int snap_due(const sc_topic_meta *m, size_t len, int create, int snap)
 	return create || snap || m->tail_bytes + (int64_t)len > room;
 }
 
+/*
+ * Writes the change's log row (out->seq) and the topic's new version;
+ * rewrites the snapshot when the patches after it (m->tail_bytes and
+ * this one) pass its size or SC_STORE_SNAP_FLOOR, whichever is larger, or when
+ * snap is set (a new topic; a small one at a version where retention
+ * runs, so that it may prune every row but the newest as before).
+ */
 static sc_err write_change(sc_store *s, sc_store_txn *txn, const char *event,
 			   sc_topic_meta *m, int create, int snap, int defer,
 			   int64_t now, sc_store_result *out, sc_error *err)
@@ -420,16 +418,14 @@ static sc_err write_change(sc_store *s, sc_store_txn *txn, const char *event,
  * written once, from m[i], before the COMMIT (dirty[i]), and on
  * PostgreSQL so is the counter row (store/pg.c).  Before a handler
  * gets the connection they are written (flush), so its SQL sees them,
- * and the batch writes at once from then on.  A change that fails
- * after such a flush has it undone by its ROLLBACK TO: refl[] says
- * which rows to write again.
+ * and the batch writes at once from then on.  The flush comes before
+ * that change's SAVEPOINT, so its ROLLBACK TO does not undo it.
  */
 typedef struct held {
 	sc_centry *e[SC_STORE_BATCH_MAX];
 	sc_topic_meta m[SC_STORE_BATCH_MAX];
 	unsigned char known[SC_STORE_BATCH_MAX];
 	unsigned char dirty[SC_STORE_BATCH_MAX];
-	unsigned char refl[SC_STORE_BATCH_MAX];
 	size_t n;
 	int foreign; /* a handler took the SQL connection */
 } held;
@@ -480,10 +476,8 @@ static void foreign_sql(sc_store_txn *txn)
 	if (h == NULL)
 		return;
 	if (!h->foreign && txn->flush_rc == SC_OK) {
-		memcpy(h->refl, h->dirty, h->n);
 		txn->flush_rc = flush_rows(txn->s, h, sc_store_now_ms(),
 					   &txn->flush_err);
-		txn->flushed = txn->saved;
 	}
 	if (txn->flush_rc == SC_OK)
 		txn->flush_rc = save(txn, &txn->flush_err);
@@ -564,7 +558,6 @@ static sc_err run_one(sc_store *s, held *h, sc_store_gc_item *it, int64_t now,
 	sc_store_txn txn;
 	sc_topic_meta m;
 	int found = 0, create = 0, fresh = 0, hi = -1, defer = 0, clean = 0;
-	size_t i;
 	sc_err rc = SC_OK;
 
 	memset(&txn, 0, sizeof(txn));
@@ -648,7 +641,8 @@ static sc_err run_one(sc_store *s, held *h, sc_store_gc_item *it, int64_t now,
 		/* Retention as it goes, every so many versions. */
 		if (rc == SC_OK && prune)
 			rc = sc_store_prune_topic(s, req->topic,
-						  txn.version + 1, now, err);
+						  txn.version + 1, now, &m,
+						  err);
 		if (rc == SC_OK) {
 			out->version = txn.version + 1;
 			out->patch = txn.text;
@@ -676,14 +670,6 @@ out:
 	} else if (rc != SC_OK && txn.saved && sc_sql_in_txn(s->sql)) {
 		sc_store_exec(s, ST_ROLLBACK_TO, "rollback", NULL);
 		sc_store_exec(s, ST_RELEASE, "release", NULL);
-		/* The ROLLBACK TO undid this change's flush: again, outside
-		 * it; failing, the batch's transaction goes (fail_all). */
-		if (txn.flushed) {
-			for (i = 0; i < h->n; i++)
-				h->dirty[i] |= h->refl[i];
-			if (flush_rows(s, h, now, NULL) != SC_OK)
-				sc_store_rollback(s);
-		}
 	}
 	if (rc == SC_OK && hi >= 0 && !(create && txn.changes == 0)) {
 		/* The row as this change left it (read, or written). */

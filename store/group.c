@@ -87,7 +87,7 @@ static void lead(sc_store_shared *sh, sc_store *s)
 {
 	sc_store_gc_item *batch, *last, *it, *next, *async = NULL;
 	size_t n;
-	int64_t t0;
+	int64_t start, took;
 
 	sh->leading = 1;
 	linger(sh);
@@ -100,12 +100,12 @@ static void lead(sc_store_shared *sh, sc_store *s)
 	sh->queued -= n;
 	last->next = NULL;
 	pthread_mutex_unlock(&sh->lock);
-	t0 = sc_clock_mono_ns();
+	start = sc_clock_mono_ns();
 	sc_store_run_batch(s, batch);
-	t0 = sc_clock_mono_ns() - t0;
+	took = sc_clock_mono_ns() - start;
 	pthread_mutex_lock(&sh->lock);
 	sh->last_n = n;
-	sh->last_ns = t0;
+	sh->last_ns = took;
 	for (it = batch; it != NULL; it = next) {
 		next = it->next;
 		if (it->done_fn != NULL) {

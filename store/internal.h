@@ -281,10 +281,12 @@ void sc_store_rollback(sc_store *s);
  * the topic's floor up to its newest row beyond keep_versions (counted
  * from version) and older than keep_seconds, never to its newest row,
  * deletes its rows at or below the floor and the expired idempotency
- * keys.
+ * keys.  m is the topic's row as the transaction has it (its snapshot
+ * seq current; its floor may lag).
  */
 sc_err sc_store_prune_topic(sc_store *s, const char *topic, int64_t version,
-			    int64_t now, sc_error *err);
+			    int64_t now, const sc_topic_meta *m,
+			    sc_error *err);
 
 /* store/wake.c (the SQLite backend's wake-up) */
 sc_err sc_wake_open(sc_wake *w, const char *db_path, int readonly,

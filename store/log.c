@@ -162,10 +162,12 @@ static sc_err run(sc_store *s, enum st_id id, const char *topic, int64_t v,
  * row always stays, whatever the versions say, and with it the row of
  * the highest seq, which is what keeps seq from being reused (schema.sql).
  * Moves the floor up to the last row that goes and deletes the rows at
- * or below it; adds their number to *removed.
+ * or below it; adds their number to *removed.  m is the topic's row (its
+ * floor may lag: the rows below the real one are gone already).
  */
 static sc_err prune_one(sc_store *s, const char *topic, int64_t version,
-			int64_t now, int64_t *removed, sc_error *err)
+			int64_t now, const sc_topic_meta *m, int64_t *removed,
+			sc_error *err)
 {
 	sc_sqlq *q;
 	int64_t keep = s->keep_versions > 0 ? s->keep_versions : 1;
@@ -173,22 +175,19 @@ static sc_err prune_one(sc_store *s, const char *topic, int64_t version,
 	int64_t tcut = now - (int64_t)s->keep_seconds * 1000;
 	int64_t cand = 0, cut = 0, after, rows;
 	int r, more = 1;
-	sc_topic_meta m;
-	sc_err rc = sc_store_meta(s, topic, &m, err);
+	sc_err rc = SC_OK;
 
-	if (rc == SC_ERR_NOT_FOUND)
-		return SC_OK;
 	/* The rows above the floor that the snapshot holds, in seq order, a
 	 * page at a time, up to the first one retention keeps.  The bounds
-	 * are plain parameters: with them PostgreSQL walks log_topic in
-	 * order whatever its statistics say. */
-	after = m.floor;
+	 * are plain parameters, which PostgreSQL matches to the log_topic
+	 * index once the log has statistics (docs/store.md). */
+	after = m->floor;
 	while (rc == SC_OK && more) {
 		rc = sc_store_bind_topic(s, ST_PRUNE_WALK, topic, NULL, &q, err);
 		if (rc != SC_OK)
 			return rc;
 		sc_sql_int64(q, 2, after);
-		sc_sql_int64(q, 3, m.snap_seq);
+		sc_sql_int64(q, 3, m->snap_seq);
 		rows = 0;
 		while ((r = sc_sql_step(q, "prune", err)) == SC_SQL_ROW) {
 			rows++;
@@ -214,9 +213,9 @@ static sc_err prune_one(sc_store *s, const char *topic, int64_t version,
 }
 
 sc_err sc_store_prune_topic(sc_store *s, const char *topic, int64_t version,
-			    int64_t now, sc_error *err)
+			    int64_t now, const sc_topic_meta *m, sc_error *err)
 {
-	sc_err rc = prune_one(s, topic, version, now, NULL, err);
+	sc_err rc = prune_one(s, topic, version, now, m, NULL, err);
 
 	if (rc == SC_OK)
 		rc = run(s, ST_PRUNE_IDEM, NULL,
@@ -281,10 +280,13 @@ static sc_err prune_topic_now(sc_store *s, const char *topic,
 	sc_err rc = sc_store_meta(s, topic, &m, err);
 
 	if (rc == SC_OK && m.snap_version <= version - keep &&
-	    m.snap_bytes <= SC_STORE_SNAP_FLOOR)
+	    m.snap_bytes <= SC_STORE_SNAP_FLOOR) {
 		rc = snapshot_one(s, topic, &m, err);
+		if (rc == SC_OK) /* its new snapshot seq */
+			rc = sc_store_meta(s, topic, &m, err);
+	}
 	if (rc == SC_OK)
-		rc = prune_one(s, topic, version, now, removed, err);
+		rc = prune_one(s, topic, version, now, &m, removed, err);
 	return rc;
 }
 
