@@ -15,6 +15,7 @@
 // Environment: STATE_MB=8, SLOW=8, PROBES=300 (requests per latency
 // figure), CAP=200 (--max-streams per process), PROCS=2.
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 
@@ -146,7 +147,11 @@ async function main() {
 	}
 	if (back < 0) console.log(`   not back in 30 s: lighttpd ${site.lighttpd.exitCode === null ? 'running' : `exited ${site.lighttpd.exitCode}`}, app processes ${site.appPids()}`);
 	await sleep(2000);
-	const left = old.filter((p) => { try { process.kill(p, 0); return true; } catch { return false; } });
+	// Exited counts as gone even before the init process reaps it.
+	const running = (p) => {
+		try { return !/^\d+ \(.*\) [ZX]/s.test(fs.readFileSync(`/proc/${p}/stat`, 'utf8')); } catch { return false; }
+	};
+	const left = old.filter(running);
 	console.log(`4. lighttpd SIGKILLed and restarted: GET 200 again after ${back.toFixed(0)} ms; old app processes still running 2 s later: ${left.length} of ${old.length}`);
 	// 5. trickled bodies
 	const trickle = async (t) => {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe } from 'node:test';
 
 import { get, post, request } from './lib/http.js';
-import { startNginx } from './lib/servers.js';
+import { running, startNginx } from './lib/servers.js';
 import { serverHooks } from './lib/suite.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -27,14 +27,7 @@ function metric(text, name) {
 	return Number(m[1]);
 }
 
-const processGone = (pid) => {
-	try {
-		process.kill(pid, 0);
-		return false;
-	} catch {
-		return true;
-	}
-};
+const processGone = (pid) => !running(pid);
 
 describe('CORS with --allow-origin ORIGIN', { concurrency: false }, () => {
 	let base;

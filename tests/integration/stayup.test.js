@@ -7,17 +7,9 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 
 import { get, openStream, post } from './lib/http.js';
-import { startLighttpd, waitHttp } from './lib/servers.js';
+import { running, startLighttpd, waitHttp } from './lib/servers.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const alive = (pid) => {
-	try {
-		process.kill(pid, 0);
-		return true;
-	} catch {
-		return false;
-	}
-};
 
 describe('lighttpd: stream cap and web server crash', { concurrency: false }, () => {
 	test('past --max-streams a stream gets 503 + Retry-After (JSON); GET and POST are served', async () => {
@@ -80,8 +72,8 @@ describe('lighttpd: stream cap and web server crash', { concurrency: false }, ()
 			ctx.diagnostic(`service back ${back} ms after the kill`);
 			// The old processes exited by themselves, after their stream.
 			const end = Date.now() + 15000;
-			while (Date.now() < end && old.some(alive)) await sleep(100);
-			assert.deepEqual(old.filter(alive), [], 'the old app processes exited');
+			while (Date.now() < end && old.some(running)) await sleep(100);
+			assert.deepEqual(old.filter(running), [], 'the old app processes exited');
 			assert.ok(s.appPids().every((p) => !old.includes(p)), 'new processes serve');
 			const r = await post(`${s.base}events/${topic}`, { event: 'add', payload: { name: 'after' } });
 			assert.equal(r.status, 200, r.text);
