@@ -724,9 +724,10 @@ static void fail_all(sc_store_gc_item *batch, sc_err rc, const sc_error *err)
  * locked until the COMMIT, so no reader sees a state that is not
  * committed; when the transaction fails they are cleared.
  */
-void sc_store_run_batch(sc_store *s, sc_store_gc_item *batch)
+void sc_store_run_batch(sc_store *s, sc_store_gc_item *batch,
+			sc_store_more_fn more, void *arg)
 {
-	sc_store_gc_item *it;
+	sc_store_gc_item *it, *last = NULL;
 	held h = {.n = 0};
 	sc_error err;
 	int64_t now = sc_store_now_ms();
@@ -752,7 +753,7 @@ void sc_store_run_batch(sc_store *s, sc_store_gc_item *batch)
 		sc_sql_topics_hint(s->sql, topics, n);
 	}
 	rc = sc_store_begin_write(s, &err);
-	if (rc == SC_OK && batch->next == NULL) {
+	if (rc == SC_OK && batch->next == NULL && more == NULL) {
 		/* One change: when it fails, run_one has rolled the
 		 * transaction back and left its entry as it should be. */
 		SC_STAT_ADD(s->sh, changes, 1);
@@ -762,7 +763,15 @@ void sc_store_run_batch(sc_store *s, sc_store_gc_item *batch)
 		if (batch->rc != SC_OK || rc == SC_OK)
 			goto release;
 	} else {
-		for (it = batch; it != NULL; it = it->next) {
+		for (it = batch;; it = it->next) {
+			/* The changes that came meanwhile, while the
+			 * transaction lives. */
+			if (it == NULL && rc == SC_OK && more != NULL &&
+			    (it = more(arg)) != NULL)
+				last->next = it;
+			if (it == NULL)
+				break;
+			last = it;
 			SC_STAT_ADD(s->sh, changes, 1);
 			if (rc != SC_OK) {
 				it->rc = rc;

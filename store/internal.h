@@ -124,12 +124,19 @@ struct sc_store_gc_item {
 	sc_store_gc_item *next;
 };
 
+/* The changes that may still join a batch that runs: NULL when none
+ * will (store/group.c). */
+typedef sc_store_gc_item *(*sc_store_more_fn)(void *arg);
+
 /*
- * Runs the changes of batch (linked by next, at most
- * SC_STORE_BATCH_MAX) in one transaction of s, one SAVEPOINT each, and
- * commits; fills each item's rc, err and *out (store/change.c).
+ * Runs the changes of batch (linked by next) in one transaction of s,
+ * one SAVEPOINT each, then those that more(arg) hands over, appended to
+ * the list, until it returns NULL (more may be NULL: batch is all), and
+ * commits; fills each item's rc, err and *out (store/change.c).  At
+ * most SC_STORE_BATCH_MAX changes in all.
  */
-void sc_store_run_batch(sc_store *s, sc_store_gc_item *batch);
+void sc_store_run_batch(sc_store *s, sc_store_gc_item *batch,
+			sc_store_more_fn more, void *arg);
 
 struct sc_store_shared {
 	pthread_mutex_t lock; /* the cache's table and LRU, the queue */

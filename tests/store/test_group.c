@@ -96,6 +96,7 @@ typedef struct ev {
 	sc_err rc;
 	sc_store_result res;
 	pthread_t thread;
+	pthread_t ran_on; /* the thread its handler ran on */
 } ev;
 
 static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -133,6 +134,7 @@ static sc_err handler(sc_store_txn *txn, void *arg, sc_error *err)
 	sqlite3 *db;
 	sc_err rc;
 
+	e->ran_on = pthread_self();
 	if (e->kind == PLAIN)
 		return plain_add(txn, e->key, err);
 	if (e->kind == NOOP)
@@ -330,6 +332,88 @@ static void test_group_commit(void **state)
 	assert_int_equal(app_rows(reader, "g"), 0);
 	for (i = 0; i < 7; i++) {
 		sc_store_result_free(&evs[i].res);
+		sc_store_close(cs[i]);
+	}
+	sc_store_close(reader);
+	sc_store_shared_free(sh);
+}
+
+/*
+ * The linger: after a batch of two, the next batch takes in the change
+ * that arrives while its first one runs (here: held in its handler),
+ * and runs it on the leader's thread in the same transaction, instead
+ * of leaving it to a batch of its own.  A failing change taken in so is
+ * rolled back alone.
+ */
+static void test_linger_takes_in(void **state)
+{
+	const char *path = fresh();
+	sc_store_shared *sh;
+	sc_store *cs[3], *reader;
+	ev first[3] = {
+	    {.topic = "t", .key = "a", .kind = SLOW},
+	    {.topic = "t", .key = "b", .kind = ACCEPT},
+	    {.topic = "t", .key = "c", .kind = ACCEPT},
+	};
+	ev next[3] = {
+	    {.topic = "t", .key = "d", .kind = SLOW},
+	    {.topic = "u", .key = "e", .kind = ACCEPT},
+	    {.topic = "t", .key = "f", .kind = FAIL},
+	};
+	sc_store_stats stats;
+	sc_error err;
+	char *t;
+	int64_t v;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(sc_store_shared_new(0, &sh, &err), SC_OK);
+	for (i = 0; i < 3; i++) {
+		cs[i] = open_sh(path, sh);
+		first[i].s = next[i].s = cs[i];
+	}
+	reader = open_sh(path, NULL);
+	assert_int_equal(db_exec(path, "CREATE TABLE app (k TEXT)"), 0);
+	{
+		json_object *o = J("{}");
+
+		assert_int_equal(sc_store_create(cs[0], "t", o, &err), SC_OK);
+		assert_int_equal(sc_store_create(cs[0], "u", o, &err), SC_OK);
+		json_object_put(o);
+	}
+	/* a alone, then b and c together: the last batch held two. */
+	run_gated(first, 3, sh);
+	sc_store_shared_stats(sh, &stats);
+	assert_int_equal(stats.batches, 2);
+	assert_int_equal(stats.changes, 3);
+	/* d's batch begins with d alone; e and f are queued while d's
+	 * handler runs, and taken in when it returns. */
+	run_gated(next, 3, sh);
+	sc_store_shared_stats(sh, &stats);
+	assert_int_equal(stats.batches, 3);
+	assert_int_equal(stats.changes, 6);
+	assert_int_equal(next[0].rc, SC_OK);
+	assert_int_equal(next[0].res.version, 4);
+	assert_int_equal(next[1].rc, SC_OK);
+	assert_int_equal(next[1].res.version, 1);
+	assert_int_equal(next[1].res.seq, next[0].res.seq + 1);
+	assert_true(pthread_equal(next[1].ran_on, next[0].thread));
+	assert_true(pthread_equal(next[2].ran_on, next[0].thread));
+	assert_int_equal(next[2].rc, SC_ERR_IO);
+	t = state_of(reader, "t", &v);
+	expect_equal_json(t, "{\"a\":true,\"b\":true,\"c\":true,"
+			     "\"d\":true}");
+	assert_int_equal(v, 4);
+	free(t);
+	t = state_of(reader, "u", &v);
+	expect_equal_json(t, "{\"e\":true}");
+	free(t);
+	assert_int_equal(app_rows(reader, "d"), 1);
+	assert_int_equal(app_rows(reader, "e"), 1);
+	assert_int_equal(app_rows(reader, "f"), 0);
+	for (i = 0; i < 3; i++) {
+		sc_store_result_free(&first[i].res);
+		sc_store_result_free(&next[i].res);
 		sc_store_close(cs[i]);
 	}
 	sc_store_close(reader);
@@ -1221,6 +1305,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_group_commit),
+	    cmocka_unit_test(test_linger_takes_in),
 	    cmocka_unit_test(test_batch_reuses_rows),
 	    cmocka_unit_test(test_deferred_rows),
 	    cmocka_unit_test(test_rows_after_sql),
