@@ -170,10 +170,13 @@ static json_object *object(qp *q)
 		q->p++;
 		skip_ws(q);
 		/* A repeated name: json-c's rule (the last value, where the
-		 * first was) is left to json-c. */
+		 * first was) is left to json-c.  So the name is new here, and
+		 * json-c need not look it up again. */
 		if (json_object_object_get_ex(o, key, NULL) || !value(q, &v))
 			goto fail;
-		if (json_object_object_add(o, key, v) != 0) {
+		if (json_object_object_add_ex(o, key, v,
+					      JSON_C_OBJECT_ADD_KEY_IS_NEW) !=
+		    0) {
 			json_object_put(v);
 			q->nomem = 1;
 			goto fail;
