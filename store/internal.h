@@ -151,8 +151,9 @@ struct sc_store_shared {
 	size_t queued;	/* items in the queue */
 	int leading;	/* a thread is committing a batch */
 	/* The linger (store/group.c): the size and duration of the last
-	 * batch, and a leader waiting for the next one to fill (signalled
-	 * through arrived by each change queued meanwhile). */
+	 * batch, and a leader whose batch waits for more changes, having
+	 * run those it has (signalled through arrived by each change
+	 * queued meanwhile). */
 	size_t last_n;
 	int64_t last_ns;
 	int lingering;
