@@ -234,6 +234,26 @@ static void run_gated(ev *evs, size_t n, sc_store_shared *sh)
 		pthread_join(evs[i].thread, NULL);
 }
 
+/* The setup of the gated tests: a shared object, n connections of it,
+ * a reader with its own, the application's table and the topics t and
+ * u, both {}. */
+static void gated_setup(const char *path, sc_store_shared **sh,
+			sc_store **cs, size_t n, sc_store **reader)
+{
+	json_object *o = J("{}");
+	sc_error err;
+	size_t i;
+
+	assert_int_equal(sc_store_shared_new(0, sh, &err), SC_OK);
+	for (i = 0; i < n; i++)
+		cs[i] = open_sh(path, *sh);
+	*reader = open_sh(path, NULL);
+	assert_int_equal(db_exec(path, "CREATE TABLE app (k TEXT)"), 0);
+	assert_int_equal(sc_store_create(cs[0], "t", o, &err), SC_OK);
+	assert_int_equal(sc_store_create(cs[0], "u", o, &err), SC_OK);
+	json_object_put(o);
+}
+
 static int app_rows(sc_store *s, const char *key)
 {
 	char sql[128];
@@ -266,26 +286,14 @@ static void test_group_commit(void **state)
 	    {.topic = "t", .key = "g", .kind = ACCEPT, .idem = "k1"},
 	};
 	sc_store_stats stats;
-	sc_error err;
 	char *t;
 	int64_t v;
 	size_t i;
 
 	(void)state;
-	assert_int_equal(sc_store_shared_new(0, &sh, &err), SC_OK);
-	for (i = 0; i < 7; i++) {
-		cs[i] = open_sh(path, sh);
+	gated_setup(path, &sh, cs, 7, &reader);
+	for (i = 0; i < 7; i++)
 		evs[i].s = cs[i];
-	}
-	reader = open_sh(path, NULL);
-	assert_int_equal(db_exec(path, "CREATE TABLE app (k TEXT)"), 0);
-	{
-		json_object *o = J("{}");
-
-		assert_int_equal(sc_store_create(cs[0], "t", o, &err), SC_OK);
-		assert_int_equal(sc_store_create(cs[0], "u", o, &err), SC_OK);
-		json_object_put(o);
-	}
 	/* The others queue behind the slow batch, in this order. */
 	commits = 0;
 	run_gated(evs, 7, sh);
@@ -361,26 +369,14 @@ static void test_linger_takes_in(void **state)
 	    {.topic = "t", .key = "f", .kind = FAIL},
 	};
 	sc_store_stats stats;
-	sc_error err;
 	char *t;
 	int64_t v;
 	size_t i;
 
 	(void)state;
-	assert_int_equal(sc_store_shared_new(0, &sh, &err), SC_OK);
-	for (i = 0; i < 3; i++) {
-		cs[i] = open_sh(path, sh);
+	gated_setup(path, &sh, cs, 3, &reader);
+	for (i = 0; i < 3; i++)
 		first[i].s = next[i].s = cs[i];
-	}
-	reader = open_sh(path, NULL);
-	assert_int_equal(db_exec(path, "CREATE TABLE app (k TEXT)"), 0);
-	{
-		json_object *o = J("{}");
-
-		assert_int_equal(sc_store_create(cs[0], "t", o, &err), SC_OK);
-		assert_int_equal(sc_store_create(cs[0], "u", o, &err), SC_OK);
-		json_object_put(o);
-	}
 	/* a alone, then b and c together: the last batch held two. */
 	run_gated(first, 3, sh);
 	sc_store_shared_stats(sh, &stats);
