@@ -11,9 +11,15 @@
  *	commit EVENTS one-op changes ("replace /n") between them.  EVENTS
  *	0: the setup alone, to subtract.  Prints the events committed.
  *
+ *   store_cost DB bare EVENTS
+ *	The bare SQLite loop of bench/store_bench.c instead (DB a path):
+ *	EVENTS commits of BEGIN IMMEDIATE; one INSERT of a row of the
+ *	log's shape (no index) with the same patch text; COMMIT.
+ *
  * Prints figures; asserts nothing.
  */
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +84,60 @@ static void *work(void *arg)
 	return NULL;
 }
 
+/* The bare loop (see the top); returns the commits made. */
+static long bare(const char *path, long events)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *ins = NULL, *begin = NULL, *commit = NULL;
+	char sql[160], patch[128];
+	long n;
+
+	snprintf(sql, sizeof(sql),
+		 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
+		 "PRAGMA wal_autocheckpoint = %d",
+		 SC_STORE_WAL_PAGES);
+	if (sqlite3_open(path, &db) != SQLITE_OK ||
+	    sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db,
+			 "CREATE TABLE IF NOT EXISTS t (seq INTEGER PRIMARY "
+			 "KEY, topic TEXT NOT NULL, version INTEGER NOT NULL, "
+			 "time_ms INTEGER NOT NULL, event TEXT, patch TEXT NOT "
+			 "NULL)",
+			 NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+			       "INSERT INTO t (topic, version, time_ms, event, "
+			       "patch) VALUES ('t', ?1, ?2, 'tick', ?3)",
+			       -1, &ins, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "BEGIN IMMEDIATE", -1, &begin, NULL) !=
+		SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "COMMIT", -1, &commit, NULL) != SQLITE_OK) {
+		fprintf(stderr, "store_cost: %s: %s\n", path,
+			sqlite3_errmsg(db));
+		exit(1);
+	}
+	for (n = 0; n < events; n++) {
+		int len = snprintf(patch, sizeof(patch), PATCH_FMT, n);
+
+		sqlite3_bind_int64(ins, 1, n + 1);
+		sqlite3_bind_int64(ins, 2, 1000000 + n);
+		sqlite3_bind_text(ins, 3, patch, len, SQLITE_STATIC);
+		if (sqlite3_step(begin) != SQLITE_DONE ||
+		    sqlite3_step(ins) != SQLITE_DONE ||
+		    sqlite3_step(commit) != SQLITE_DONE) {
+			fprintf(stderr, "store_cost: %s\n", sqlite3_errmsg(db));
+			exit(1);
+		}
+		sqlite3_reset(begin);
+		sqlite3_reset(ins);
+		sqlite3_reset(commit);
+	}
+	sqlite3_finalize(ins);
+	sqlite3_finalize(begin);
+	sqlite3_finalize(commit);
+	sqlite3_close(db);
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	worker w[MAX_THREADS];
@@ -88,9 +148,15 @@ int main(int argc, char **argv)
 	long threads, events, done = 0;
 	int i;
 
+	if (argc == 4 && strcmp(argv[2], "bare") == 0 &&
+	    (events = strtol(argv[3], NULL, 10)) >= 0) {
+		printf("%ld\n", bare(argv[1], events));
+		return 0;
+	}
 	if (argc != 4 || (threads = strtol(argv[2], NULL, 10)) < 1 ||
 	    threads > MAX_THREADS || (events = strtol(argv[3], NULL, 10)) < 0) {
-		fprintf(stderr, "usage: store_cost DB THREADS(1-%d) EVENTS\n",
+		fprintf(stderr,
+			"usage: store_cost DB THREADS(1-%d)|bare EVENTS\n",
 			MAX_THREADS);
 		return 2;
 	}

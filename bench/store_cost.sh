@@ -3,7 +3,8 @@
 # (BUILD/bench/store_cost, one-op changes of a small state through
 # sc_store_change, group commit when several threads):
 #   * instructions per event on SQLite (valgrind --tool=callgrind), 1 and
-#     8 threads;
+#     8 threads, the part of it inside the batches (run by one thread
+#     at a time), and per commit of store_bench's bare SQLite loop;
 #   * the PostgreSQL client's sendto calls per event (strace -f -c) on a
 #     private server (scripts/pg-test.sh, fsync off): its round trips.
 # Each figure is a run of EVENTS events minus a run of 0 (the setup), on
@@ -20,9 +21,11 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/sc-store-cost-XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 
 if command -v valgrind >/dev/null; then
-	ir() { # THREADS EVENTS -> instructions of the whole run
+	ir() { # THREADS EVENTS [FUNCTION] -> instructions of the whole run
+		# (or of the calls of FUNCTION alone)
 		rm -f "$dir/c.db"*
 		valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" \
+			${3:+--toggle-collect="$3"} \
 			"$prog" "$dir/c.db" "$1" "$2" >/dev/null 2>"$dir/vg.err"
 		sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$dir/vg.err"
 	}
@@ -31,6 +34,10 @@ if command -v valgrind >/dev/null; then
 		n=$(ir "$t" "$N")
 		echo "SQLite, $t thread(s): $(( (n - z) / N )) instructions per event (callgrind, $N events)"
 	done
+	echo "SQLite, 8 threads, inside the batches (the serial part): $(( $(ir 8 "$N" sc_store_run_batch) / N )) instructions per event"
+	z=$(ir bare 0)
+	n=$(ir bare "$N")
+	echo "SQLite, bare BEGIN IMMEDIATE/INSERT/COMMIT loop of store_bench: $(( (n - z) / N )) instructions per commit"
 else
 	echo "SQLite instructions per event: skipped (no valgrind)"
 fi
