@@ -13,6 +13,16 @@
 /* The patch text of the bare loops, with the value as %ld. */
 #define PATCH_FMT "[{\"op\":\"replace\",\"path\":\"/n\",\"value\":%ld}]"
 
+/* The bare SQLite loop's table (the log's shape, without its index) and
+ * its row (version ?1, time ?2, patch ?3). */
+#define BARE_TABLE                                                      \
+	"CREATE TABLE IF NOT EXISTS t (seq INTEGER PRIMARY KEY, topic TEXT " \
+	"NOT NULL, version INTEGER NOT NULL, time_ms INTEGER NOT NULL, "     \
+	"event TEXT, patch TEXT NOT NULL)"
+#define BARE_INSERT                                                     \
+	"INSERT INTO t (topic, version, time_ms, event, patch) VALUES "      \
+	"('t', ?1, ?2, 'tick', ?3)"
+
 /* Applies and logs [{"op":"replace","path":path,"value":value}] in txn. */
 static inline sc_err bench_replace(sc_store_txn *txn, const char *path,
 				   long value, sc_error *err)

@@ -15,11 +15,10 @@
 // Environment: STATE_MB=8, SLOW=8, PROBES=300 (requests per latency
 // figure), CAP=200 (--max-streams per process), PROCS=2.
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 
-import { Site, sleep, usage } from '../scripts/lighttpd-harness.mjs';
+import { running, Site, sleep, usage } from '../scripts/lighttpd-harness.mjs';
 
 const B = process.argv[2] || 'build';
 const STATE_MB = Number(process.env.STATE_MB || 8);
@@ -147,11 +146,7 @@ async function main() {
 	}
 	if (back < 0) console.log(`   not back in 30 s: lighttpd ${site.lighttpd.exitCode === null ? 'running' : `exited ${site.lighttpd.exitCode}`}, app processes ${site.appPids()}`);
 	await sleep(2000);
-	// Exited counts as gone even before the init process reaps it.
-	const running = (p) => {
-		try { return !/^\d+ \(.*\) [ZX]/s.test(fs.readFileSync(`/proc/${p}/stat`, 'utf8')); } catch { return false; }
-	};
-	const left = old.filter(running);
+	const left = old.filter(running); // a zombie has exited
 	console.log(`4. lighttpd SIGKILLed and restarted: GET 200 again after ${back.toFixed(0)} ms; old app processes still running 2 s later: ${left.length} of ${old.length}`);
 	// 5. trickled bodies
 	const trickle = async (t) => {

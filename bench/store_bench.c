@@ -104,10 +104,7 @@ static long bare_loop(const char *path, int full)
 	snprintf(patch, sizeof(patch), "PRAGMA wal_autocheckpoint = %d",
 		 SC_STORE_WAL_PAGES);
 	sqlite3_exec(db, patch, NULL, NULL, NULL);
-	if (sqlite3_prepare_v2(db,
-			       "INSERT INTO t (topic, version, time_ms, event, "
-			       "patch) VALUES ('t', ?1, ?2, 'tick', ?3)",
-			       -1, &ins, NULL) != SQLITE_OK ||
+	if (sqlite3_prepare_v2(db, BARE_INSERT, -1, &ins, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "BEGIN IMMEDIATE", -1, &begin, NULL) !=
 		SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "COMMIT", -1, &commit, NULL) != SQLITE_OK)
@@ -145,12 +142,8 @@ static void bare_init(const char *path)
 
 	unlink(path);
 	if (sqlite3_open(path, &db) != SQLITE_OK ||
-	    sqlite3_exec(db,
-			 "PRAGMA journal_mode = WAL; CREATE TABLE t (seq "
-			 "INTEGER PRIMARY KEY, topic TEXT NOT NULL, version "
-			 "INTEGER NOT NULL, time_ms INTEGER NOT NULL, event "
-			 "TEXT, patch TEXT NOT NULL)",
-			 NULL, NULL, NULL) != SQLITE_OK)
+	    sqlite3_exec(db, "PRAGMA journal_mode = WAL; " BARE_TABLE, NULL,
+			 NULL, NULL) != SQLITE_OK)
 		die(path, sqlite3_errmsg(db));
 	sqlite3_close(db);
 }

@@ -98,16 +98,8 @@ static long bare(const char *path, long events)
 		 SC_STORE_WAL_PAGES);
 	if (sqlite3_open(path, &db) != SQLITE_OK ||
 	    sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(db,
-			 "CREATE TABLE IF NOT EXISTS t (seq INTEGER PRIMARY "
-			 "KEY, topic TEXT NOT NULL, version INTEGER NOT NULL, "
-			 "time_ms INTEGER NOT NULL, event TEXT, patch TEXT NOT "
-			 "NULL)",
-			 NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db,
-			       "INSERT INTO t (topic, version, time_ms, event, "
-			       "patch) VALUES ('t', ?1, ?2, 'tick', ?3)",
-			       -1, &ins, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, BARE_TABLE, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, BARE_INSERT, -1, &ins, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "BEGIN IMMEDIATE", -1, &begin, NULL) !=
 		SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "COMMIT", -1, &commit, NULL) != SQLITE_OK) {

@@ -183,12 +183,7 @@ static void *waker_main(void *arg)
 		}
 		pthread_mutex_lock(&h->lock);
 		while (atomic_load(&h->count) == 0 && !atomic_load(&h->stop)) {
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 500000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
+			sc_clock_mono_after(500000000, &ts);
 			pthread_cond_timedwait(&h->streams, &h->lock, &ts);
 		}
 		pthread_mutex_unlock(&h->lock);
@@ -231,7 +226,7 @@ sc_err sc_hub_start(const sc_hub_options *opt, sc_store *store, sc_hub **out,
 	h->store = store;
 	h->ep = h->wake_fd = h->inbox_fd = h->timer_fd = -1;
 	pthread_mutex_init(&h->lock, NULL);
-	pthread_cond_init(&h->streams, NULL);
+	sc_clock_cond_init(&h->streams); /* timed waits: monotonic */
 	h->last_beat = sc_clock_mono_ms();
 	rc = sc_store_max_seq(store, &h->high, err);
 	if (rc != SC_OK)

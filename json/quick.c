@@ -134,6 +134,22 @@ static long string(qp *q, char *buf, size_t cap, const char **out)
 
 static int value(qp *q, json_object **out);
 
+/* After a member or element: 1 when a ',' says another follows, 2 when
+ * close ends the container, 0 to give up.  Either is consumed. */
+static int after_item(qp *q, unsigned char close)
+{
+	skip_ws(q);
+	if (q->p < q->end && (*q->p == ',' || *q->p == close)) {
+		int more = *q->p == ',';
+
+		q->p++;
+		if (more)
+			skip_ws(q);
+		return more ? 1 : 2;
+	}
+	return 0;
+}
+
 /* The object at q->p ('{'), or NULL to give up. */
 static json_object *object(qp *q)
 {
@@ -181,17 +197,14 @@ static json_object *object(qp *q)
 			q->nomem = 1;
 			goto fail;
 		}
-		skip_ws(q);
-		if (q->p < q->end && *q->p == ',') {
-			q->p++;
-			skip_ws(q);
+		switch (after_item(q, '}')) {
+		case 1:
 			continue;
-		}
-		if (q->p < q->end && *q->p == '}') {
-			q->p++;
+		case 2:
 			return o;
+		default:
+			goto fail;
 		}
-		goto fail;
 	}
 fail:
 	json_object_put(o);
@@ -215,6 +228,8 @@ static json_object *array(qp *q)
 		return a;
 	}
 	for (;;) {
+		int next;
+
 		if (!value(q, &v))
 			break;
 		if (json_object_array_add(a, v) != 0) {
@@ -222,18 +237,13 @@ static json_object *array(qp *q)
 			q->nomem = 1;
 			break;
 		}
-		skip_ws(q);
-		if (q->p < q->end && *q->p == ',') {
-			q->p++;
-			skip_ws(q);
-			continue;
-		}
-		if (q->p < q->end && *q->p == ']') {
-			q->p++;
+		next = after_item(q, ']');
+		if (next == 2) {
 			json_object_array_shrink(a, 0);
 			return a;
 		}
-		break;
+		if (next == 0)
+			break;
 	}
 	json_object_put(a);
 	return NULL;

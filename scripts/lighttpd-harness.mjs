@@ -25,6 +25,19 @@ export function pidsMentioning(text) {
 	return out;
 }
 
+// Whether pid still runs.  A process that has exited but not yet been
+// reaped (a zombie: its parent died, and the init process reaps orphans
+// when it gets to them, seconds later on some machines) has exited.
+export function running(pid) {
+	try {
+		const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+		const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+		return state !== 'Z' && state !== 'X';
+	} catch {
+		return false;
+	}
+}
+
 // {pid, rss_kb, fds} of a process (-1 when it is gone).
 export function usage(pid) {
 	try {

@@ -107,18 +107,8 @@ export function readTail(file, n = 4000) {
 	}
 }
 
-// Whether pid still runs.  A process that has exited but not yet been
-// reaped (a zombie: its parent died, and the init process reaps orphans
-// when it gets to them, seconds later on some machines) has exited.
-export function running(pid) {
-	try {
-		const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-		const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-		return state !== 'Z' && state !== 'X';
-	} catch {
-		return false;
-	}
-}
+// Whether pid still runs (a zombie has exited): shared with the benches.
+export { running } from '../../../scripts/lighttpd-harness.mjs';
 
 // The pids of every process whose command line mentions dir.
 export function pidsMentioning(dir) {
