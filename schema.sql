@@ -14,7 +14,8 @@
 --   created and moves up when retention prunes its rows) and where its
 --   snapshot stands: snap_version and snap_seq are the version and the
 --   seq of the last change the snapshot holds, snap_bytes its size,
---   tail_bytes the bytes of the patches logged after it.
+--   tail_bytes the bytes of the patches logged after it; last_seq and
+--   run_first its open run (see runs).
 -- snapshots: the state of a topic at its snap_version (compact JSON).
 --   A topic's current state is its snapshot with its log rows of
 --   seq > snap_seq applied in seq order, so a change writes only its
@@ -31,7 +32,18 @@
 --   rowids of an INTEGER PRIMARY KEY.  So max(seq) is the highest seq
 --   ever given.  (topic, version) is unique by construction: versions are
 --   given inside the write transaction that reads the topic's version.
---   log_topic serves the reads of one topic's log and retention.
+--   The log has no index on its topic: an index entry per row cost
+--   about as much as the row itself.  runs says where a topic's rows
+--   are instead (one entry per run of them, not per row).
+-- runs: a run is a range of seqs [first, last] in which every row of
+--   the log is one topic's (rows in it may be gone, pruned); a topic's
+--   rows above its floor lie in its runs, which do not overlap.  Its
+--   newest, open run is in its topics row (run_first, last_seq; both 0
+--   when it has no row), so that a batch of changes of one topic, whose
+--   rows follow each other, writes no entry at all; a run is closed
+--   (a row here) when a row of the topic follows another topic's row.
+--   Reading a topic's rows after a seq costs a seek in runs and one in
+--   the log per run.
 -- meta: the epoch, a random id made once per database.
 -- idempotency: the first result of each event that carried a key.
 CREATE TABLE topics (
@@ -43,7 +55,9 @@ CREATE TABLE topics (
 	snap_version INTEGER NOT NULL DEFAULT 0,
 	snap_seq INTEGER NOT NULL DEFAULT 0,
 	snap_bytes INTEGER NOT NULL DEFAULT 0,
-	tail_bytes INTEGER NOT NULL DEFAULT 0
+	tail_bytes INTEGER NOT NULL DEFAULT 0,
+	last_seq INTEGER NOT NULL DEFAULT 0,
+	run_first INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 
 CREATE TABLE snapshots (
@@ -60,7 +74,12 @@ CREATE TABLE log (
 	patch TEXT NOT NULL
 );
 
-CREATE INDEX log_topic ON log (topic, seq);
+CREATE TABLE runs (
+	topic TEXT NOT NULL,
+	last INTEGER NOT NULL,
+	first INTEGER NOT NULL,
+	PRIMARY KEY (topic, last)
+) WITHOUT ROWID;
 
 CREATE TABLE meta (
 	key TEXT PRIMARY KEY NOT NULL,
@@ -79,4 +98,4 @@ CREATE TABLE idempotency (
 
 CREATE INDEX idempotency_time ON idempotency (time_ms);
 
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;

@@ -318,6 +318,26 @@ static sc_err bind_change(sc_store *s, enum st_id id, const sc_store_txn *txn,
 	return rc;
 }
 
+/* A run of a topic's log rows that a change closed (schema.sql, runs):
+ * last 0 when none. */
+typedef struct run_close {
+	int64_t first, last;
+} run_close;
+
+/* Writes the closed run c of topic. */
+static sc_err close_run(sc_store *s, const char *topic, const run_close *c,
+			sc_error *err)
+{
+	sc_sqlq *q;
+	sc_err rc = sc_store_bind_topic(s, ST_RUN_CLOSE, topic, NULL, &q, err);
+
+	if (rc != SC_OK)
+		return rc;
+	sc_sql_int64(q, 2, c->last);
+	sc_sql_int64(q, 3, c->first);
+	return step_done(q, "write the topic's run", err);
+}
+
 /* Whether a change of len bytes on a topic whose row is m rewrites the
  * snapshot (see write_change). */
 static int snap_due(const sc_topic_meta *m, size_t len, int create, int snap)
@@ -335,10 +355,13 @@ static int snap_due(const sc_topic_meta *m, size_t len, int create, int snap)
  * this one) pass its size or SC_STORE_SNAP_FLOOR, whichever is larger, or when
  * snap is set (a new topic; a small one at a version where retention
  * runs, so that it may prune every row but the newest as before).
+ * The row extends the topic's open run, or closes it (*closed, written
+ * here unless defer) and opens another.
  */
 static sc_err write_change(sc_store *s, sc_store_txn *txn, const char *event,
 			   sc_topic_meta *m, int create, int snap, int defer,
-			   int64_t now, sc_store_result *out, sc_error *err)
+			   int64_t now, sc_store_result *out, run_close *closed,
+			   sc_error *err)
 {
 	sc_sqlq *q;
 	const char *text;
@@ -367,11 +390,27 @@ static sc_err write_change(sc_store *s, sc_store_txn *txn, const char *event,
 	sc_sql_reset(q);
 	if (r != SC_OK)
 		return (sc_err)r;
+	closed->last = 0;
+	if (m->last_seq > 0 && out->seq != m->last_seq + 1) {
+		/* Another topic's row came between. */
+		closed->first = m->run_first;
+		closed->last = m->last_seq;
+	}
+	if (m->last_seq == 0 || closed->last > 0)
+		m->run_first = out->seq;
+	m->last_seq = out->seq;
+	if (!defer && closed->last > 0) {
+		rc = close_run(s, txn->topic, closed, err);
+		if (rc != SC_OK)
+			return rc;
+	}
 	if (!defer) {
 		rc = bind_change(s, ST_TOPIC_UPDATE, txn, now, &q, err);
 		if (rc != SC_OK)
 			return rc;
 		sc_sql_int64(q, 4, (int64_t)txn->len);
+		sc_sql_int64(q, 5, m->last_seq);
+		sc_sql_int64(q, 6, m->run_first);
 		rc = step_done(q, "write the version", err);
 		if (rc != SC_OK)
 			return rc;
@@ -419,7 +458,10 @@ static sc_err write_change(sc_store *s, sc_store_txn *txn, const char *event,
  * PostgreSQL so is the counter row (store/pg.c).  Before a handler
  * gets the connection they are written (flush), so its SQL sees them,
  * and the batch writes at once from then on.  The flush comes before
- * that change's SAVEPOINT, so its ROLLBACK TO does not undo it.
+ * that change's SAVEPOINT, so its ROLLBACK TO does not undo it.  So do
+ * the runs its changes closed (closed[], of the topic e[topic[k]]): at
+ * most one a change.  The log reads a topic's rows through its row (its
+ * open run), so a change that has to read them first flushes too.
  */
 typedef struct held {
 	sc_centry *e[SC_STORE_BATCH_MAX];
@@ -428,6 +470,9 @@ typedef struct held {
 	unsigned char dirty[SC_STORE_BATCH_MAX];
 	size_t n;
 	int foreign; /* a handler took the SQL connection */
+	run_close closed[SC_STORE_BATCH_MAX];
+	unsigned char topic[SC_STORE_BATCH_MAX];
+	size_t nclosed;
 } held;
 
 /* Writes the deferred topic rows of h (dirty), each from its m[], and
@@ -439,6 +484,9 @@ static sc_err flush_rows(sc_store *s, held *h, int64_t now, sc_error *err)
 	sc_err rc = SC_OK;
 	size_t i;
 
+	for (i = 0; i < h->nclosed && rc == SC_OK; i++)
+		rc = close_run(s, h->e[h->topic[i]]->topic, &h->closed[i], err);
+	h->nclosed = 0;
 	for (i = 0; i < h->n && rc == SC_OK; i++) {
 		if (!h->dirty[i])
 			continue;
@@ -449,6 +497,8 @@ static sc_err flush_rows(sc_store *s, held *h, int64_t now, sc_error *err)
 		sc_sql_int64(q, 2, h->m[i].version);
 		sc_sql_int64(q, 3, now);
 		sc_sql_int64(q, 4, h->m[i].tail_bytes);
+		sc_sql_int64(q, 5, h->m[i].last_seq);
+		sc_sql_int64(q, 6, h->m[i].run_first);
 		rc = step_done(q, "write the topic's row", err);
 		h->dirty[i] = 0;
 	}
@@ -557,6 +607,7 @@ static sc_err run_one(sc_store *s, held *h, sc_store_gc_item *it, int64_t now,
 	sc_error *err = &it->err;
 	sc_store_txn txn;
 	sc_topic_meta m;
+	run_close closed = {0, 0};
 	int found = 0, create = 0, fresh = 0, hi = -1, defer = 0, clean = 0;
 	sc_err rc = SC_OK;
 
@@ -588,10 +639,13 @@ static sc_err run_one(sc_store *s, held *h, sc_store_gc_item *it, int64_t now,
 		SC_STAT_ADD(s->sh, unread, 1);
 	} else if (h->dirty[hi]) {
 		/* Its row is m, not yet written; the entry was cleared (a
-		 * failed change): the state again from the snapshot and log. */
+		 * failed change): the state again from the snapshot and log,
+		 * whose rows are read through the row: written first. */
 		m = h->m[hi];
 		txn.version = m.version;
-		rc = sc_cache_current(s, txn.e, &m, err);
+		rc = flush_rows(s, h, now, err);
+		if (rc == SC_OK)
+			rc = sc_cache_current(s, txn.e, &m, err);
 	} else {
 		h->known[hi] = 0;
 		rc = load(s, req, &txn, &m, &create, err);
@@ -637,7 +691,7 @@ static sc_err run_one(sc_store *s, held *h, sc_store_gc_item *it, int64_t now,
 					  req->topic);
 		if (rc == SC_OK)
 			rc = write_change(s, &txn, req->event, &m, create,
-					  snap, defer, now, out, err);
+					  snap, defer, now, out, &closed, err);
 		/* Retention as it goes, every so many versions. */
 		if (rc == SC_OK && prune)
 			rc = sc_store_prune_topic(s, req->topic,
@@ -677,6 +731,11 @@ out:
 		h->known[hi] = 1;
 		if (defer && txn.changes > 0)
 			h->dirty[hi] = 1;
+		if (defer && closed.last > 0) {
+			assert(h->nclosed < SC_STORE_BATCH_MAX);
+			h->closed[h->nclosed] = closed;
+			h->topic[h->nclosed++] = (unsigned char)hi;
+		}
 	}
 	if (txn.e != NULL) {
 		if (rc != SC_OK && (txn.touched || create || !kept(rc)))

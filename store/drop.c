@@ -17,7 +17,8 @@
  * drop regardless of age, ?3 the time before which a topic counts as
  * idle (a topic never written, version 0, always is); the last one's
  * changes are the topics dropped. */
-static const enum st_id steps[] = {ST_DROP_LOG, ST_DROP_IDEM, ST_DROP_SNAP,
+static const enum st_id steps[] = {ST_DROP_LOG,  ST_DROP_RUNS,
+				   ST_DROP_IDEM, ST_DROP_SNAP,
 				   ST_DROP_TOPICS};
 
 sc_err sc_store_drop(sc_store *s, const char *topic, long idle_seconds,

@@ -51,6 +51,13 @@ enum st_id {
 	 * seq foreseen by the backend; the topic's row written once. */
 	ST_LOG_ROW,
 	ST_TOPIC_FLUSH,
+	/* Where a topic's log rows lie (SQLite's runs, schema.sql): a run
+	 * closed (?2 its last seq, ?3 its first), retention's and drop's
+	 * part.  A backend whose log has an index on its topic has none
+	 * of them (NULL statements). */
+	ST_RUN_CLOSE,
+	ST_PRUNE_RUNS,
+	ST_DROP_RUNS,
 	ST__COUNT
 };
 
@@ -188,6 +195,10 @@ void sc_cache_clear(sc_centry *e);
 typedef struct sc_topic_meta {
 	int64_t version, floor, created_ms;
 	int64_t snap_version, snap_seq, snap_bytes, tail_bytes;
+	/* Its open run: the seq of its newest log row and the first of
+	 * the run it ends (0 and 0 without one, or where the backend keeps
+	 * no runs). */
+	int64_t last_seq, run_first;
 } sc_topic_meta;
 
 /*

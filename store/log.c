@@ -154,7 +154,7 @@ static sc_err run(sc_store *s, enum st_id id, const char *topic, int64_t v,
 
 /*
  * Retention of one topic at version, inside a write transaction: walks
- * the topic's rows above its floor in seq order (log_topic) and stops at
+ * the topic's rows above its floor in seq order and stops at
  * the first one that must stay, one of the newest keep_versions or
  * younger than keep_seconds, so what goes is always the oldest part of
  * the topic's log and the walk costs the rows pruned plus one.  A row
@@ -209,6 +209,8 @@ static sc_err prune_one(sc_store *s, const char *topic, int64_t version,
 		rc = run(s, ST_PRUNE_TOPIC_FLOOR, topic, cut, NULL, err);
 	if (rc == SC_OK && cut > 0)
 		rc = run(s, ST_PRUNE_TOPIC_LOG, topic, cut, removed, err);
+	if (rc == SC_OK && cut > 0)
+		rc = run(s, ST_PRUNE_RUNS, topic, cut, NULL, err);
 	return rc;
 }
 

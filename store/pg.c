@@ -91,8 +91,8 @@ static const char *const txn_sql[TX__COUNT][2] = {
 static const char *const pg_sql[ST__COUNT] = {
     [ST_MAX_SEQ] = "SELECT " SEQ_NOW,
     [ST_TOPIC_META] = "SELECT version, floor, created_ms, snapshot_version, "
-		      "snapshot_seq, octet_length(snapshot), patch_bytes "
-		      "FROM topics WHERE name = $1",
+		      "snapshot_seq, octet_length(snapshot), patch_bytes, "
+		      "0, 0 FROM topics WHERE name = $1",
     /* The snapshot is written next (ST_SNAP_PUT); $3, its size, is
      * octet_length's business here. */
     [ST_TOPIC_CREATE] =

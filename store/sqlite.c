@@ -31,7 +31,23 @@ extern const char sc_schema_sql[];
  * schema.sql and sc_store_prune), so that is max(seq), read from the end
  * of the rowid tree. */
 #define SEQ_NOW	 "coalesce((SELECT max(seq) FROM log), 0)"
-#define LOG_COLS "SELECT seq, topic, version, time_ms, event, patch FROM log "
+#define LOG_COLS                                                               \
+	"SELECT log.seq, log.topic, log.version, log.time_ms, log.event, "     \
+	"log.patch FROM "
+/* The log rows of topic ?1 with a seq above AFTER, joined through the
+ * topic's runs (schema.sql): its closed runs that end above AFTER, and
+ * its open run.  Each run is a range of the log's rowid. */
+#define RUNS_AFTER(after)                                                      \
+	"(SELECT first, last FROM runs WHERE topic = ?1 AND last > " after    \
+	" UNION ALL SELECT run_first, last_seq FROM topics WHERE name = ?1 "   \
+	"AND last_seq > " after ") AS r JOIN log ON log.seq >= "              \
+	"max(r.first, " after " + 1) AND log.seq <= r.last "
+/* The log rows of topic ?1 with a seq at most ?2 (retention). */
+#define RUNS_UPTO                                                              \
+	"(SELECT first, last FROM runs WHERE topic = ?1 AND first <= ?2 "      \
+	"UNION ALL SELECT run_first, last_seq FROM topics WHERE name = ?1 "    \
+	"AND last_seq > 0 AND run_first <= ?2) AS r JOIN log ON log.seq >= "   \
+	"r.first AND log.seq <= min(r.last, ?2)"
 #define LOG_INSERT                                                             \
 	"INSERT INTO log (topic, version, time_ms, event, patch) "             \
 	"VALUES (?1, ?2, ?3, ?4, ?5)"
@@ -46,8 +62,8 @@ extern const char sc_schema_sql[];
 static const char *const st_sql[ST__COUNT] = {
     [ST_MAX_SEQ] = "SELECT " SEQ_NOW,
     [ST_TOPIC_META] = "SELECT version, floor, created_ms, snap_version, "
-		      "snap_seq, snap_bytes, tail_bytes FROM topics "
-		      "WHERE name = ?1",
+		      "snap_seq, snap_bytes, tail_bytes, last_seq, run_first "
+		      "FROM topics WHERE name = ?1",
     /* A topic made by a change is created with it: its floor is the
      * highest seq before the change (?4), and so is its snapshot's seq:
      * no row before it is the topic's (rows of a dropped topic of the
@@ -58,14 +74,15 @@ static const char *const st_sql[ST__COUNT] = {
 	"?2, ?3, coalesce(?4, " SEQ_NOW ")) ON CONFLICT (name) DO NOTHING "
 	"RETURNING 1",
     [ST_TOPIC_UPDATE] = "UPDATE topics SET version = ?2, updated_ms = ?3, "
-			"tail_bytes = tail_bytes + ?4 WHERE name = ?1",
+			"tail_bytes = tail_bytes + ?4, last_seq = ?5, "
+			"run_first = ?6 WHERE name = ?1",
     [ST_TOPIC_SNAP] = "UPDATE topics SET snap_version = ?2, snap_seq = ?3, "
 		      "snap_bytes = ?4, tail_bytes = 0 WHERE name = ?1",
     [ST_SNAP_GET] = "SELECT state FROM snapshots WHERE topic = ?1",
     [ST_SNAP_PUT] = "INSERT INTO snapshots (topic, state) VALUES (?1, ?2) "
 		    "ON CONFLICT (topic) DO UPDATE SET state = excluded.state",
-    [ST_TAIL] = "SELECT seq, patch FROM log WHERE topic = ?1 AND seq > ?2 "
-		"ORDER BY seq",
+    [ST_TAIL] = "SELECT log.seq, log.patch FROM " RUNS_AFTER("?2")
+		"ORDER BY log.seq",
     [ST_TOPIC_FLOOR] = "SELECT floor, " SEQ_NOW " FROM topics WHERE name = ?1",
     [ST_TOPICS] = "SELECT name, version FROM topics ORDER BY name",
     /* seq: the rowid, max(seq) + 1 (schema.sql).  It comes back as
@@ -76,13 +93,17 @@ static const char *const st_sql[ST__COUNT] = {
     /* The same here: the topic's row is written by the store. */
     [ST_LOG_ROW] = LOG_INSERT,
     [ST_TOPIC_FLUSH] = "UPDATE topics SET version = ?2, updated_ms = ?3, "
-		       "tail_bytes = ?4 WHERE name = ?1",
-    [ST_LOG_ONE] = LOG_COLS "WHERE topic = ?1 AND seq > ?2 "
-			    "ORDER BY seq LIMIT ?3",
-    [ST_LOG_MANY] = LOG_COLS "WHERE seq > ?2 AND topic IN "
+		       "tail_bytes = ?4, last_seq = ?5, run_first = ?6 "
+		       "WHERE name = ?1",
+    [ST_RUN_CLOSE] = "INSERT INTO runs (topic, last, first) "
+		     "VALUES (?1, ?2, ?3)",
+    [ST_LOG_ONE] = LOG_COLS RUNS_AFTER("?2") "ORDER BY log.seq LIMIT ?3",
+    /* Several topics, or all: the rows after ?2 in seq order (a range of
+     * the rowid, the newest part of the log). */
+    [ST_LOG_MANY] = LOG_COLS "log WHERE seq > ?2 AND topic IN "
 			     "(SELECT value FROM json_each(?1)) "
 			     "ORDER BY seq LIMIT ?3",
-    [ST_LOG_ALL] = LOG_COLS "WHERE seq > ?2 ORDER BY seq LIMIT ?3",
+    [ST_LOG_ALL] = LOG_COLS "log WHERE seq > ?2 ORDER BY seq LIMIT ?3",
     [ST_SAVEPOINT] = "SAVEPOINT sc_event",
     [ST_RELEASE] = "RELEASE sc_event",
     [ST_ROLLBACK_TO] = "ROLLBACK TO sc_event",
@@ -95,15 +116,25 @@ static const char *const st_sql[ST__COUNT] = {
     [ST_PRUNE_NEXT] = "SELECT name, version FROM topics WHERE name > ?1 "
 		      "ORDER BY name LIMIT 1",
     /* Only rows the snapshot holds may go (seq <= snap_seq). */
-    [ST_PRUNE_WALK] = "SELECT seq, version, time_ms FROM log WHERE topic = ?1 "
-		      "AND seq > ?2 AND seq <= ?3 ORDER BY seq LIMIT "
-		      SC_STORE_STR(SC_STORE_PRUNE_PAGE),
+    [ST_PRUNE_WALK] = "SELECT log.seq, log.version, log.time_ms FROM "
+		      RUNS_AFTER("?2") "WHERE log.seq <= ?3 ORDER BY log.seq "
+		      "LIMIT " SC_STORE_STR(SC_STORE_PRUNE_PAGE),
     [ST_PRUNE_TOPIC_FLOOR] = "UPDATE topics SET floor = ?2 "
 			     "WHERE name = ?1 AND floor < ?2",
-    [ST_PRUNE_TOPIC_LOG] = "DELETE FROM log WHERE topic = ?1 AND seq <= ?2",
+    [ST_PRUNE_TOPIC_LOG] = "DELETE FROM log WHERE seq IN (SELECT log.seq "
+			   "FROM " RUNS_UPTO ")",
+    /* The closed runs whose rows are all gone (a run partly pruned
+     * stays as it is: the rows it names that are gone are not read). */
+    [ST_PRUNE_RUNS] = "DELETE FROM runs WHERE topic = ?1 AND last <= ?2",
     [ST_PRUNE_IDEM] = "DELETE FROM idempotency WHERE time_ms < ?1",
-    [ST_DROP_LOG] = "DELETE FROM log WHERE topic IN (SELECT name FROM topics "
-		    "WHERE " WHICH ") AND seq < (SELECT max(seq) FROM log)",
+    [ST_DROP_LOG] = "DELETE FROM log WHERE seq IN (SELECT log.seq FROM "
+		    "(SELECT first, last FROM runs WHERE topic IN (SELECT "
+		    "name FROM topics WHERE " WHICH ") UNION ALL SELECT "
+		    "run_first, last_seq FROM topics WHERE " WHICH " AND "
+		    "last_seq > 0) AS r JOIN log ON log.seq >= r.first AND "
+		    "log.seq <= r.last) AND seq < (SELECT max(seq) FROM log)",
+    [ST_DROP_RUNS] = "DELETE FROM runs WHERE topic IN (SELECT name FROM "
+		     "topics WHERE " WHICH ")",
     [ST_DROP_IDEM] = "DELETE FROM idempotency WHERE topic IN (SELECT name "
 		     "FROM topics WHERE " WHICH ")",
     [ST_DROP_SNAP] = "DELETE FROM snapshots WHERE topic IN (SELECT name "
@@ -139,6 +170,29 @@ static const char *const migrations[] = {
     "length(CAST(state AS BLOB)) FROM topics;"
     "DROP TABLE topics;"
     "ALTER TABLE topics2 RENAME TO topics;",
+    /* 2 -> 3: the log_topic index gives way to runs.  The runs are the
+     * islands of each topic's rows above its floor among all the rows
+     * in seq order (a row below a topic's floor is not its own: one of
+     * a dropped topic of that name); the newest run of a topic is its
+     * open one, in its row. */
+    "ALTER TABLE topics ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE topics ADD COLUMN run_first INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE runs (topic TEXT NOT NULL, last INTEGER NOT NULL, "
+    "first INTEGER NOT NULL, PRIMARY KEY (topic, last)) WITHOUT ROWID;"
+    "INSERT INTO runs (topic, last, first) "
+    "SELECT topic, max(seq), min(seq) FROM (SELECT log.seq, log.topic, "
+    "log.seq > coalesce(topics.floor, log.seq) AS own, "
+    "row_number() OVER (ORDER BY log.seq) - row_number() OVER "
+    "(PARTITION BY log.topic, log.seq > coalesce(topics.floor, log.seq) "
+    "ORDER BY log.seq) AS island FROM log LEFT JOIN topics "
+    "ON topics.name = log.topic) WHERE own GROUP BY topic, island;"
+    "UPDATE topics SET last_seq = coalesce((SELECT max(last) FROM runs "
+    "WHERE runs.topic = topics.name), 0);"
+    "UPDATE topics SET run_first = coalesce((SELECT first FROM runs WHERE "
+    "runs.topic = topics.name AND runs.last = topics.last_seq), 0);"
+    "DELETE FROM runs WHERE last = (SELECT last_seq FROM topics WHERE "
+    "topics.name = runs.topic);"
+    "DROP INDEX log_topic;",
 };
 
 typedef struct lite lite;

@@ -135,6 +135,8 @@ sc_err sc_store_meta(sc_store *s, const char *topic, sc_topic_meta *m,
 		m->snap_seq = sc_sql_col_int64(q, 4);
 		m->snap_bytes = sc_sql_col_int64(q, 5);
 		m->tail_bytes = sc_sql_col_int64(q, 6);
+		m->last_seq = sc_sql_col_int64(q, 7);
+		m->run_first = sc_sql_col_int64(q, 8);
 	} else if (r == SC_OK) {
 		rc = SC_ERR_NOT_FOUND;
 		if (err != NULL)

@@ -36,8 +36,9 @@ static const char *fresh(void)
 }
 
 /* A connection of the process whose shared object is sh (NULL: its
- * own), with retention that keeps everything. */
-static sc_store *open_sh(const char *path, sc_store_shared *sh)
+ * own), whose retention keeps versions versions and seconds seconds. */
+static sc_store *open_keep(const char *path, sc_store_shared *sh,
+			   long versions, long seconds)
 {
 	sc_store_options o;
 	sc_store *s = NULL;
@@ -46,10 +47,17 @@ static sc_store *open_sh(const char *path, sc_store_shared *sh)
 	memset(&o, 0, sizeof(o));
 	o.path = path;
 	o.shared = sh;
-	o.keep_versions = 1000000;
+	o.keep_versions = versions;
+	o.keep_seconds = seconds;
 	if (sc_store_open(&o, &s, &err) != SC_OK)
 		fail_msg("open %s: %s", path, err.message);
 	return s;
+}
+
+/* ... with retention that keeps everything. */
+static sc_store *open_sh(const char *path, sc_store_shared *sh)
+{
+	return open_keep(path, sh, 1000000, 0);
 }
 
 /* The state of topic read through s, as compact text (caller frees). */
@@ -84,7 +92,7 @@ static void expect_equal_json(const char *got, const char *want)
  * version set to 100 by the handler's own SQL; TRAP (PostgreSQL): no
  * patch, a trigger made that fails every log row of the topic "x";
  * NOOP: nothing at all. */
-enum kind { ACCEPT, REJECT, FAIL, SLOW, PLAIN, MOVE, TRAP, NOOP };
+enum kind { ACCEPT, REJECT, FAIL, SLOW, PLAIN, MOVE, TRAP, NOOP, SPOIL };
 
 typedef struct ev {
 	sc_store *s;
@@ -137,6 +145,12 @@ static sc_err handler(sc_store_txn *txn, void *arg, sc_error *err)
 	e->ran_on = pthread_self();
 	if (e->kind == PLAIN)
 		return plain_add(txn, e->key, err);
+	if (e->kind == SPOIL) { /* the state changed, then a failure */
+		rc = plain_add(txn, e->key, err);
+		return rc == SC_OK ? sc_error_set(err, SC_ERR_IO, "spoilt %s",
+						  e->key)
+				   : rc;
+	}
 	if (e->kind == NOOP)
 		return SC_OK;
 	if (e->kind == TRAP)
@@ -1153,6 +1167,130 @@ static void test_snapshot_random(void **state)
 	sc_store_close(r);
 }
 
+/* The seqs of topic's log rows after after, in order, into seqs (at most
+ * 16); returns how many. */
+struct seqs {
+	int64_t seq[16];
+	size_t n;
+};
+
+static int collect_seq(const sc_store_entry *e, void *arg)
+{
+	struct seqs *q = arg;
+
+	if (q->n < 16)
+		q->seq[q->n] = e->seq;
+	q->n++;
+	return 0;
+}
+
+static size_t topic_seqs(sc_store *s, const char *topic, int64_t after,
+			 struct seqs *q)
+{
+	const char *one[1];
+	sc_error err;
+
+	one[0] = topic;
+	q->n = 0;
+	assert_int_equal(
+	    sc_store_log(s, one, 1, after, 0, collect_seq, q, NULL, &err),
+	    SC_OK);
+	return q->n;
+}
+
+/*
+ * The log has no index on its topic: a topic's rows are found through
+ * its runs (schema.sql).  In one batch, t's rows alternate with u's, so
+ * t's runs close; sp changes t's state and fails, so the change after it
+ * reads t again from the snapshot and the log, through the runs the
+ * batch has not written yet (it writes them first).  The log of each
+ * topic, read by topic, holds its own rows and no other, here and in a
+ * new process; retention and drop leave no run behind.
+ */
+static void test_runs(void **state)
+{
+	enum { N = 8 };
+	const char *path = fresh();
+	static const char *keys[N] = {"w0", "k1", "u1", "k2",
+				      "sp", "k3", "u2", "k4"};
+	static const char *topics[N] = {"w", "t", "u", "t", "t", "t", "u", "t"};
+	static const enum kind kinds[N] = {SLOW,  PLAIN, PLAIN, PLAIN,
+					   SPOIL, PLAIN, PLAIN, PLAIN};
+	static const char *const make[] = {"w", "t", "u", NULL};
+	static const char want_t[] =
+	    "{\"k1\":true,\"k2\":true,\"k3\":true,\"k4\":true}";
+	sc_store_shared *sh, *sh2;
+	sc_store *cs[N], *reader;
+	ev evs[N];
+	struct seqs q;
+	sc_error err;
+	int64_t v, dropped = 0;
+	char *t;
+
+	(void)state;
+	sh = batch_setup(path, cs, evs, N, keys, topics, kinds, make);
+	run_gated(evs, N, sh);
+	assert_int_equal(evs[4].rc, SC_ERR_IO);
+	assert_int_equal(evs[7].rc, SC_OK);
+	assert_int_equal(evs[7].res.version, 4);
+	t = state_of(cs[0], "t", &v);
+	expect_equal_json(t, want_t);
+	free(t);
+	assert_int_equal(topic_seqs(cs[0], "t", 0, &q), 4);
+	assert_int_equal(q.seq[0], evs[1].res.seq);
+	assert_int_equal(q.seq[1], evs[3].res.seq);
+	assert_int_equal(q.seq[2], evs[5].res.seq);
+	assert_int_equal(q.seq[3], evs[7].res.seq);
+	assert_int_equal(topic_seqs(cs[0], "t", evs[3].res.seq, &q), 2);
+	assert_int_equal(q.seq[0], evs[5].res.seq);
+	assert_int_equal(topic_seqs(cs[0], "u", 0, &q), 2);
+	assert_int_equal(q.seq[0], evs[2].res.seq);
+	assert_int_equal(q.seq[1], evs[6].res.seq);
+	if (!test_on_pg()) {
+		/* k1 | u1 | k2 | u2 | k3 k4: t's closed runs are k1's and
+		 * k2's (k3 came after u1... in seq order), its open run ends
+		 * at k4. */
+		assert_true(db_value(path, "SELECT count(*) FROM runs WHERE "
+					   "topic = 't'") >= 1);
+		assert_int_equal(db_value(path, "SELECT last_seq FROM topics "
+						"WHERE name = 't'"),
+				 evs[7].res.seq);
+		assert_int_equal(db_value(path, "SELECT count(*) FROM "
+						"sqlite_schema WHERE name = "
+						"'log_topic'"),
+				 0);
+	}
+	/* A new process: states and logs from the database. */
+	assert_int_equal(sc_store_shared_new(0, &sh2, &err), SC_OK);
+	reader = open_sh(path, sh2);
+	t = state_of(reader, "t", &v);
+	expect_equal_json(t, want_t);
+	assert_int_equal(v, 4);
+	free(t);
+	t = state_of(reader, "u", &v);
+	expect_equal_json(t, "{\"u1\":true,\"u2\":true}");
+	free(t);
+	assert_int_equal(topic_seqs(reader, "t", 0, &q), 4);
+	assert_int_equal(topic_seqs(reader, "u", 0, &q), 2);
+	sc_store_close(reader);
+	/* Retention down to t's newest row, then drop u. */
+	reader = open_keep(path, sh2, 1, 1);
+	usleep(1100 * 1000);
+	assert_int_equal(sc_store_compact(reader, 0, &err), SC_OK);
+	assert_int_equal(topic_seqs(reader, "t", 0, &q), 1);
+	assert_int_equal(q.seq[0], evs[7].res.seq);
+	assert_int_equal(sc_store_drop(reader, "u", 0, &dropped, &err), SC_OK);
+	assert_int_equal(dropped, 1);
+	if (!test_on_pg())
+		assert_int_equal(db_value(path, "SELECT count(*) FROM runs"), 0);
+	t = state_of(reader, "t", &v);
+	expect_equal_json(t, want_t);
+	free(t);
+	sc_store_close(reader);
+	sc_store_shared_free(sh2);
+	batch_free(cs, evs, N, sh);
+}
+
 /* --- migration from schema 1 ---------------------------------------- */
 
 static const char schema1[] =
@@ -1291,6 +1429,130 @@ static void test_migrate_v1(void **state)
 	sc_store_close(s);
 }
 
+/* --- migration from schema 2 ---------------------------------------- */
+
+#define ADD(k) "'[{\"op\":\"add\",\"path\":\"/" k "\",\"value\":1}]'"
+
+/* Schema 2 (the log indexed by topic).  Row 1 is a dropped topic a's,
+ * below the floor of the a made again; a's rows 2, 4, 6 alternate with
+ * b's 3, 5; row 7 is the newest row of a dropped topic c. */
+static const char schema2[] =
+    "CREATE TABLE topics (name TEXT PRIMARY KEY NOT NULL, version INTEGER "
+    "NOT NULL DEFAULT 0, floor INTEGER NOT NULL DEFAULT 0, created_ms "
+    "INTEGER NOT NULL, updated_ms INTEGER NOT NULL, snap_version INTEGER "
+    "NOT NULL DEFAULT 0, snap_seq INTEGER NOT NULL DEFAULT 0, snap_bytes "
+    "INTEGER NOT NULL DEFAULT 0, tail_bytes INTEGER NOT NULL DEFAULT 0) "
+    "WITHOUT ROWID;"
+    "CREATE TABLE snapshots (topic TEXT PRIMARY KEY NOT NULL, state TEXT "
+    "NOT NULL);"
+    "CREATE TABLE log (seq INTEGER PRIMARY KEY, topic TEXT NOT NULL, "
+    "version INTEGER NOT NULL, time_ms INTEGER NOT NULL, event TEXT, patch "
+    "TEXT NOT NULL);"
+    "CREATE INDEX log_topic ON log (topic, seq);"
+    "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) "
+    "WITHOUT ROWID;"
+    "CREATE TABLE idempotency (topic TEXT NOT NULL, key TEXT NOT NULL, "
+    "time_ms INTEGER NOT NULL, version INTEGER NOT NULL, seq INTEGER NOT "
+    "NULL, patch TEXT NOT NULL, PRIMARY KEY (topic, key)) WITHOUT ROWID;"
+    "CREATE INDEX idempotency_time ON idempotency (time_ms);"
+    "INSERT INTO meta VALUES ('epoch', '0123456789abcdef');"
+    "INSERT INTO topics VALUES ('a', 3, 1, 1, 6, 0, 1, 2, 90);"
+    "INSERT INTO topics VALUES ('b', 2, 2, 1, 5, 0, 2, 2, 60);"
+    "INSERT INTO snapshots VALUES ('a', '{}'), ('b', '{}');"
+    "INSERT INTO log VALUES (1, 'a', 1, 1, NULL, " ADD("old") ");"
+    "INSERT INTO log VALUES (2, 'a', 1, 2, NULL, " ADD("a1") ");"
+    "INSERT INTO log VALUES (3, 'b', 1, 3, NULL, " ADD("b1") ");"
+    "INSERT INTO log VALUES (4, 'a', 2, 4, NULL, " ADD("a2") ");"
+    "INSERT INTO log VALUES (5, 'b', 2, 5, NULL, " ADD("b2") ");"
+    "INSERT INTO log VALUES (6, 'a', 3, 6, NULL, " ADD("a3") ");"
+    "INSERT INTO log VALUES (7, 'c', 9, 7, NULL, " ADD("c9") ");"
+    "PRAGMA user_version = 2;";
+
+/* Sets /x to 1, then 2, ... (a counter of its calls). */
+static sc_err set_x(sc_store_txn *txn, void *arg, sc_error *err)
+{
+	static int n;
+	char text[64];
+	json_object *ops;
+	sc_err rc;
+
+	(void)arg;
+	snprintf(text, sizeof(text),
+		 "[{\"op\":\"add\",\"path\":\"/x\",\"value\":%d}]", ++n);
+	ops = J(text);
+	rc = sc_store_txn_patch(txn, ops, err);
+	json_object_put(ops);
+	return rc;
+}
+
+/*
+ * Schema 2 becomes 3: the log_topic index goes, each topic's rows are
+ * found through its runs (made from the rows: a's are 2, 4 and 6, each
+ * alone), and the next changes go on from them.
+ */
+static void test_migrate_v2(void **state)
+{
+	const char *path = fresh();
+	sqlite3 *db;
+	sc_store *s;
+	sc_store_result res;
+	sc_error err;
+	struct seqs q;
+	char *t;
+	int64_t v;
+
+	(void)state;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, schema2, NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	s = open_sh(path, NULL);
+	assert_int_equal(db_value(path, "PRAGMA user_version"), 3);
+	assert_int_equal(db_value(path, "SELECT count(*) FROM sqlite_schema "
+					"WHERE name = 'log_topic'"),
+			 0);
+	assert_int_equal(db_value(path, "SELECT count(*) FROM runs"), 3);
+	assert_int_equal(db_value(path, "SELECT last_seq * 10 + run_first "
+					"FROM topics WHERE name = 'a'"),
+			 66);
+	t = state_of(s, "a", &v);
+	expect_equal_json(t, "{\"a1\":1,\"a2\":1,\"a3\":1}");
+	assert_int_equal(v, 3);
+	free(t);
+	t = state_of(s, "b", &v);
+	expect_equal_json(t, "{\"b1\":1,\"b2\":1}");
+	free(t);
+	assert_int_equal(topic_seqs(s, "a", 1, &q), 3);
+	assert_int_equal(q.seq[0] * 100 + q.seq[1] * 10 + q.seq[2], 246);
+	assert_int_equal(topic_seqs(s, "a", 2, &q), 2);
+	assert_int_equal(topic_seqs(s, "b", 2, &q), 2);
+	assert_int_equal(q.seq[0] * 10 + q.seq[1], 35);
+	/* a goes on at 8 (after c's 7: a run closes) and 9 (the same run). */
+	assert_int_equal(
+	    sc_store_change(s, "a", "add", NULL, add_z, NULL, &res, &err),
+	    SC_ERR_PATCH); /* a has no /items */
+	assert_int_equal(sc_store_change(s, "a", "x", NULL, set_x, NULL, &res,
+					 &err),
+			 SC_OK);
+	assert_int_equal(res.seq, 8);
+	sc_store_result_free(&res);
+	assert_int_equal(sc_store_change(s, "a", "x", NULL, set_x, NULL, &res,
+					 &err),
+			 SC_OK);
+	assert_int_equal(res.seq, 9);
+	sc_store_result_free(&res);
+	assert_int_equal(db_value(path, "SELECT count(*) FROM runs"), 4);
+	assert_int_equal(topic_seqs(s, "a", 1, &q), 5);
+	assert_int_equal(q.seq[3] * 10 + q.seq[4], 89);
+	sc_store_close(s);
+	s = open_sh(path, NULL);
+	t = state_of(s, "a", &v);
+	expect_equal_json(t, "{\"a1\":1,\"a2\":1,\"a3\":1,\"x\":2}");
+	assert_int_equal(v, 5);
+	free(t);
+	sc_store_close(s);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -1304,6 +1566,7 @@ int main(void)
 	    cmocka_unit_test(test_linger_takes_in),
 	    cmocka_unit_test(test_batch_reuses_rows),
 	    cmocka_unit_test(test_deferred_rows),
+	    cmocka_unit_test(test_runs),
 	    cmocka_unit_test(test_rows_after_sql),
 	    cmocka_unit_test(test_pipeline_failure),
 	    cmocka_unit_test(test_second_write_fails),
@@ -1315,6 +1578,7 @@ int main(void)
 	/* The migration of an SQLite file of schema 1. */
 	const struct CMUnitTest sqlite_only[] = {
 	    cmocka_unit_test(test_migrate_v1),
+	    cmocka_unit_test(test_migrate_v2),
 	    cmocka_unit_test(test_page_size),
 	};
 	int failed = cmocka_run_group_tests(tests, setup, scratch_teardown);
