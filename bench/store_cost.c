@@ -4,12 +4,15 @@
  * callgrind for instructions per event, and under strace for the
  * PostgreSQL round trips per event).
  *
- *   store_cost DB THREADS EVENTS
+ *   store_cost DB THREADS EVENTS [TOPICS]
  *	DB is an SQLite path or a postgresql:// URI.  Makes the topic
  *	"cost" (a small state) when it is missing, then THREADS threads
  *	share one sc_store_shared (group commit, as the FastCGI app) and
  *	commit EVENTS one-op changes ("replace /n") between them.  EVENTS
- *	0: the setup alone, to subtract.  Prints the events committed.
+ *	0: the setup alone, to subtract.  With TOPICS > 1, thread i
+ *	changes the topic "cost" + (i % TOPICS) instead, so that a batch
+ *	holds the changes of several topics in turn.  Prints the events
+ *	committed.
  *
  *   store_cost DB bare EVENTS
  *	The bare SQLite loop of bench/store_bench.c instead (DB a path):
@@ -33,6 +36,7 @@
 
 typedef struct worker {
 	const char *db;
+	char topic[16];
 	sc_store_shared *sh;
 	long events;
 	long done;
@@ -74,7 +78,7 @@ static void *work(void *arg)
 	long i;
 
 	for (i = 0; i < w->events; i++) {
-		if (sc_store_change(s, "cost", "tick", NULL, replace_n, &i,
+		if (sc_store_change(s, w->topic, "tick", NULL, replace_n, &i,
 				    &res, &err) != SC_OK)
 			die("change", &err);
 		sc_store_result_free(&res);
@@ -137,7 +141,7 @@ int main(int argc, char **argv)
 	sc_store_state st;
 	sc_store *s;
 	sc_error err;
-	long threads, events, done = 0;
+	long threads, events, topics = 1, done = 0;
 	int i;
 
 	if (argc == 4 && strcmp(argv[2], "bare") == 0 &&
@@ -145,22 +149,35 @@ int main(int argc, char **argv)
 		printf("%ld\n", bare(argv[1], events));
 		return 0;
 	}
-	if (argc != 4 || (threads = strtol(argv[2], NULL, 10)) < 1 ||
-	    threads > MAX_THREADS || (events = strtol(argv[3], NULL, 10)) < 0) {
+	if ((argc != 4 && argc != 5) ||
+	    (threads = strtol(argv[2], NULL, 10)) < 1 ||
+	    threads > MAX_THREADS || (events = strtol(argv[3], NULL, 10)) < 0 ||
+	    (argc == 5 &&
+	     ((topics = strtol(argv[4], NULL, 10)) < 1 || topics > threads))) {
 		fprintf(stderr,
-			"usage: store_cost DB THREADS(1-%d)|bare EVENTS\n",
+			"usage: store_cost DB THREADS(1-%d)|bare EVENTS "
+			"[TOPICS(1-THREADS)]\n",
 			MAX_THREADS);
 		return 2;
 	}
+	for (i = 0; i < threads; i++) {
+		if (topics == 1)
+			snprintf(w[i].topic, sizeof(w[i].topic), "cost");
+		else
+			snprintf(w[i].topic, sizeof(w[i].topic), "cost%ld",
+				 i % topics);
+	}
 	s = open_store(argv[1], NULL);
-	if (sc_store_get(s, "cost", &st, &err) == SC_OK) {
-		sc_store_state_free(&st);
-	} else {
+	for (i = 0; i < topics; i++) {
 		json_object *init = NULL;
 		const char *t = "{\"n\":0,\"title\":\"cost\",\"items\":[1,2,3]}";
 
+		if (sc_store_get(s, w[i].topic, &st, &err) == SC_OK) {
+			sc_store_state_free(&st);
+			continue;
+		}
 		if (sc_json_parse(t, strlen(t), &init, &err) != SC_OK ||
-		    sc_store_create(s, "cost", init, &err) != SC_OK)
+		    sc_store_create(s, w[i].topic, init, &err) != SC_OK)
 			die("create", &err);
 		json_object_put(init);
 	}

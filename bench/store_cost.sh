@@ -21,12 +21,12 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/sc-store-cost-XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 
 if command -v valgrind >/dev/null; then
-	ir() { # THREADS EVENTS [FUNCTION] -> instructions of the whole run
-		# (or of the calls of FUNCTION alone)
+	ir() { # THREADS EVENTS [FUNCTION [TOPICS]] -> instructions of the
+		# whole run (or of the calls of FUNCTION alone)
 		rm -f "$dir/c.db"*
 		valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" \
 			${3:+--toggle-collect="$3"} \
-			"$prog" "$dir/c.db" "$1" "$2" >/dev/null 2>"$dir/vg.err"
+			"$prog" "$dir/c.db" "$1" "$2" ${4:-} >/dev/null 2>"$dir/vg.err"
 		sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$dir/vg.err"
 	}
 	for t in 1 8; do
@@ -35,6 +35,7 @@ if command -v valgrind >/dev/null; then
 		echo "SQLite, $t thread(s): $(( (n - z) / N )) instructions per event (callgrind, $N events)"
 	done
 	echo "SQLite, 8 threads, inside the batches (the serial part): $(( $(ir 8 "$N" sc_store_run_batch) / N )) instructions per event"
+	echo "SQLite, 8 threads on 8 topics, inside the batches (a batch's changes take turns between topics): $(( $(ir 8 "$N" sc_store_run_batch 8) / N )) instructions per event"
 	z=$(ir bare 0)
 	n=$(ir bare "$N")
 	echo "SQLite, bare BEGIN IMMEDIATE/INSERT/COMMIT loop of store_bench: $(( (n - z) / N )) instructions per commit"

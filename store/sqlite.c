@@ -32,16 +32,25 @@ extern const char sc_schema_sql[];
  * of the rowid tree. */
 #define SEQ_NOW	 "coalesce((SELECT max(seq) FROM log), 0)"
 #define LOG_COLS                                                               \
-	"SELECT log.seq, log.topic, log.version, log.time_ms, log.event, "     \
-	"log.patch FROM "
-/* The log rows of topic ?1 with a seq above AFTER, joined through the
- * topic's runs (schema.sql): its closed runs that end above AFTER, and
- * its open run.  Each run is a range of the log's rowid. */
-#define RUNS_AFTER(after)                                                      \
-	"(SELECT first, last FROM runs WHERE topic = ?1 AND last > " after    \
-	" UNION ALL SELECT run_first, last_seq FROM topics WHERE name = ?1 "   \
-	"AND last_seq > " after ") AS r JOIN log ON log.seq >= "              \
-	"max(r.first, " after " + 1) AND log.seq <= r.last "
+	"log.seq, log.topic, log.version, log.time_ms, log.event, log.patch"
+/*
+ * COLS of the log rows of topic ?1 with a seq above AFTER (and the
+ * condition AND_ALSO), in seq order: the log joined with the topic's
+ * runs (schema.sql), its closed runs that end above AFTER and its open
+ * run, each a range of the log's rowid.  The runs do not overlap, so
+ * (the run's last, seq) is seq order, and one SQLite reads in as it
+ * walks (the runs in key order, then the log in rowid order): ORDER BY
+ * seq alone would sort every row first.  The run's last comes as one
+ * more column after COLS.
+ */
+#define RUNS_SELECT(cols, after, and_also)                                     \
+	"SELECT " cols ", runs.last AS run FROM runs JOIN log ON log.seq >= " \
+	"max(runs.first, " after " + 1) AND log.seq <= runs.last WHERE "     \
+	"runs.topic = ?1 AND runs.last > " after and_also " UNION ALL "      \
+	"SELECT " cols ", topics.last_seq FROM topics JOIN log ON log.seq >= "\
+	"max(topics.run_first, " after " + 1) AND log.seq <= "               \
+	"topics.last_seq WHERE topics.name = ?1 AND topics.last_seq > " after \
+	and_also " ORDER BY run, seq"
 /* The log rows of topic ?1 with a seq at most ?2 (retention). */
 #define RUNS_UPTO                                                              \
 	"(SELECT first, last FROM runs WHERE topic = ?1 AND first <= ?2 "      \
@@ -81,8 +90,7 @@ static const char *const st_sql[ST__COUNT] = {
     [ST_SNAP_GET] = "SELECT state FROM snapshots WHERE topic = ?1",
     [ST_SNAP_PUT] = "INSERT INTO snapshots (topic, state) VALUES (?1, ?2) "
 		    "ON CONFLICT (topic) DO UPDATE SET state = excluded.state",
-    [ST_TAIL] = "SELECT log.seq, log.patch FROM " RUNS_AFTER("?2")
-		"ORDER BY log.seq",
+    [ST_TAIL] = RUNS_SELECT("log.seq, log.patch", "?2", ""),
     [ST_TOPIC_FLOOR] = "SELECT floor, " SEQ_NOW " FROM topics WHERE name = ?1",
     [ST_TOPICS] = "SELECT name, version FROM topics ORDER BY name",
     /* seq: the rowid, max(seq) + 1 (schema.sql).  It comes back as
@@ -97,13 +105,14 @@ static const char *const st_sql[ST__COUNT] = {
 		       "WHERE name = ?1",
     [ST_RUN_CLOSE] = "INSERT INTO runs (topic, last, first) "
 		     "VALUES (?1, ?2, ?3)",
-    [ST_LOG_ONE] = LOG_COLS RUNS_AFTER("?2") "ORDER BY log.seq LIMIT ?3",
+    [ST_LOG_ONE] = RUNS_SELECT(LOG_COLS, "?2", "") " LIMIT ?3",
     /* Several topics, or all: the rows after ?2 in seq order (a range of
      * the rowid, the newest part of the log). */
-    [ST_LOG_MANY] = LOG_COLS "log WHERE seq > ?2 AND topic IN "
+    [ST_LOG_MANY] = "SELECT " LOG_COLS " FROM log WHERE seq > ?2 AND topic IN "
 			     "(SELECT value FROM json_each(?1)) "
 			     "ORDER BY seq LIMIT ?3",
-    [ST_LOG_ALL] = LOG_COLS "log WHERE seq > ?2 ORDER BY seq LIMIT ?3",
+    [ST_LOG_ALL] = "SELECT " LOG_COLS " FROM log WHERE seq > ?2 ORDER BY "
+		   "seq LIMIT ?3",
     [ST_SAVEPOINT] = "SAVEPOINT sc_event",
     [ST_RELEASE] = "RELEASE sc_event",
     [ST_ROLLBACK_TO] = "ROLLBACK TO sc_event",
@@ -116,9 +125,9 @@ static const char *const st_sql[ST__COUNT] = {
     [ST_PRUNE_NEXT] = "SELECT name, version FROM topics WHERE name > ?1 "
 		      "ORDER BY name LIMIT 1",
     /* Only rows the snapshot holds may go (seq <= snap_seq). */
-    [ST_PRUNE_WALK] = "SELECT log.seq, log.version, log.time_ms FROM "
-		      RUNS_AFTER("?2") "WHERE log.seq <= ?3 ORDER BY log.seq "
-		      "LIMIT " SC_STORE_STR(SC_STORE_PRUNE_PAGE),
+    [ST_PRUNE_WALK] = RUNS_SELECT("log.seq, log.version, log.time_ms", "?2",
+				  " AND log.seq <= ?3")
+		      " LIMIT " SC_STORE_STR(SC_STORE_PRUNE_PAGE),
     [ST_PRUNE_TOPIC_FLOOR] = "UPDATE topics SET floor = ?2 "
 			     "WHERE name = ?1 AND floor < ?2",
     [ST_PRUNE_TOPIC_LOG] = "DELETE FROM log WHERE seq IN (SELECT log.seq "

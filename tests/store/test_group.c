@@ -1184,8 +1184,8 @@ static int collect_seq(const sc_store_entry *e, void *arg)
 	return 0;
 }
 
-static size_t topic_seqs(sc_store *s, const char *topic, int64_t after,
-			 struct seqs *q)
+static size_t topic_seqs_max(sc_store *s, const char *topic, int64_t after,
+			     size_t limit, struct seqs *q)
 {
 	const char *one[1];
 	sc_error err;
@@ -1193,9 +1193,15 @@ static size_t topic_seqs(sc_store *s, const char *topic, int64_t after,
 	one[0] = topic;
 	q->n = 0;
 	assert_int_equal(
-	    sc_store_log(s, one, 1, after, 0, collect_seq, q, NULL, &err),
+	    sc_store_log(s, one, 1, after, limit, collect_seq, q, NULL, &err),
 	    SC_OK);
 	return q->n;
+}
+
+static size_t topic_seqs(sc_store *s, const char *topic, int64_t after,
+			 struct seqs *q)
+{
+	return topic_seqs_max(s, topic, after, 0, q);
 }
 
 /*
@@ -1243,6 +1249,10 @@ static void test_runs(void **state)
 	assert_int_equal(q.seq[3], evs[7].res.seq);
 	assert_int_equal(topic_seqs(cs[0], "t", evs[3].res.seq, &q), 2);
 	assert_int_equal(q.seq[0], evs[5].res.seq);
+	/* A page of it: the next rows in seq order, across runs. */
+	assert_int_equal(topic_seqs_max(cs[0], "t", evs[1].res.seq, 2, &q), 2);
+	assert_int_equal(q.seq[0], evs[3].res.seq);
+	assert_int_equal(q.seq[1], evs[5].res.seq);
 	assert_int_equal(topic_seqs(cs[0], "u", 0, &q), 2);
 	assert_int_equal(q.seq[0], evs[2].res.seq);
 	assert_int_equal(q.seq[1], evs[6].res.seq);
