@@ -86,6 +86,19 @@ static void expect_equal_json(const char *got, const char *want)
 	json_object_put(b);
 }
 
+/* The state of topic read through s is want, at version (unless < 0). */
+static void expect_state(sc_store *s, const char *topic, const char *want,
+			 int64_t version)
+{
+	int64_t v;
+	char *t = state_of(s, topic, &v);
+
+	expect_equal_json(t, want);
+	if (version >= 0)
+		assert_int_equal(v, version);
+	free(t);
+}
+
 /* --- group commit --------------------------------------------------- */
 
 /* PLAIN: a patch only, no SQL of its own; MOVE: no patch, the topic's
@@ -119,19 +132,24 @@ static int count_commit(void *arg)
 	return 0;
 }
 
+/* Applies the patch text to txn's state. */
+static sc_err patch_text(sc_store_txn *txn, const char *text, sc_error *err)
+{
+	json_object *ops = J(text);
+	sc_err rc = sc_store_txn_patch(txn, ops, err);
+
+	json_object_put(ops);
+	return rc;
+}
+
 /* Adds the member key (true) to the state: a patch, no SQL. */
 static sc_err plain_add(sc_store_txn *txn, const char *key, sc_error *err)
 {
 	char text[256];
-	json_object *ops;
-	sc_err rc;
 
 	snprintf(text, sizeof(text),
 		 "[{\"op\":\"add\",\"path\":\"/%s\",\"value\":true}]", key);
-	ops = J(text);
-	rc = sc_store_txn_patch(txn, ops, err);
-	json_object_put(ops);
-	return rc;
+	return patch_text(txn, text, err);
 }
 
 static sc_err handler(sc_store_txn *txn, void *arg, sc_error *err)
@@ -300,8 +318,6 @@ static void test_group_commit(void **state)
 	    {.topic = "t", .key = "g", .kind = ACCEPT, .idem = "k1"},
 	};
 	sc_store_stats stats;
-	char *t;
-	int64_t v;
 	size_t i;
 
 	(void)state;
@@ -336,16 +352,9 @@ static void test_group_commit(void **state)
 	assert_int_equal(stats.changes, 7);
 	/* Nothing of c and d: not in the state (in memory or stored), not
 	 * in the application's table. */
-	t = state_of(cs[2], "t", &v);
-	expect_equal_json(t, "{\"a\":true,\"b\":true,\"f\":true}");
-	assert_int_equal(v, 3);
-	free(t);
-	t = state_of(reader, "t", &v);
-	expect_equal_json(t, "{\"a\":true,\"b\":true,\"f\":true}");
-	free(t);
-	t = state_of(reader, "u", &v);
-	expect_equal_json(t, "{\"e\":true}");
-	free(t);
+	expect_state(cs[2], "t", "{\"a\":true,\"b\":true,\"f\":true}", 3);
+	expect_state(reader, "t", "{\"a\":true,\"b\":true,\"f\":true}", -1);
+	expect_state(reader, "u", "{\"e\":true}", -1);
 	assert_int_equal(app_rows(reader, "a"), 1);
 	assert_int_equal(app_rows(reader, "b"), 1);
 	assert_int_equal(app_rows(reader, "c"), 0);
@@ -383,8 +392,6 @@ static void test_linger_takes_in(void **state)
 	    {.topic = "t", .key = "f", .kind = FAIL},
 	};
 	sc_store_stats stats;
-	char *t;
-	int64_t v;
 	size_t i;
 
 	(void)state;
@@ -410,14 +417,9 @@ static void test_linger_takes_in(void **state)
 	assert_true(pthread_equal(next[1].ran_on, next[0].thread));
 	assert_true(pthread_equal(next[2].ran_on, next[0].thread));
 	assert_int_equal(next[2].rc, SC_ERR_IO);
-	t = state_of(reader, "t", &v);
-	expect_equal_json(t, "{\"a\":true,\"b\":true,\"c\":true,"
-			     "\"d\":true}");
-	assert_int_equal(v, 4);
-	free(t);
-	t = state_of(reader, "u", &v);
-	expect_equal_json(t, "{\"e\":true}");
-	free(t);
+	expect_state(reader, "t", "{\"a\":true,\"b\":true,\"c\":true,"
+			     "\"d\":true}", 4);
+	expect_state(reader, "u", "{\"e\":true}", -1);
 	assert_int_equal(app_rows(reader, "d"), 1);
 	assert_int_equal(app_rows(reader, "e"), 1);
 	assert_int_equal(app_rows(reader, "f"), 0);
@@ -449,8 +451,6 @@ static void test_batch_reuses_rows(void **state)
 	sc_store_stats stats;
 	sc_error err;
 	char pad[400], init[512], want[1024];
-	char *t;
-	int64_t v;
 	size_t i;
 
 	(void)state;
@@ -495,17 +495,11 @@ static void test_batch_reuses_rows(void **state)
 		 "\"k4\":true,\"k5\":true,\"k6\":true,\"k7\":true,"
 		 "\"k8\":true,\"k9\":true}",
 		 pad);
-	t = state_of(cs[1], "t", &v);
-	expect_equal_json(t, want);
-	assert_int_equal(v, 103);
-	free(t);
+	expect_state(cs[1], "t", want, 103);
 	/* a new process's view: snapshot + log */
 	assert_int_equal(sc_store_shared_new(0, &sh2, &err), SC_OK);
 	reader = open_sh(path, sh2);
-	t = state_of(reader, "t", &v);
-	expect_equal_json(t, want);
-	assert_int_equal(v, 103);
-	free(t);
+	expect_state(reader, "t", want, 103);
 	/* and the next change there goes on from the row */
 	evs[0].s = reader;
 	evs[0].topic = "t";
@@ -593,8 +587,6 @@ static void test_deferred_rows(void **state)
 	sc_store *cs[N], *reader;
 	ev evs[N], next;
 	sc_error err;
-	char *t;
-	int64_t v;
 
 	(void)state;
 	memset(&next, 0, sizeof(next));
@@ -631,14 +623,8 @@ static void test_deferred_rows(void **state)
 	/* A new process: the states, and the next seq. */
 	assert_int_equal(sc_store_shared_new(0, &sh2, &err), SC_OK);
 	reader = open_sh(path, sh2);
-	t = state_of(reader, "t", &v);
-	expect_equal_json(t, "{\"k1\":true,\"k2\":true,\"k3\":true}");
-	assert_int_equal(v, 3);
-	free(t);
-	t = state_of(reader, "u", &v);
-	expect_equal_json(t, "{\"u1\":true,\"u2\":true}");
-	assert_int_equal(v, 101);
-	free(t);
+	expect_state(reader, "t", "{\"k1\":true,\"k2\":true,\"k3\":true}", 3);
+	expect_state(reader, "u", "{\"u1\":true,\"u2\":true}", 101);
 	next.s = reader;
 	next.topic = "u";
 	next.key = "u3";
@@ -712,10 +698,7 @@ static sc_store *expect_x_failed(const char *path, ev *evs)
 	assert_int_equal(evs[0].rc, SC_OK);
 	assert_int_not_equal(evs[1].rc, SC_OK);
 	reader = open_sh(path, NULL);
-	t = state_of(reader, "x", &v);
-	expect_equal_json(t, "{}");
-	assert_int_equal(v, 0);
-	free(t);
+	expect_state(reader, "x", "{}", 0);
 	t = state_of(reader, "y", &v);
 	if (test_on_pg()) {
 		assert_int_not_equal(evs[2].rc, SC_OK);
@@ -833,8 +816,6 @@ static void test_create_on_commit(void **state)
 	sc_store_result res;
 	sc_store_state st;
 	sc_error err;
-	char *t;
-	int64_t v;
 
 	(void)state;
 	/* Rejected: nothing is created. */
@@ -855,10 +836,7 @@ static void test_create_on_commit(void **state)
 	assert_int_equal(sc_store_resumable(s, "new", res.seq - 1, &err),
 			 SC_OK);
 	sc_store_result_free(&res);
-	t = state_of(s, "new", &v);
-	expect_equal_json(t, "{\"items\":[1]}");
-	assert_int_equal(v, 1);
-	free(t);
+	expect_state(s, "new", "{\"items\":[1]}", 1);
 	sc_store_close(s);
 }
 
@@ -1055,7 +1033,7 @@ static unsigned long long rnd(void)
 /* A random change of model (and the ops or state text that makes it). */
 static sc_err random_change(sc_store_txn *txn, void *arg, sc_error *err)
 {
-	json_object *model = arg, *cur = sc_store_txn_state(txn), *ops;
+	json_object *model = arg, *cur = sc_store_txn_state(txn);
 	char text[512];
 	size_t n = json_object_array_length(json_object_object_get(cur, "a"));
 	sc_err rc;
@@ -1095,10 +1073,7 @@ static sc_err random_change(sc_store_txn *txn, void *arg, sc_error *err)
 			 (int)(rnd() % 1000), (int)(rnd() % 1000));
 		break;
 	}
-	ops = J(text);
-	rc = sc_store_txn_patch(txn, ops, err);
-	json_object_put(ops);
-	return rc;
+	return patch_text(txn, text, err);
 }
 
 /*
@@ -1230,8 +1205,7 @@ static void test_runs(void **state)
 	ev evs[N];
 	struct seqs q;
 	sc_error err;
-	int64_t v, dropped = 0;
-	char *t;
+	int64_t dropped = 0;
 
 	(void)state;
 	sh = batch_setup(path, cs, evs, N, keys, topics, kinds, make);
@@ -1239,9 +1213,7 @@ static void test_runs(void **state)
 	assert_int_equal(evs[4].rc, SC_ERR_IO);
 	assert_int_equal(evs[7].rc, SC_OK);
 	assert_int_equal(evs[7].res.version, 4);
-	t = state_of(cs[0], "t", &v);
-	expect_equal_json(t, want_t);
-	free(t);
+	expect_state(cs[0], "t", want_t, -1);
 	assert_int_equal(topic_seqs(cs[0], "t", 0, &q), 4);
 	assert_int_equal(q.seq[0], evs[1].res.seq);
 	assert_int_equal(q.seq[1], evs[3].res.seq);
@@ -1273,13 +1245,8 @@ static void test_runs(void **state)
 	/* A new process: states and logs from the database. */
 	assert_int_equal(sc_store_shared_new(0, &sh2, &err), SC_OK);
 	reader = open_sh(path, sh2);
-	t = state_of(reader, "t", &v);
-	expect_equal_json(t, want_t);
-	assert_int_equal(v, 4);
-	free(t);
-	t = state_of(reader, "u", &v);
-	expect_equal_json(t, "{\"u1\":true,\"u2\":true}");
-	free(t);
+	expect_state(reader, "t", want_t, 4);
+	expect_state(reader, "u", "{\"u1\":true,\"u2\":true}", -1);
 	assert_int_equal(topic_seqs(reader, "t", 0, &q), 4);
 	assert_int_equal(topic_seqs(reader, "u", 0, &q), 2);
 	sc_store_close(reader);
@@ -1293,9 +1260,7 @@ static void test_runs(void **state)
 	assert_int_equal(dropped, 1);
 	if (!test_on_pg())
 		assert_int_equal(db_value(path, "SELECT count(*) FROM runs"), 0);
-	t = state_of(reader, "t", &v);
-	expect_equal_json(t, want_t);
-	free(t);
+	expect_state(reader, "t", want_t, -1);
 	sc_store_close(reader);
 	sc_store_shared_free(sh2);
 	batch_free(cs, evs, N, sh);
@@ -1303,22 +1268,27 @@ static void test_runs(void **state)
 
 /* --- migration from schema 1 ---------------------------------------- */
 
+/* The log (indexed by topic), meta and idempotency of schemas 1 and 2,
+ * and the epoch. */
+#define OLD_LOG_TABLES                                                         \
+	"CREATE TABLE log (seq INTEGER PRIMARY KEY, topic TEXT NOT NULL, "     \
+	"version INTEGER NOT NULL, time_ms INTEGER NOT NULL, event TEXT, "     \
+	"patch TEXT NOT NULL);"                                                \
+	"CREATE INDEX log_topic ON log (topic, seq);"                          \
+	"CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT "    \
+	"NULL) WITHOUT ROWID;"                                                 \
+	"CREATE TABLE idempotency (topic TEXT NOT NULL, key TEXT NOT NULL, "   \
+	"time_ms INTEGER NOT NULL, version INTEGER NOT NULL, seq INTEGER NOT " \
+	"NULL, patch TEXT NOT NULL, PRIMARY KEY (topic, key)) WITHOUT ROWID;"  \
+	"CREATE INDEX idempotency_time ON idempotency (time_ms);"              \
+	"INSERT INTO meta VALUES ('epoch', '0123456789abcdef');"
+
 static const char schema1[] =
     "CREATE TABLE topics (name TEXT PRIMARY KEY NOT NULL, version INTEGER "
     "NOT NULL DEFAULT 0, floor INTEGER NOT NULL DEFAULT 0, created_ms "
     "INTEGER NOT NULL, updated_ms INTEGER NOT NULL, state TEXT NOT NULL) "
     "WITHOUT ROWID;"
-    "CREATE TABLE log (seq INTEGER PRIMARY KEY, topic TEXT NOT NULL, "
-    "version INTEGER NOT NULL, time_ms INTEGER NOT NULL, event TEXT, patch "
-    "TEXT NOT NULL);"
-    "CREATE INDEX log_topic ON log (topic, seq);"
-    "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) "
-    "WITHOUT ROWID;"
-    "CREATE TABLE idempotency (topic TEXT NOT NULL, key TEXT NOT NULL, "
-    "time_ms INTEGER NOT NULL, version INTEGER NOT NULL, seq INTEGER NOT "
-    "NULL, patch TEXT NOT NULL, PRIMARY KEY (topic, key)) WITHOUT ROWID;"
-    "CREATE INDEX idempotency_time ON idempotency (time_ms);"
-    "INSERT INTO meta VALUES ('epoch', '0123456789abcdef');"
+    OLD_LOG_TABLES
     "INSERT INTO topics VALUES ('list:a', 2, 0, 1, 2, "
     "'{\"items\":[\"x\",\"y\"]}');"
     "INSERT INTO topics VALUES ('list:b', 0, 2, 1, 1, '[]');"
@@ -1353,8 +1323,6 @@ static void test_page_size(void **state)
 {
 	const char *path = fresh();
 	sc_store *s = open_sh(path, NULL);
-	char *t;
-	int64_t v;
 
 	(void)state;
 	assert_int_equal(db_value(path, "PRAGMA page_size"),
@@ -1368,42 +1336,41 @@ static void test_page_size(void **state)
 	}
 	sc_store_close(s);
 	s = open_sh(path, NULL);
-	t = state_of(s, "p", &v);
-	expect_equal_json(t, "{}");
-	free(t);
+	expect_state(s, "p", "{}", -1);
 	sc_store_close(s);
 	assert_int_equal(db_value(path, "PRAGMA page_size"),
 			 SC_STORE_PAGE_SIZE);
 }
 
+/* A new SQLite file at path made by the SQL text sql (an old schema). */
+static void old_db(const char *path, const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
 static void test_migrate_v1(void **state)
 {
 	const char *path = fresh();
-	sqlite3 *db;
 	sc_store *s;
 	sc_store_result res;
 	sc_error err;
-	char cursor[SC_CURSOR_MAX], *t;
-	int64_t v, seq;
+	char cursor[SC_CURSOR_MAX];
+	int64_t seq;
 	int rows = 0;
 
 	(void)state;
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, schema1, NULL, NULL, NULL),
-			 SQLITE_OK);
-	sqlite3_close(db);
+	old_db(path, schema1);
 	s = open_sh(path, NULL);
 	/* An existing file keeps its pages (SC_STORE_PAGE_SIZE is for new
 	 * ones). */
 	assert_int_equal(db_value(path, "PRAGMA page_size"), 4096);
 	assert_string_equal(sc_store_epoch(s), "0123456789abcdef");
-	t = state_of(s, "list:a", &v);
-	expect_equal_json(t, "{\"items\":[\"x\",\"y\"]}");
-	assert_int_equal(v, 2);
-	free(t);
-	t = state_of(s, "list:b", &v);
-	expect_equal_json(t, "[]");
-	free(t);
+	expect_state(s, "list:a", "{\"items\":[\"x\",\"y\"]}", 2);
+	expect_state(s, "list:b", "[]", -1);
 	/* Cursors, the log, resumable and idempotency carry over. */
 	assert_int_equal(
 	    sc_store_cursor_parse(s, "0123456789abcdef:1", &seq, &err), SC_OK);
@@ -1428,14 +1395,9 @@ static void test_migrate_v1(void **state)
 	sc_store_result_free(&res);
 	sc_store_close(s);
 	s = open_sh(path, NULL);
-	t = state_of(s, "list:a", &v);
-	expect_equal_json(t, "{\"items\":[\"x\",\"y\",\"z\"]}");
-	assert_int_equal(v, 3);
-	free(t);
+	expect_state(s, "list:a", "{\"items\":[\"x\",\"y\",\"z\"]}", 3);
 	assert_int_equal(sc_store_compact(s, 1, &err), SC_OK);
-	t = state_of(s, "list:a", &v);
-	expect_equal_json(t, "{\"items\":[\"x\",\"y\",\"z\"]}");
-	free(t);
+	expect_state(s, "list:a", "{\"items\":[\"x\",\"y\",\"z\"]}", -1);
 	sc_store_close(s);
 }
 
@@ -1455,17 +1417,7 @@ static const char schema2[] =
     "WITHOUT ROWID;"
     "CREATE TABLE snapshots (topic TEXT PRIMARY KEY NOT NULL, state TEXT "
     "NOT NULL);"
-    "CREATE TABLE log (seq INTEGER PRIMARY KEY, topic TEXT NOT NULL, "
-    "version INTEGER NOT NULL, time_ms INTEGER NOT NULL, event TEXT, patch "
-    "TEXT NOT NULL);"
-    "CREATE INDEX log_topic ON log (topic, seq);"
-    "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) "
-    "WITHOUT ROWID;"
-    "CREATE TABLE idempotency (topic TEXT NOT NULL, key TEXT NOT NULL, "
-    "time_ms INTEGER NOT NULL, version INTEGER NOT NULL, seq INTEGER NOT "
-    "NULL, patch TEXT NOT NULL, PRIMARY KEY (topic, key)) WITHOUT ROWID;"
-    "CREATE INDEX idempotency_time ON idempotency (time_ms);"
-    "INSERT INTO meta VALUES ('epoch', '0123456789abcdef');"
+    OLD_LOG_TABLES
     "INSERT INTO topics VALUES ('a', 3, 1, 1, 6, 0, 1, 2, 90);"
     "INSERT INTO topics VALUES ('b', 2, 2, 1, 5, 0, 2, 2, 60);"
     "INSERT INTO snapshots VALUES ('a', '{}'), ('b', '{}');"
@@ -1483,16 +1435,11 @@ static sc_err set_x(sc_store_txn *txn, void *arg, sc_error *err)
 {
 	static int n;
 	char text[64];
-	json_object *ops;
-	sc_err rc;
 
 	(void)arg;
 	snprintf(text, sizeof(text),
 		 "[{\"op\":\"add\",\"path\":\"/x\",\"value\":%d}]", ++n);
-	ops = J(text);
-	rc = sc_store_txn_patch(txn, ops, err);
-	json_object_put(ops);
-	return rc;
+	return patch_text(txn, text, err);
 }
 
 /*
@@ -1503,19 +1450,13 @@ static sc_err set_x(sc_store_txn *txn, void *arg, sc_error *err)
 static void test_migrate_v2(void **state)
 {
 	const char *path = fresh();
-	sqlite3 *db;
 	sc_store *s;
 	sc_store_result res;
 	sc_error err;
 	struct seqs q;
-	char *t;
-	int64_t v;
 
 	(void)state;
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, schema2, NULL, NULL, NULL),
-			 SQLITE_OK);
-	sqlite3_close(db);
+	old_db(path, schema2);
 	s = open_sh(path, NULL);
 	assert_int_equal(db_value(path, "PRAGMA user_version"), 3);
 	assert_int_equal(db_value(path, "SELECT count(*) FROM sqlite_schema "
@@ -1525,13 +1466,8 @@ static void test_migrate_v2(void **state)
 	assert_int_equal(db_value(path, "SELECT last_seq * 10 + run_first "
 					"FROM topics WHERE name = 'a'"),
 			 66);
-	t = state_of(s, "a", &v);
-	expect_equal_json(t, "{\"a1\":1,\"a2\":1,\"a3\":1}");
-	assert_int_equal(v, 3);
-	free(t);
-	t = state_of(s, "b", &v);
-	expect_equal_json(t, "{\"b1\":1,\"b2\":1}");
-	free(t);
+	expect_state(s, "a", "{\"a1\":1,\"a2\":1,\"a3\":1}", 3);
+	expect_state(s, "b", "{\"b1\":1,\"b2\":1}", -1);
 	assert_int_equal(topic_seqs(s, "a", 1, &q), 3);
 	assert_int_equal(q.seq[0] * 100 + q.seq[1] * 10 + q.seq[2], 246);
 	assert_int_equal(topic_seqs(s, "a", 2, &q), 2);
@@ -1556,10 +1492,7 @@ static void test_migrate_v2(void **state)
 	assert_int_equal(q.seq[3] * 10 + q.seq[4], 89);
 	sc_store_close(s);
 	s = open_sh(path, NULL);
-	t = state_of(s, "a", &v);
-	expect_equal_json(t, "{\"a1\":1,\"a2\":1,\"a3\":1,\"x\":2}");
-	assert_int_equal(v, 5);
-	free(t);
+	expect_state(s, "a", "{\"a1\":1,\"a2\":1,\"a3\":1,\"x\":2}", 5);
 	sc_store_close(s);
 }
 
