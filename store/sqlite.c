@@ -51,6 +51,8 @@ extern const char sc_schema_sql[];
 	"max(topics.run_first, " after " + 1) AND log.seq <= "               \
 	"topics.last_seq WHERE topics.name = ?1 AND topics.last_seq > " after \
 	and_also " ORDER BY run, seq"
+/* The topics of the JSON array ?1. */
+#define TOPIC_LIST "(SELECT value FROM json_each(?1))"
 /* The log rows of topic ?1 with a seq at most ?2 (retention). */
 #define RUNS_UPTO                                                              \
 	"(SELECT first, last FROM runs WHERE topic = ?1 AND first <= ?2 "      \
@@ -106,11 +108,16 @@ static const char *const st_sql[ST__COUNT] = {
     [ST_RUN_CLOSE] = "INSERT INTO runs (topic, last, first) "
 		     "VALUES (?1, ?2, ?3)",
     [ST_LOG_ONE] = RUNS_SELECT(LOG_COLS, "?2", "") " LIMIT ?3",
-    /* Several topics, or all: the rows after ?2 in seq order (a range of
-     * the rowid, the newest part of the log). */
-    [ST_LOG_MANY] = "SELECT " LOG_COLS " FROM log WHERE seq > ?2 AND topic IN "
-			     "(SELECT value FROM json_each(?1)) "
-			     "ORDER BY seq LIMIT ?3",
+    /* Several topics (?1, a JSON array): their runs, as for one, and
+     * their rows merged in seq order (sorted: as with an index). */
+    [ST_LOG_MANY] = "SELECT " LOG_COLS " FROM runs JOIN log ON log.seq >= "
+		    "max(runs.first, ?2 + 1) AND log.seq <= runs.last WHERE "
+		    "runs.topic IN " TOPIC_LIST " AND runs.last > ?2 UNION ALL "
+		    "SELECT " LOG_COLS " FROM topics JOIN log ON log.seq >= "
+		    "max(topics.run_first, ?2 + 1) AND log.seq <= "
+		    "topics.last_seq WHERE topics.name IN " TOPIC_LIST
+		    " AND topics.last_seq > ?2 ORDER BY seq LIMIT ?3",
+    /* All topics: the rows after ?2, a range of the rowid. */
     [ST_LOG_ALL] = "SELECT " LOG_COLS " FROM log WHERE seq > ?2 ORDER BY "
 		   "seq LIMIT ?3",
     [ST_SAVEPOINT] = "SAVEPOINT sc_event",

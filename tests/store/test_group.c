@@ -1228,6 +1228,26 @@ static void test_runs(void **state)
 	assert_int_equal(topic_seqs(cs[0], "u", 0, &q), 2);
 	assert_int_equal(q.seq[0], evs[2].res.seq);
 	assert_int_equal(q.seq[1], evs[6].res.seq);
+	{ /* both topics, merged in seq order; a name twice counts once */
+		const char *both[3] = {"u", "t", "u"};
+		static const int order[] = {1, 2, 3, 5, 6, 7};
+		size_t k;
+
+		q.n = 0;
+		assert_int_equal(sc_store_log(cs[0], both, 3, 0, 0,
+					      collect_seq, &q, NULL, &err),
+				 SC_OK);
+		assert_int_equal(q.n, 6);
+		for (k = 0; k < 6; k++)
+			assert_int_equal(q.seq[k], evs[order[k]].res.seq);
+		q.n = 0;
+		assert_int_equal(sc_store_log(cs[0], both, 2, evs[3].res.seq,
+					      2, collect_seq, &q, NULL, &err),
+				 SC_OK);
+		assert_int_equal(q.n, 2);
+		assert_int_equal(q.seq[0], evs[5].res.seq);
+		assert_int_equal(q.seq[1], evs[6].res.seq);
+	}
 	if (!test_on_pg()) {
 		/* k1 | u1 | k2 | u2 | k3 k4: t's closed runs are k1's and
 		 * k2's (k3 came after u1... in seq order), its open run ends
