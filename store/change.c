@@ -399,12 +399,10 @@ static sc_err write_change(sc_store *s, sc_store_txn *txn, const char *event,
 	if (m->last_seq == 0 || closed->last > 0)
 		m->run_first = out->seq;
 	m->last_seq = out->seq;
-	if (!defer && closed->last > 0) {
-		rc = close_run(s, txn->topic, closed, err);
-		if (rc != SC_OK)
-			return rc;
-	}
 	if (!defer) {
+		if (closed->last > 0 &&
+		    (rc = close_run(s, txn->topic, closed, err)) != SC_OK)
+			return rc;
 		rc = bind_change(s, ST_TOPIC_UPDATE, txn, now, &q, err);
 		if (rc != SC_OK)
 			return rc;

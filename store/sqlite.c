@@ -34,31 +34,34 @@ extern const char sc_schema_sql[];
 #define LOG_COLS                                                               \
 	"log.seq, log.topic, log.version, log.time_ms, log.event, log.patch"
 /*
- * COLS of the log rows of topic ?1 with a seq above AFTER (and the
- * condition AND_ALSO), in seq order: the log joined with the topic's
- * runs (schema.sql), its closed runs that end above AFTER and its open
- * run, each a range of the log's rowid.  The runs do not overlap, so
- * (the run's last, seq) is seq order, and one SQLite reads in as it
- * walks (the runs in key order, then the log in rowid order): ORDER BY
- * seq alone would sort every row first.  The run's last comes as one
- * more column after COLS.
+ * COLS of the log rows above AFTER (and the condition AND_ALSO) of the
+ * topics whose name is WHICH ("= ?1", "IN ..."), ordered by ORDER: the
+ * log joined with their runs (schema.sql), the closed runs that end
+ * above AFTER and the open runs, each a range of the log's rowid.  The
+ * run's last comes as one more column, "run", after COLS.  For one
+ * topic the runs do not overlap, so ORDER "run, seq" is seq order, and
+ * one SQLite reads in as it walks (the runs in key order, then the log
+ * in rowid order): ORDER BY seq alone would sort every row first.
  */
-#define RUNS_SELECT(cols, after, and_also)                                     \
+#define RUNS_UNION(cols, which, after, and_also, order)                        \
 	"SELECT " cols ", runs.last AS run FROM runs JOIN log ON log.seq >= " \
 	"max(runs.first, " after " + 1) AND log.seq <= runs.last WHERE "     \
-	"runs.topic = ?1 AND runs.last > " after and_also " UNION ALL "      \
+	"runs.topic " which " AND runs.last > " after and_also " UNION ALL " \
 	"SELECT " cols ", topics.last_seq FROM topics JOIN log ON log.seq >= "\
 	"max(topics.run_first, " after " + 1) AND log.seq <= "               \
-	"topics.last_seq WHERE topics.name = ?1 AND topics.last_seq > " after \
-	and_also " ORDER BY run, seq"
+	"topics.last_seq WHERE topics.name " which " AND topics.last_seq > "  \
+	after and_also " ORDER BY " order
+#define RUNS_SELECT(cols, after, and_also)                                     \
+	RUNS_UNION(cols, "= ?1", after, and_also, "run, seq")
 /* The topics of the JSON array ?1. */
 #define TOPIC_LIST "(SELECT value FROM json_each(?1))"
-/* The log rows of topic ?1 with a seq at most ?2 (retention). */
-#define RUNS_UPTO                                                              \
-	"(SELECT first, last FROM runs WHERE topic = ?1 AND first <= ?2 "      \
-	"UNION ALL SELECT run_first, last_seq FROM topics WHERE name = ?1 "    \
-	"AND last_seq > 0 AND run_first <= ?2) AS r JOIN log ON log.seq >= "   \
-	"r.first AND log.seq <= min(r.last, ?2)"
+/* The runs (r.first, r.last) of the topics whose runs rows match
+ * IN_RUNS and whose topics rows match IN_TOPICS, joined with their log
+ * rows up to LAST (an expression of r.last). */
+#define RUNS_OF(in_runs, in_topics, last)                                      \
+	"(SELECT first, last FROM runs WHERE " in_runs " UNION ALL SELECT "   \
+	"run_first, last_seq FROM topics WHERE " in_topics " AND last_seq > " \
+	"0) AS r JOIN log ON log.seq >= r.first AND log.seq <= " last
 #define LOG_INSERT                                                             \
 	"INSERT INTO log (topic, version, time_ms, event, patch) "             \
 	"VALUES (?1, ?2, ?3, ?4, ?5)"
@@ -110,13 +113,8 @@ static const char *const st_sql[ST__COUNT] = {
     [ST_LOG_ONE] = RUNS_SELECT(LOG_COLS, "?2", "") " LIMIT ?3",
     /* Several topics (?1, a JSON array): their runs, as for one, and
      * their rows merged in seq order (sorted: as with an index). */
-    [ST_LOG_MANY] = "SELECT " LOG_COLS " FROM runs JOIN log ON log.seq >= "
-		    "max(runs.first, ?2 + 1) AND log.seq <= runs.last WHERE "
-		    "runs.topic IN " TOPIC_LIST " AND runs.last > ?2 UNION ALL "
-		    "SELECT " LOG_COLS " FROM topics JOIN log ON log.seq >= "
-		    "max(topics.run_first, ?2 + 1) AND log.seq <= "
-		    "topics.last_seq WHERE topics.name IN " TOPIC_LIST
-		    " AND topics.last_seq > ?2 ORDER BY seq LIMIT ?3",
+    [ST_LOG_MANY] = RUNS_UNION(LOG_COLS, "IN " TOPIC_LIST, "?2", "", "seq")
+		    " LIMIT ?3",
     /* All topics: the rows after ?2, a range of the rowid. */
     [ST_LOG_ALL] = "SELECT " LOG_COLS " FROM log WHERE seq > ?2 ORDER BY "
 		   "seq LIMIT ?3",
@@ -138,17 +136,17 @@ static const char *const st_sql[ST__COUNT] = {
     [ST_PRUNE_TOPIC_FLOOR] = "UPDATE topics SET floor = ?2 "
 			     "WHERE name = ?1 AND floor < ?2",
     [ST_PRUNE_TOPIC_LOG] = "DELETE FROM log WHERE seq IN (SELECT log.seq "
-			   "FROM " RUNS_UPTO ")",
+			   "FROM " RUNS_OF("topic = ?1 AND first <= ?2",
+					   "name = ?1 AND run_first <= ?2",
+					   "min(r.last, ?2)") ")",
     /* The closed runs whose rows are all gone (a run partly pruned
      * stays as it is: the rows it names that are gone are not read). */
     [ST_PRUNE_RUNS] = "DELETE FROM runs WHERE topic = ?1 AND last <= ?2",
     [ST_PRUNE_IDEM] = "DELETE FROM idempotency WHERE time_ms < ?1",
     [ST_DROP_LOG] = "DELETE FROM log WHERE seq IN (SELECT log.seq FROM "
-		    "(SELECT first, last FROM runs WHERE topic IN (SELECT "
-		    "name FROM topics WHERE " WHICH ") UNION ALL SELECT "
-		    "run_first, last_seq FROM topics WHERE " WHICH " AND "
-		    "last_seq > 0) AS r JOIN log ON log.seq >= r.first AND "
-		    "log.seq <= r.last) AND seq < (SELECT max(seq) FROM log)",
+		    RUNS_OF("topic IN (SELECT name FROM topics WHERE " WHICH
+			    ")", WHICH, "r.last") ") AND seq < (SELECT max(seq) "
+		    "FROM log)",
     [ST_DROP_RUNS] = "DELETE FROM runs WHERE topic IN (SELECT name FROM "
 		     "topics WHERE " WHICH ")",
     [ST_DROP_IDEM] = "DELETE FROM idempotency WHERE topic IN (SELECT name "
