@@ -242,11 +242,23 @@ static inline int same_bytes(const char *x, const char *y, size_t n)
 	return 1;
 }
 
+/* The compact size of the integer x: sc_text_int_size, without a call
+ * for the small ones (ids, counts). */
+static inline size_t int_size(int64_t x)
+{
+	if (x >= 0 && x < 10000)
+		return x < 100 ? 1 + (x >= 10) : 3 + (x >= 1000);
+	return sc_text_int_size(x);
+}
+
 /* True when a and b certainly need no op: equal scalars (ta and tb their
  * types).  Containers are left to the recursion, which finds out on the
- * way.  When equal, adds to *lb at most b's compact size. */
-static inline int same_typed(json_object *a, json_object *b, json_type ta,
-			     json_type tb, size_t *lb)
+ * way.  When equal, adds to *lb at most b's compact size.  Inlined in
+ * same()'s loop (it is most of the time of a diff), which a compiler
+ * would not do of itself. */
+static inline __attribute__((always_inline)) int
+same_typed(json_object *a, json_object *b, json_type ta, json_type tb,
+	   size_t *lb)
 {
 	int n;
 
@@ -257,15 +269,17 @@ static inline int same_typed(json_object *a, json_object *b, json_type ta,
 		       same_bytes(json_object_get_string(a),
 				  json_object_get_string(b), (size_t)n);
 	}
-	*lb += 1; /* digits are not counted: a bound, cheaply */
 	if (ta == json_type_int && tb == json_type_int) {
 		int64_t x = json_object_get_int64(a);
 
 		/* INT64_MAX may stand for a larger uint64: let sc_json_equal
 		 * look. */
-		if (x != INT64_MAX)
+		if (x != INT64_MAX) {
+			*lb += int_size(x);
 			return x == json_object_get_int64(b);
+		}
 	}
+	*lb += 1; /* other numbers' digits are not counted: a bound */
 	if ((ta == json_type_object || ta == json_type_array) &&
 	    (tb == json_type_object || tb == json_type_array))
 		return 0;
