@@ -242,15 +242,6 @@ static inline int same_bytes(const char *x, const char *y, size_t n)
 	return 1;
 }
 
-/* The compact size of the integer x: sc_text_int_size, without a call
- * for the small ones (ids, counts). */
-static inline size_t int_size(int64_t x)
-{
-	if (x >= 0 && x < 10000)
-		return x < 100 ? 1 + (x >= 10) : 3 + (x >= 1000);
-	return sc_text_int_size(x);
-}
-
 /* True when a and b certainly need no op: equal scalars (ta and tb their
  * types).  Containers are left to the recursion, which finds out on the
  * way.  When equal, adds to *lb at most b's compact size.  Inlined in
@@ -275,7 +266,7 @@ same_typed(json_object *a, json_object *b, json_type ta, json_type tb,
 		/* INT64_MAX may stand for a larger uint64: let sc_json_equal
 		 * look. */
 		if (x != INT64_MAX) {
-			*lb += int_size(x);
+			*lb += sc_text_int_size(x);
 			return x == json_object_get_int64(b);
 		}
 	}

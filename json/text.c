@@ -217,25 +217,6 @@ static size_t key_size(const char *k)
 	return len + (size_t)(p - k);
 }
 
-static size_t digits(uint64_t v)
-{
-	size_t n = 1;
-
-	for (; v >= 10000; v /= 10000)
-		n += 4;
-	if (v >= 100) {
-		v /= 100;
-		n += 2;
-	}
-	return n + (v >= 10);
-}
-
-size_t sc_text_int_size(int64_t i)
-{
-	return i < 0 ? 1 + digits((uint64_t)0 - (uint64_t)i)
-		     : digits((uint64_t)i);
-}
-
 /* The compact size of o, a scalar of type t (NULL is null). */
 static size_t scalar_size(json_object *o, json_type t)
 {
@@ -251,10 +232,10 @@ static size_t scalar_size(json_object *o, json_type t)
 	case json_type_int:
 		i = json_object_get_int64(o);
 		if (i < 0)
-			return 1 + digits((uint64_t)0 - (uint64_t)i);
+			return 1 + sc_text_digits((uint64_t)0 - (uint64_t)i);
 		if (i < INT64_MAX) /* else maybe a larger uint64 */
-			return digits((uint64_t)i);
-		return digits(json_object_get_uint64(o));
+			return sc_text_digits((uint64_t)i);
+		return sc_text_digits(json_object_get_uint64(o));
 	case json_type_double:
 		return double_text(o, buf, &n) != NULL ? n : 0;
 	case json_type_string:

@@ -68,8 +68,27 @@ int sc_text_is_number(const char *s);
  * json-c escapes it. */
 size_t sc_text_string_size(const char *s, size_t n);
 
-/* Returns the size of i printed in decimal. */
-size_t sc_text_int_size(int64_t i);
+/* The number of decimal digits of v. */
+static inline size_t sc_text_digits(uint64_t v)
+{
+	size_t n = 1;
+
+	for (; v >= 10000; v /= 10000)
+		n += 4;
+	if (v >= 100) {
+		v /= 100;
+		n += 2;
+	}
+	return n + (v >= 10);
+}
+
+/* Returns the size of i printed in decimal (inline: the diff counts the
+ * integers of every row it compares). */
+static inline size_t sc_text_int_size(int64_t i)
+{
+	return i < 0 ? 1 + sc_text_digits((uint64_t)0 - (uint64_t)i)
+		     : sc_text_digits((uint64_t)i);
+}
 
 /*
  * Adds the compact size of o (borrowed; NULL is null), which lies at

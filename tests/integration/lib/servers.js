@@ -10,6 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { pidsMentioning, running } from '../../../scripts/lighttpd-harness.mjs';
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(here, '../../..');
 export const BUILD = path.resolve(ROOT, process.env.SC_BUILD || 'build');
@@ -107,21 +109,10 @@ export function readTail(file, n = 4000) {
 	}
 }
 
-// Whether pid still runs (a zombie has exited): shared with the benches.
-export { running } from '../../../scripts/lighttpd-harness.mjs';
-
-// The pids of every process whose command line mentions dir.
-export function pidsMentioning(dir) {
-	const out = [];
-	for (const p of fs.readdirSync('/proc')) {
-		if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
-		try {
-			const cmd = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8');
-			if (cmd.includes(dir)) out.push(Number(p));
-		} catch { /* gone */ }
-	}
-	return out;
-}
+// Whether pid still runs (a zombie has exited), and the pids of every
+// process whose command line mentions a text (a server's temp dir):
+// shared with the benches.
+export { pidsMentioning, running };
 
 // The app processes: those running the binary app with the temp dir in
 // their command line.
@@ -249,7 +240,7 @@ class Server {
 	// With SIGTERM, about 1 stop in 100 right after a request crashed an
 	// mpm_event child of Apache 2.4.71 (SIGSEGV in the child's main thread
 	// as its listener thread exits; core dumps read with gdb; fcntl, flock
-	// and pthread mutexes alike); none in 360 graceful stops.  killSync
+	// and pthread mutexes alike); none in 660 graceful stops.  killSync
 	// then SIGKILLs whatever is left.
 	async stop() {
 		for (const c of this.children) {
@@ -342,6 +333,13 @@ function apacheUser() {
 	return process.getuid() === 0 ? 'www-data' : os.userInfo().username;
 }
 
+// Apache on s's httpd.conf, in the foreground; stopped with SIGWINCH
+// (graceful-stop, Server.stop).
+function spawnApache(s) {
+	return s.spawn('/usr/sbin/apache2', ['-DFOREGROUND', '-f', path.join(s.dir, 'httpd.conf')], 'apache.log',
+		{ stopSignal: 'SIGWINCH' });
+}
+
 // Apache mod_fcgid: spawns the app itself (fd 0), one request per process.
 export async function startApacheFcgid({ prefix = '/app', procs = 24, streamLife = 0 } = {}) {
 	const s = new Server('apache-fcgid', tempDir('apache-fcgid'));
@@ -360,8 +358,7 @@ export async function startApacheFcgid({ prefix = '/app', procs = 24, streamLife
 	});
 	fs.writeFileSync(path.join(s.dir, 'httpd.conf'), conf);
 	if (process.getuid() === 0) chownTree(s.dir, user);
-	const child = s.spawn('/usr/sbin/apache2', ['-DFOREGROUND', '-f', path.join(s.dir, 'httpd.conf')], 'apache.log',
-		{ stopSignal: 'SIGWINCH' });
+	const child = spawnApache(s);
 	await waitHttp(port, path.join(s.dir, 'error.log'), child);
 	s.base = `http://127.0.0.1:${port}${prefix}/`;
 	s.port = port;
@@ -426,8 +423,7 @@ export async function startApacheProxy({ prefix = '/app', streamLife = 0, extra 
 		SOCKET: sock, PREFIX: prefix, TIMEOUT: 60, ERRORS: errorsDir(s),
 	});
 	fs.writeFileSync(path.join(s.dir, 'httpd.conf'), conf);
-	const child = s.spawn('/usr/sbin/apache2', ['-DFOREGROUND', '-f', path.join(s.dir, 'httpd.conf')], 'apache.log',
-		{ stopSignal: 'SIGWINCH' });
+	const child = spawnApache(s);
 	await waitHttp(port, path.join(s.dir, 'error.log'), child);
 	s.base = `http://127.0.0.1:${port}${prefix}/`;
 	s.port = port;
