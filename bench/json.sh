@@ -4,7 +4,10 @@
 # fast-json-patch's compare and applyPatch on the js-framework-benchmark
 # operations as state transitions.
 #   bench/json.sh BUILD_DIR          (ROUNDS=3 by default)
-# Then `json_bench text`: our compact serializer beside json-c's.
+# Then `json_bench text`: our compact serializer beside json-c's, and
+# `json_floor`: what any diff taking json-c documents pays, beside
+# prototypes of two other designs (the fjp column above divided by these
+# says how far each design could go).
 # BUILD_DIR/bench/json_bench generates the state pairs, times our side and
 # writes the pairs to a temporary directory; bench/json_fjp.mjs times
 # fast-json-patch on the same pairs.  The two sides take turns for ROUNDS
@@ -47,3 +50,6 @@ node "$HERE/json_fjp.mjs" "$DIR" report
 echo
 echo "our serializer (json/text.h) beside json-c's json_object_to_json_string_length:"
 "$BENCH" text
+echo
+echo "what a diff taking the handler's json-c document pays (json_floor):"
+"$B/bench/json_floor"
