@@ -7,7 +7,8 @@
  *
  * Any such diff reads all of the new document through json-c's API, and
  * a text diff that replaces a value writes it: "walk new" and "write"
- * time those two alone.  A diff whose old side is a json-c document too
+ * time those two alone ("write flat": the same text written from a flat
+ * document, see below).  A diff whose old side is a json-c document too
  * (ours) reads all of both where they are equal: "walk both" times the
  * two walks alone.  "flat+json-c" and "flat" time two other designs of
  * the diff with prototypes.  In the first, the old state is kept as a
@@ -465,8 +466,8 @@ static size_t fl_walk(json_object *o)
 	}
 }
 
-#define FLOOR_WAYS  6
-#define FLOOR_PROTO 4 /* the ways from here on are prototypes */
+#define FLOOR_WAYS  7
+#define FLOOR_PROTO 5 /* the ways from here on are prototypes */
 
 /* Runs way w of the floor bench on p once; returns its time.  The ops
  * text of the prototypes is left in b. */
@@ -494,6 +495,10 @@ static double floor_run(int w, const struct pair *p, const struct flat *from,
 		*sink += fl_walk(p->to);
 	} else if (w == 3) {
 		sc_text_write(b, p->to);
+	} else if (w == 4) {
+		sc_text_out_init(&o->t, b);
+		fl_put(o, &to->root);
+		sc_text_out_done(&o->t);
 	} else {
 		sc_text_out_init(&o->t, b);
 		if (w == FLOOR_PROTO)
@@ -517,14 +522,14 @@ int main(void)
 	int k, r, w, rc = 0;
 
 	make_pairs(p);
-	printf("%-20s %12s %9s %9s %9s %12s %9s %s\n", "op", "sc_diff_text",
-	       "walk both", "walk new", "write", "flat+json-c", "flat",
-	       "check");
+	printf("%-20s %12s %9s %9s %9s %10s %12s %9s %s\n", "op",
+	       "sc_diff_text", "walk both", "walk new", "write", "write flat",
+	       "flat+json-c", "flat", "check");
 	for (k = 0; k < 3; k++) {
 		const struct pair *q = &p[ops[k]];
 		int protos = ops[k] != 1; /* not replace 1k: see above */
 		double best[FLOOR_WAYS];
-		sc_buf ours = {0}, b = {0};
+		sc_buf ours = {0}, whole = {0}, b = {0};
 		struct flat from, to;
 		int ok = 1;
 
@@ -541,22 +546,29 @@ int main(void)
 				if (w >= FLOOR_PROTO && !protos)
 					continue;
 				t = floor_run(w, q, &from, &to,
-					      w == 0 ? &ours : &b, &sink);
+					      w == 0   ? &ours
+					      : w == 3 ? &whole
+						       : &b,
+					      &sink);
 				if (r > 0 && t < best[w])
 					best[w] = t;
+				if (w == 4 && r == 0) /* the same text */
+					ok &= b.len == whole.len &&
+					      memcmp(b.p, whole.p, b.len) == 0;
 				if (w >= FLOOR_PROTO && r == 0)
 					ok &= b.len == ours.len &&
 					      memcmp(b.p, ours.p, b.len) == 0;
 			}
-		printf("%-20s %12.1f %9.1f %9.1f %9.1f", q->name, best[0],
-		       best[1], best[2], best[3]);
+		printf("%-20s %12.1f %9.1f %9.1f %9.1f %10.1f", q->name,
+		       best[0], best[1], best[2], best[3], best[4]);
 		if (protos)
-			printf(" %12.1f %9.1f %s\n", best[4], best[5],
-			       ok ? "ok" : "MISMATCH");
+			printf(" %12.1f %9.1f", best[5], best[6]);
 		else
-			printf(" %12s %9s -\n", "-", "-");
+			printf(" %12s %9s", "-", "-");
+		printf(" %s\n", ok ? "ok" : "MISMATCH");
 		rc |= !ok;
 		sc_buf_free(&ours);
+		sc_buf_free(&whole);
 		sc_buf_free(&b);
 		fl_free(&from);
 		fl_free(&to);
