@@ -273,8 +273,8 @@ static int fl_same_jc(const struct fl_value *a, json_object *b)
 			return 0;
 		e = lh_table_head(json_object_get_object(b));
 		for (i = 0; e != NULL; e = lh_entry_next(e), i++)
-			if (memcmp(a->u.m[i].key, lh_entry_k(e),
-				   a->u.m[i].len + 1) != 0 ||
+			if (strncmp(a->u.m[i].key, lh_entry_k(e),
+				    a->u.m[i].len + 1) != 0 ||
 			    !fl_same_jc(&a->u.m[i].v,
 					(json_object *)lh_entry_v(e)))
 				return 0;
@@ -469,8 +469,9 @@ static size_t fl_walk(json_object *o)
 #define FLOOR_WAYS  7
 #define FLOOR_PROTO 5 /* the ways from here on are prototypes */
 
-/* Runs way w of the floor bench on p once; returns its time.  The ops
- * text of the prototypes is left in b. */
+/* Runs way w of the floor bench on p once; returns its time.  The text
+ * written (sc_diff_text's, the prototypes', the document's) is left in
+ * b. */
 static double floor_run(int w, const struct pair *p, const struct flat *from,
 			const struct flat *to, sc_buf *b, size_t *sink)
 {
@@ -486,9 +487,8 @@ static double floor_run(int w, const struct pair *p, const struct flat *from,
 	start = now();
 	if (w == 0) {
 		if (sc_diff_text(p->from, p->to, SIZE_MAX, &text, &len, NULL,
-				 NULL) == SC_OK)
-			sc_buf_add(b, text, len);
-		sc_free(text);
+				 NULL) != SC_OK)
+			text = NULL;
 	} else if (w == 1) {
 		*sink += fl_walk(p->from) + fl_walk(p->to);
 	} else if (w == 2) {
@@ -509,6 +509,9 @@ static double floor_run(int w, const struct pair *p, const struct flat *from,
 		sc_text_out_done(&o->t);
 	}
 	t = since(start);
+	if (text != NULL) /* ours, kept to check the prototypes against */
+		sc_buf_add(b, text, len);
+	sc_free(text);
 	free(o);
 	return t;
 }
