@@ -466,14 +466,24 @@ static size_t fl_walk(json_object *o)
 	}
 }
 
-#define FLOOR_WAYS  7
-#define FLOOR_PROTO 5 /* the ways from here on are prototypes */
+/* What json_floor times, in its columns' order; the prototypes last. */
+enum floor_way {
+	W_OURS,	      /* sc_diff_text */
+	W_WALK_BOTH,  /* both json-c documents read */
+	W_WALK_NEW,   /* the new one read */
+	W_WRITE,      /* the new one written as text */
+	W_WRITE_FLAT, /* the same text from its flat copy */
+	W_FLAT_JC,    /* prototype: old flat, new json-c */
+	W_FLAT,	      /* prototype: both flat */
+	FLOOR_WAYS
+};
 
 /* Runs way w of the floor bench on p once; returns its time.  The text
  * written (sc_diff_text's, the prototypes', the document's) is left in
  * b. */
-static double floor_run(int w, const struct pair *p, const struct flat *from,
-			const struct flat *to, sc_buf *b, size_t *sink)
+static double floor_run(enum floor_way w, const struct pair *p,
+			const struct flat *from, const struct flat *to,
+			sc_buf *b, size_t *sink)
 {
 	struct moment start;
 	struct fl_out *o = calloc(1, sizeof(*o));
@@ -485,23 +495,23 @@ static double floor_run(int w, const struct pair *p, const struct flat *from,
 		exit(1);
 	b->len = 0;
 	start = now();
-	if (w == 0) {
+	if (w == W_OURS) {
 		if (sc_diff_text(p->from, p->to, SIZE_MAX, &text, &len, NULL,
 				 NULL) != SC_OK)
 			text = NULL;
-	} else if (w == 1) {
+	} else if (w == W_WALK_BOTH) {
 		*sink += fl_walk(p->from) + fl_walk(p->to);
-	} else if (w == 2) {
+	} else if (w == W_WALK_NEW) {
 		*sink += fl_walk(p->to);
-	} else if (w == 3) {
+	} else if (w == W_WRITE) {
 		sc_text_write(b, p->to);
-	} else if (w == 4) {
+	} else if (w == W_WRITE_FLAT) {
 		sc_text_out_init(&o->t, b);
 		fl_put(o, &to->root);
 		sc_text_out_done(&o->t);
 	} else {
 		sc_text_out_init(&o->t, b);
-		if (w == FLOOR_PROTO)
+		if (w == W_FLAT_JC)
 			fl_diff_jc(&from->root, p->to, o, 1);
 		else
 			fl_diff(&from->root, &to->root, o);
@@ -546,26 +556,28 @@ int main(void)
 			for (w = 0; w < FLOOR_WAYS; w++) {
 				double t;
 
-				if (w >= FLOOR_PROTO && !protos)
+				if (w >= W_FLAT_JC && !protos)
 					continue;
 				t = floor_run(w, q, &from, &to,
-					      w == 0   ? &ours
-					      : w == 3 ? &whole
-						       : &b,
+					      w == W_OURS    ? &ours
+					      : w == W_WRITE ? &whole
+							     : &b,
 					      &sink);
 				if (r > 0 && t < best[w])
 					best[w] = t;
-				if (w == 4 && r == 0) /* the same text */
+				if (w == W_WRITE_FLAT &&
+				    r == 0) /* the same text */
 					ok &= b.len == whole.len &&
 					      memcmp(b.p, whole.p, b.len) == 0;
-				if (w >= FLOOR_PROTO && r == 0)
+				if (w >= W_FLAT_JC && r == 0)
 					ok &= b.len == ours.len &&
 					      memcmp(b.p, ours.p, b.len) == 0;
 			}
 		printf("%-20s %12.1f %9.1f %9.1f %9.1f %10.1f", q->name,
-		       best[0], best[1], best[2], best[3], best[4]);
+		       best[W_OURS], best[W_WALK_BOTH], best[W_WALK_NEW],
+		       best[W_WRITE], best[W_WRITE_FLAT]);
 		if (protos)
-			printf(" %12.1f %9.1f", best[5], best[6]);
+			printf(" %12.1f %9.1f", best[W_FLAT_JC], best[W_FLAT]);
 		else
 			printf(" %12s %9s", "-", "-");
 		printf(" %s\n", ok ? "ok" : "MISMATCH");
